@@ -1,0 +1,38 @@
+# AuraStream Observability — developer entry points.
+# `make demo` and `make test` work on a fresh clone with only python3, pip and make present.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit integration e2e bench tools render check-generated clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/aurastream-obs demo
+
+# Debian's Prometheus and Alertmanager (promtool, amtool) for the integration tests.
+tools:
+	@bash scripts/install-tools.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check instrumentation tests bench
+	$(BIN)/ruff format --check instrumentation tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP) tools lint typecheck
+	$(BIN)/pytest -q -p no:cacheprovider tests
+
+bench: $(STAMP)
+	$(BIN)/python bench/request_overhead.py
+
+clean:
+	rm -rf $(VENV) .telemetry .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""AuraStream observability on OpenTelemetry (placeholder during bootstrap)."""

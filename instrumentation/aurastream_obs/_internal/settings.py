@@ -1,0 +1,335 @@
+"""Every environment variable aurastream_obs reads, and their resolution into one immutable object.
+
+Resolution order is always: explicit argument > environment variable > default. A bad
+environment value never raises: it warns once and falls back to the default. Nothing here is
+read at import time; `resolve_settings()` is called by `configure()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Final
+
+_log = logging.getLogger("aurastream_obs")
+
+MODES: Final = ("otlp", "lambda", "local", "none")
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """One documented environment variable (rendered into the README's table)."""
+
+    name: str
+    meaning: str
+    default: str
+
+
+# --- AuraStream variables -------------------------------------------------------------------
+MODE = EnvVar(
+    "AURASTREAM_TELEMETRY_MODE",
+    "Export mode: otlp, lambda, local or none. Unset: otlp if an OTLP endpoint is set, "
+    "else lambda on AWS Lambda, else local.",
+    "(auto)",
+)
+TELEMETRY_DIR = EnvVar(
+    "AURASTREAM_TELEMETRY_DIR", "Local mode: folder for traces/metrics/logs.jsonl.", ".telemetry"
+)
+PROMETHEUS_PORT = EnvVar(
+    "AURASTREAM_PROMETHEUS_PORT", "Local mode: port of the Prometheus /metrics endpoint (0 = off).",
+    "9464",
+)
+PROMETHEUS_HOST = EnvVar(
+    "AURASTREAM_PROMETHEUS_HOST", "Local mode: address the /metrics endpoint binds to.",
+    "127.0.0.1",
+)
+ENVIRONMENT = EnvVar(
+    "AURASTREAM_ENVIRONMENT", "deployment.environment resource attribute.", "dev"
+)
+SERVICE_VERSION = EnvVar(
+    "AURASTREAM_SERVICE_VERSION", "service.version resource attribute.", "(package version)"
+)
+SAMPLING_RULES = EnvVar(
+    "AURASTREAM_SAMPLING_RULES",
+    "Path to an X-Ray sampling rules JSON file (head sampling). Default: the packaged rules.",
+    "(packaged)",
+)
+LOG_LEVEL = EnvVar("AURASTREAM_LOG_LEVEL", "Minimum level of the JSON logs.", "INFO")
+LOG_STDOUT = EnvVar(
+    "AURASTREAM_LOG_STDOUT",
+    "Also write JSON log lines to stdout in otlp mode (always on in local and lambda modes).",
+    "true",
+)
+LOG_TEXT = EnvVar(
+    "AURASTREAM_LOG_ANALYSED_TEXT",
+    "Allow the analysed text to appear in logs. Off by default: it is customer content.",
+    "false",
+)
+REDACT = EnvVar(
+    "AURASTREAM_LOG_REDACTION",
+    "Redact PII in logs (client IP to /24, e-mail addresses, secret-like keys).",
+    "true",
+)
+DETECT_EC2 = EnvVar(
+    "AURASTREAM_DETECT_EC2",
+    "Query the EC2 instance metadata service for resource attributes (a network call).",
+    "false",
+)
+CARDINALITY_LIMIT = EnvVar(
+    "AURASTREAM_CARDINALITY_LIMIT", "Maximum attribute sets per metric view.", "2000"
+)
+MAX_QUEUE_SIZE = EnvVar(
+    "AURASTREAM_MAX_QUEUE_SIZE",
+    "Bound of each export queue (spans, log records); overflow is counted, never blocking.",
+    "65536",
+)
+EXPORT_INTERVAL_MS = EnvVar(
+    "OTEL_METRIC_EXPORT_INTERVAL", "Metric export interval in milliseconds.", "10000"
+)
+SCHEDULE_DELAY_MS = EnvVar(
+    "OTEL_BSP_SCHEDULE_DELAY", "Delay between span/log export batches in milliseconds.", "1000"
+)
+
+# --- Standard OpenTelemetry variables we honour ---------------------------------------------
+SERVICE_NAME = EnvVar("OTEL_SERVICE_NAME", "service.name resource attribute.", "aurastream-api")
+RESOURCE_ATTRIBUTES = EnvVar(
+    "OTEL_RESOURCE_ATTRIBUTES", "Extra resource attributes, key=value,key=value.", ""
+)
+OTLP_ENDPOINT = EnvVar(
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTLP/HTTP base URL; /v1/traces, /v1/metrics, /v1/logs are appended.",
+    "http://localhost:4318",
+)
+OTLP_TRACES_ENDPOINT = EnvVar(
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "Full OTLP/HTTP URL for traces.", "(from base)"
+)
+OTLP_METRICS_ENDPOINT = EnvVar(
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "Full OTLP/HTTP URL for metrics.", "(from base)"
+)
+OTLP_LOGS_ENDPOINT = EnvVar(
+    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "Full OTLP/HTTP URL for logs.", "(from base)"
+)
+OTLP_HEADERS = EnvVar(
+    "OTEL_EXPORTER_OTLP_HEADERS", "Extra HTTP headers for OTLP export, key=value,...", ""
+)
+OTLP_TIMEOUT = EnvVar(
+    "OTEL_EXPORTER_OTLP_TIMEOUT", "OTLP export timeout in milliseconds.", "5000"
+)
+OTLP_COMPRESSION = EnvVar(
+    "OTEL_EXPORTER_OTLP_COMPRESSION", "OTLP body compression: gzip or none.", "gzip"
+)
+PROPAGATORS = EnvVar(
+    "OTEL_PROPAGATORS", "Propagators, comma separated (tracecontext, baggage, xray).",
+    "tracecontext,baggage,xray",
+)
+EXEMPLAR_FILTER = EnvVar(
+    "OTEL_METRICS_EXEMPLAR_FILTER", "Exemplars: trace_based, always_on or always_off.",
+    "trace_based",
+)
+SDK_DISABLED = EnvVar("OTEL_SDK_DISABLED", "true turns telemetry off (same as mode none).", "false")
+LAMBDA_FUNCTION = EnvVar(
+    "AWS_LAMBDA_FUNCTION_NAME", "Set by AWS Lambda; selects lambda mode when no endpoint.", ""
+)
+
+ALL_ENV_VARS: Final[tuple[EnvVar, ...]] = tuple(
+    v for v in globals().copy().values() if isinstance(v, EnvVar)
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configure() needs, resolved once."""
+
+    service_name: str = SERVICE_NAME.default
+    service_version: str = ""
+    environment: str = ENVIRONMENT.default
+    mode: str = "local"
+    telemetry_dir: str = TELEMETRY_DIR.default
+    prometheus_port: int = 9464
+    prometheus_host: str = PROMETHEUS_HOST.default
+    sampling_rules_path: str | None = None
+    log_level: int = logging.INFO
+    log_stdout: bool = True
+    log_analysed_text: bool = False
+    redact: bool = True
+    detect_ec2: bool = False
+    cardinality_limit: int = 2000
+    max_queue_size: int = 65536
+    export_interval_ms: int = 10000
+    schedule_delay_ms: int = 1000
+    traces_endpoint: str = "http://localhost:4318/v1/traces"
+    metrics_endpoint: str = "http://localhost:4318/v1/metrics"
+    logs_endpoint: str = "http://localhost:4318/v1/logs"
+    otlp_headers: Mapping[str, str] = field(default_factory=dict)
+    otlp_timeout_s: float = 5.0
+    otlp_compression: str = "gzip"
+    propagators: tuple[str, ...] = ("tracecontext", "baggage", "xray")
+    exemplar_filter: str = "trace_based"
+    resource_attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+_warned: set[str] = set()
+
+
+def _warn(name: str, value: str, fallback: object) -> None:
+    key = f"{name}={value}"
+    if key not in _warned:
+        _warned.add(key)
+        _log.warning("ignoring invalid %s=%r; using %r", name, value, fallback)
+
+
+def _get(env: Mapping[str, str], var: EnvVar) -> str | None:
+    value = env.get(var.name)
+    return value.strip() if value is not None and value.strip() != "" else None
+
+
+def _int(env: Mapping[str, str], var: EnvVar, default: int, minimum: int = 0) -> int:
+    raw = _get(env, var)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        _warn(var.name, raw, default)
+        return default
+    if value < minimum:
+        _warn(var.name, raw, default)
+        return default
+    return value
+
+
+def _bool(env: Mapping[str, str], var: EnvVar, default: bool) -> bool:
+    raw = _get(env, var)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    _warn(var.name, raw, default)
+    return default
+
+
+def _choice(env: Mapping[str, str], var: EnvVar, choices: tuple[str, ...], default: str) -> str:
+    raw = _get(env, var)
+    if raw is None:
+        return default
+    if raw.lower() in choices:
+        return raw.lower()
+    _warn(var.name, raw, default)
+    return default
+
+
+def parse_key_values(raw: str | None) -> dict[str, str]:
+    """Parse the OTel `k=v,k2=v2` format (values percent-decoded); malformed pairs are skipped."""
+    from urllib.parse import unquote
+
+    result: dict[str, str] = {}
+    for pair in (raw or "").split(","):
+        if "=" not in pair:
+            continue
+        key, _, value = pair.partition("=")
+        if key.strip():
+            result[unquote(key.strip())] = unquote(value.strip())
+    return result
+
+
+def _log_level(env: Mapping[str, str]) -> int:
+    raw = _get(env, LOG_LEVEL)
+    if raw is None:
+        return logging.INFO
+    level = logging.getLevelName(raw.upper())
+    if isinstance(level, int):
+        return level
+    _warn(LOG_LEVEL.name, raw, "INFO")
+    return logging.INFO
+
+
+def _endpoints(env: Mapping[str, str]) -> tuple[str, str, str]:
+    base = (_get(env, OTLP_ENDPOINT) or OTLP_ENDPOINT.default).rstrip("/")
+    return (
+        _get(env, OTLP_TRACES_ENDPOINT) or f"{base}/v1/traces",
+        _get(env, OTLP_METRICS_ENDPOINT) or f"{base}/v1/metrics",
+        _get(env, OTLP_LOGS_ENDPOINT) or f"{base}/v1/logs",
+    )
+
+
+def detect_mode(env: Mapping[str, str]) -> str:
+    """The contract's mode choice when none is given."""
+    if _bool(env, SDK_DISABLED, False):
+        return "none"
+    explicit = _choice(env, MODE, MODES, "")
+    if explicit:
+        return explicit
+    if any(_get(env, v) for v in (OTLP_ENDPOINT, OTLP_TRACES_ENDPOINT,
+                                  OTLP_METRICS_ENDPOINT, OTLP_LOGS_ENDPOINT)):
+        return "otlp"
+    if _get(env, LAMBDA_FUNCTION):
+        return "lambda"
+    return "local"
+
+
+def _timeout_seconds(env: Mapping[str, str]) -> float:
+    # The OTel spec defines OTEL_EXPORTER_OTLP_TIMEOUT in milliseconds.
+    return _int(env, OTLP_TIMEOUT, 5000, minimum=1) / 1000.0
+
+
+def resolve_settings(
+    service_name: str | None = None,
+    mode: str | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build Settings from arguments, then the environment, then defaults."""
+    env = os.environ if env is None else env
+    from aurastream_obs._internal.version import __version__
+
+    resolved_mode = detect_mode(env)
+    if mode is not None:
+        if mode in MODES:
+            resolved_mode = mode
+        else:
+            _warn("mode", mode, resolved_mode)
+    traces_ep, metrics_ep, logs_ep = _endpoints(env)
+    settings = Settings(
+        service_name=service_name or _get(env, SERVICE_NAME) or SERVICE_NAME.default,
+        service_version=_get(env, SERVICE_VERSION) or __version__,
+        environment=_get(env, ENVIRONMENT) or ENVIRONMENT.default,
+        mode=resolved_mode,
+        telemetry_dir=_get(env, TELEMETRY_DIR) or TELEMETRY_DIR.default,
+        prometheus_port=_int(env, PROMETHEUS_PORT, 9464),
+        prometheus_host=_get(env, PROMETHEUS_HOST) or PROMETHEUS_HOST.default,
+        sampling_rules_path=_get(env, SAMPLING_RULES),
+        log_level=_log_level(env),
+        log_stdout=_bool(env, LOG_STDOUT, True),
+        log_analysed_text=_bool(env, LOG_TEXT, False),
+        redact=_bool(env, REDACT, True),
+        detect_ec2=_bool(env, DETECT_EC2, False),
+        cardinality_limit=_int(env, CARDINALITY_LIMIT, 2000, minimum=1),
+        max_queue_size=_int(env, MAX_QUEUE_SIZE, 65536, minimum=1),
+        export_interval_ms=_int(env, EXPORT_INTERVAL_MS, 10000, minimum=1),
+        schedule_delay_ms=_int(env, SCHEDULE_DELAY_MS, 1000, minimum=1),
+        traces_endpoint=traces_ep,
+        metrics_endpoint=metrics_ep,
+        logs_endpoint=logs_ep,
+        otlp_headers=parse_key_values(_get(env, OTLP_HEADERS)),
+        otlp_timeout_s=_timeout_seconds(env),
+        otlp_compression=_choice(env, OTLP_COMPRESSION, ("gzip", "none"), "gzip"),
+        propagators=tuple(
+            p.strip().lower()
+            for p in (_get(env, PROPAGATORS) or PROPAGATORS.default).split(",")
+            if p.strip()
+        ),
+        exemplar_filter=_choice(
+            env, EXEMPLAR_FILTER, ("trace_based", "always_on", "always_off"), "trace_based"
+        ),
+        resource_attributes=parse_key_values(_get(env, RESOURCE_ATTRIBUTES)),
+    )
+    known = {f.name for f in fields(Settings)}
+    valid = {k: v for k, v in overrides.items() if k in known and v is not None}
+    for unknown in sorted(set(overrides) - known):
+        _warn("configure() override", unknown, "ignored")
+    return replace(settings, **valid) if valid else settings

@@ -1,0 +1,475 @@
+"""Head sampling with AWS X-Ray sampling-rule semantics, evaluated in-process.
+
+Rules sorted by ascending priority, then name; the first rule matching a root span decides: up
+to ``fixed_target`` spans per second from the rule's reservoir, then ``rate`` of the rest.
+``*``/``?`` wildcards match case-insensitively, as in aws-xray-sdk-python's ``wildcard_match``.
+Deliberate differences from the X-Ray SDK's local sampler: a request property the span lacks
+(no URL path on a queue consumer's span) matches only ``*`` (the SDK counts it as a match, which
+would let a path rule capture every non-HTTP root span); the rate decision uses the trace id's
+low 64 bits like ``TraceIdRatioBased`` (deterministic per trace); the reservoir is per process
+(per Lambda execution environment), not shared by a fleet as centralized sampling is.
+
+Head sampling cannot "sample all errors": the seed's "High priority for errors" rule matches
+``http.status_code: 4*``, known only when the response is sent, after the decision at span
+start. The rule is kept (it fires only for spans started with a status attribute); sampling all
+errors belongs to the gateway collector's tail_sampling policy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace.sampling import (
+    ALWAYS_OFF,
+    ALWAYS_ON,
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import Link, SpanKind, get_current_span
+from opentelemetry.trace.span import TraceState
+from opentelemetry.util.types import Attributes, AttributeValue
+
+if TYPE_CHECKING:
+    from aurastream_obs._internal.settings import Settings
+
+_log = logging.getLogger(__name__)
+
+SAMPLING_RULE_ATTRIBUTE: Final = "aws.xray.sampling_rule"
+DEFAULT_RULE_PRIORITY: Final = 10000  # X-Ray's own default rule sits at 10000, after 1..9999
+_LOW_64: Final = (1 << 64) - 1
+_EMPTY: Final[Mapping[str, AttributeValue]] = MappingProxyType({})
+
+
+_PATTERN_FIELDS: Final = (
+    *("service_name", "service_type", "host"),
+    *("http_method", "url_path", "resource_arn"),
+)
+
+
+class SamplingRuleError(ValueError):
+    """A rule field with an invalid value; `key` names the field."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SamplingRule:
+    """One X-Ray sampling rule. `fixed_target` is the reservoir size per second."""
+
+    name: str
+    priority: int
+    fixed_target: int
+    rate: float
+    service_name: str = "*"
+    service_type: str = "*"
+    host: str = "*"
+    http_method: str = "*"
+    url_path: str = "*"
+    resource_arn: str = "*"
+    attributes: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        for key in ("priority", "fixed_target"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise SamplingRuleError(key, f"must be a non-negative integer, got {value!r}")
+        rate = self.rate
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+            raise SamplingRuleError("rate", f"must be a number between 0 and 1, got {rate!r}")
+        object.__setattr__(self, "rate", float(rate))
+        for key in ("name", *_PATTERN_FIELDS):
+            if not isinstance(getattr(self, key), str):
+                raise SamplingRuleError(key, f"must be a string, got {getattr(self, key)!r}")
+        if not self.name:
+            raise SamplingRuleError("name", "must not be empty")
+        attrs = self.attributes
+        if not isinstance(attrs, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in attrs.items()
+        ):
+            raise SamplingRuleError("attributes", f"must map strings to strings, got {attrs!r}")
+        # Freeze a copy so a rule cannot change under a running sampler.
+        object.__setattr__(self, "attributes", MappingProxyType(dict(attrs)))
+
+
+# X-Ray's built-in default (1/s + 5 %): used when a file has no default, or cannot be read.
+XRAY_DEFAULT_RULE: Final = SamplingRule("Default", DEFAULT_RULE_PRIORITY, 1, 0.05)
+
+# --- loading -----------------------------------------------------------------------------------
+# Rule keys: the X-Ray SDK local file (snake_case; in "version": 1 `service_name` means the host,
+# as in aws_xray_sdk/core/sampling/local/sampling_rule.py) and the X-Ray API's SamplingRule shape.
+_FIELDS: Final = ("name", "priority", "fixed_target", "rate", *_PATTERN_FIELDS, "attributes")
+_SNAKE_KEYS: Final = {key: key for key in _FIELDS} | {"rule_name": "name"}
+_API_KEYS: Final = dict(
+    zip(
+        (
+            *("RuleName", "Priority", "ReservoirSize", "FixedRate", "ServiceName"),
+            *("ServiceType", "Host", "HTTPMethod", "URLPath", "ResourceARN", "Attributes"),
+        ),
+        _FIELDS,
+        strict=True,
+    )
+)
+_IGNORED_KEYS: Final = frozenset({"description", "Description", "version", "Version", "RuleARN"})
+_DEFAULT_KEYS: Final = frozenset({"fixed_target", "rate"})  # the default rule matches all
+
+
+def load_sampling_rules(path: str | None) -> list[SamplingRule]:
+    """Read an X-Ray sampling rules JSON file; None reads the packaged rules.
+
+    Raises ValueError naming the file, the rule (index and description) and the bad key.
+    """
+    if path is None:
+        from importlib.resources import files
+
+        source = "aurastream_obs/data/sampling_rules.json"
+        text = files("aurastream_obs").joinpath("data/sampling_rules.json").read_text("utf-8")
+    else:
+        source = path
+        try:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError as exc:
+            raise ValueError(f"sampling rules {source}: cannot read: {exc}") from exc
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"sampling rules {source}: invalid JSON: {exc}") from exc
+    return parse_sampling_rules(document, source)
+
+
+def parse_sampling_rules(document: object, source: str = "<rules>") -> list[SamplingRule]:
+    """Turn a decoded rules document into rules sorted by (priority, name)."""
+    where = f"sampling rules {source}"
+    if not isinstance(document, dict):
+        raise ValueError(f"{where}: top level must be an object")
+    version = document.get("version", 2)
+    if version not in (1, 2):
+        raise ValueError(f"{where}: 'version' must be 1 or 2, got {version!r}")
+    raw_rules, default = document.get("rules", []), document.get("default")
+    if not isinstance(raw_rules, list):
+        raise ValueError(f"{where}: 'rules' must be a list")
+    rules = [
+        _parse_rule(raw, f"{where}: rules[{i}]", version, {"name": f"rule-{i}", "priority": i + 1})
+        for i, raw in enumerate(raw_rules)  # SDK local rules without priorities apply in order
+    ]
+    if default is not None:
+        fixed = {"name": "Default", "priority": DEFAULT_RULE_PRIORITY}
+        rules.append(_parse_rule(default, f"{where}: default", version, fixed, _DEFAULT_KEYS))
+    elif not any(r.priority == DEFAULT_RULE_PRIORITY for r in rules):
+        rules.append(XRAY_DEFAULT_RULE)
+    names = [r.name for r in rules]
+    if duplicates := sorted({n for n in names if names.count(n) > 1}):
+        raise ValueError(f"{where}: duplicate rule names {duplicates}")
+    rules.sort(key=lambda r: (r.priority, r.name))
+    _warn_shadowed(rules, source)
+    return rules
+
+
+def _parse_rule(
+    raw: object,
+    where: str,
+    version: int,
+    fallback: dict[str, Any],
+    allowed: frozenset[str] | None = None,
+) -> SamplingRule:
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}: must be an object")
+    description = raw.get("description") or raw.get("RuleName") or raw.get("rule_name")
+    if description:
+        where = f"{where} ({description!r})"
+    keys = _API_KEYS if any(k in _API_KEYS for k in raw) else _SNAKE_KEYS
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for key, value in raw.items():
+        target = keys.get(key)
+        if target is None and key in _IGNORED_KEYS:
+            continue
+        if target is None or (allowed is not None and key not in allowed):
+            raise ValueError(f"{where}: unknown key {key!r}")
+        if version == 1 and keys is _SNAKE_KEYS and target == "service_name":
+            target = "host"  # X-Ray SDK local rules v1: service_name is matched against the host
+        values[target], origin[target] = value, key
+    if allowed is None and isinstance(description, str):
+        values.setdefault("name", description)
+    for required in ("fixed_target", "rate"):
+        if required not in values:
+            wanted = next(k for k, v in keys.items() if v == required)
+            raise ValueError(f"{where}: missing key {wanted!r}")
+    try:
+        return SamplingRule(**(fallback | values if allowed is None else values | fallback))
+    except SamplingRuleError as exc:
+        raise ValueError(f"{where}: key {origin.get(exc.key, exc.key)!r} {exc.message}") from None
+    except TypeError as exc:  # a key given the wrong shape entirely
+        raise ValueError(f"{where}: {exc}") from None
+
+
+def _warn_shadowed(rules: Sequence[SamplingRule], source: str) -> None:
+    # A catch-all before other rules silently disables them (the seed's list order does this).
+    for position, rule in enumerate(rules[:-1]):
+        if not rule.attributes and all(set(getattr(rule, k)) == {"*"} for k in _PATTERN_FIELDS):
+            later = [r.name for r in rules[position + 1 :]]
+            _log.warning("rules %s: %r matches all, %s never apply", source, rule.name, later)
+            return
+
+
+# --- sampler -----------------------------------------------------------------------------------
+# Old and new HTTP semantic conventions name the same thing: a rule on either matches both.
+_ALIAS_PAIRS: Final = (
+    ("http.status_code", "http.response.status_code"),
+    ("http.method", "http.request.method"),
+    ("http.url", "url.full"),
+)
+_ATTRIBUTE_ALIASES: Final = {a: (a, b) for a, b in _ALIAS_PAIRS} | {
+    b: (b, a) for a, b in _ALIAS_PAIRS
+}
+
+
+def _compile(pattern: str) -> re.Pattern[str] | None:
+    """X-Ray wildcard -> anchored regex, compiled once; None when it matches anything."""
+    if pattern and set(pattern) == {"*"}:
+        return None
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.compile(regex, re.IGNORECASE | re.DOTALL)
+
+
+def _matches(pattern: re.Pattern[str] | None, value: str) -> bool:
+    return pattern is None or pattern.fullmatch(value) is not None
+
+
+class _Reservoir:
+    """Up to `capacity` takes per clock second; thread-safe."""
+
+    __slots__ = ("_capacity", "_clock", "_lock", "_second", "_taken")
+
+    def __init__(self, capacity: int, clock: Callable[[], float]) -> None:
+        self._capacity = capacity
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._second = -math.inf
+        self._taken = 0
+
+    def take(self) -> bool:
+        if self._capacity == 0:
+            return False
+        second = math.floor(self._clock())
+        with self._lock:
+            if second != self._second:
+                self._second = second
+                self._taken = 0
+            if self._taken < self._capacity:
+                self._taken += 1
+                return True
+        return False
+
+
+class _CompiledRule:
+    __slots__ = ("attributes", "bound", "host", "method", "name", "path", "reservoir")
+
+    def __init__(self, rule: SamplingRule, clock: Callable[[], float]) -> None:
+        self.name = rule.name
+        self.method = _compile(rule.http_method)
+        self.host = _compile(rule.host)
+        self.path = _compile(rule.url_path)
+        self.attributes = tuple(
+            (_ATTRIBUTE_ALIASES.get(key, (key,)), _compile(value))
+            for key, value in rule.attributes.items()
+        )
+        self.bound = round(rule.rate * (1 << 64))  # same arithmetic as TraceIdRatioBased
+        self.reservoir = _Reservoir(rule.fixed_target, clock)
+
+
+def _http_method(attrs: Mapping[str, AttributeValue]) -> str:
+    value = attrs.get("http.request.method") or attrs.get("http.method")
+    return value if isinstance(value, str) else ""
+
+
+def _host(attrs: Mapping[str, AttributeValue]) -> str:
+    value = attrs.get("server.address") or attrs.get("http.host") or attrs.get("net.host.name")
+    return value if isinstance(value, str) else ""
+
+
+def _url_path(attrs: Mapping[str, AttributeValue]) -> str:
+    value = attrs.get("url.path")
+    if isinstance(value, str):
+        return value
+    value = attrs.get("http.target") or attrs.get("url.full") or attrs.get("http.url")
+    if not isinstance(value, str):
+        return ""
+    scheme_end = value.find("://")
+    if scheme_end >= 0:  # absolute URL: drop scheme and authority without urllib's cost
+        slash = value.find("/", scheme_end + 3)
+        value = value[slash:] if slash >= 0 else "/"
+    return value.partition("?")[0].partition("#")[0]
+
+
+def _attribute_text(attrs: Mapping[str, AttributeValue], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        value = attrs.get(key)
+        if value is not None:
+            return value if isinstance(value, str) else str(value)
+    return None
+
+
+class XRayRulesSampler(Sampler):
+    """Root-span sampler applying X-Ray rules; wrap it in ParentBased (see `build_sampler`)."""
+
+    def __init__(
+        self,
+        rules: Sequence[SamplingRule],
+        service_name: str,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        service_type: str = "",
+        resource_arn: str = "",
+    ) -> None:
+        ordered = sorted(rules, key=lambda r: (r.priority, r.name))
+        # Service name, type and ARN are fixed for the process: filter those rules out once.
+        applicable = [
+            rule
+            for rule in ordered
+            if _matches(_compile(rule.service_name), service_name)
+            and _matches(_compile(rule.service_type), service_type)
+            and _matches(_compile(rule.resource_arn), resource_arn)
+        ]
+        self._service_name = service_name
+        self._rule_names = tuple(f"{r.name}:{r.priority}" for r in applicable)
+        self._rules = tuple(_CompiledRule(rule, clock) for rule in applicable)
+
+    def should_sample(  # noqa: PLR0917  (signature fixed by the OTel Sampler interface)
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        attrs = attributes if attributes is not None else _EMPTY
+        method: str | None = None  # request properties are read on first need only
+        host: str | None = None
+        path: str | None = None
+        for rule in self._rules:
+            if rule.method is not None:
+                method = _http_method(attrs) if method is None else method
+                if rule.method.fullmatch(method) is None:
+                    continue
+            if rule.path is not None:
+                path = _url_path(attrs) if path is None else path
+                if rule.path.fullmatch(path) is None:
+                    continue
+            if rule.host is not None:
+                host = _host(attrs) if host is None else host
+                if rule.host.fullmatch(host) is None:
+                    continue
+            if rule.attributes and not self._attributes_match(rule, attrs):
+                continue
+            state = _parent_trace_state(parent_context)
+            if rule.reservoir.take() or (trace_id & _LOW_64) < rule.bound:
+                sampled = {**attrs, SAMPLING_RULE_ATTRIBUTE: rule.name}
+                return SamplingResult(Decision.RECORD_AND_SAMPLE, sampled, state)
+            return SamplingResult(Decision.DROP, None, state)
+        return SamplingResult(Decision.DROP, None, _parent_trace_state(parent_context))
+
+    @staticmethod
+    def _attributes_match(rule: _CompiledRule, attrs: Mapping[str, AttributeValue]) -> bool:
+        for keys, pattern in rule.attributes:
+            text = _attribute_text(attrs, keys)
+            if text is None or not _matches(pattern, text):
+                return False
+        return True
+
+    def get_description(self) -> str:
+        rules = ",".join(self._rule_names)
+        return f"XRayRulesSampler{{service={self._service_name},rules=[{rules}]}}"
+
+
+def _parent_trace_state(parent_context: Context | None) -> TraceState | None:
+    if parent_context is None:
+        return None
+    span_context = get_current_span(parent_context).get_span_context()
+    return span_context.trace_state if span_context.is_valid else None
+
+
+# --- composition -------------------------------------------------------------------------------
+_SERVICE_TYPES: Final = {  # cloud.platform -> X-Ray segment origin (what service_type matches)
+    "aws_lambda": "AWS::Lambda::Function",
+    "aws_ecs": "AWS::ECS::Container",
+    "aws_eks": "AWS::EKS::Container",
+    "aws_ec2": "AWS::EC2::Instance",
+    "aws_elastic_beanstalk": "AWS::ElasticBeanstalk::Environment",
+}
+_RATIO_SAMPLERS: Final = ("traceidratio", "parentbased_traceidratio")
+_STATIC_SAMPLERS: Final[Mapping[str, Sampler]] = {
+    "always_on": ALWAYS_ON,
+    "always_off": ALWAYS_OFF,
+    "parentbased_always_on": ParentBased(ALWAYS_ON),
+    "parentbased_always_off": ParentBased(ALWAYS_OFF),
+}
+RULES_SAMPLER_NAMES: Final = ("xray", "parentbased_xray")
+
+
+def build_sampler(
+    settings: Settings,
+    env: Mapping[str, str] | None = None,
+    *,
+    resource_attributes: Mapping[str, AttributeValue] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Sampler:
+    """The tracer provider's sampler: OTEL_TRACES_SAMPLER if it names a standard sampler, else
+    ParentBased(XRayRulesSampler) over `settings.sampling_rules_path` (or the packaged rules).
+
+    A bad sampler name, ratio or rules file warns and falls back; this never raises.
+    """
+    env = os.environ if env is None else env
+    name = env.get("OTEL_TRACES_SAMPLER", "").strip().lower()
+    if name in _STATIC_SAMPLERS:
+        return _STATIC_SAMPLERS[name]
+    if name in _RATIO_SAMPLERS:
+        raw = env.get("OTEL_TRACES_SAMPLER_ARG", "").strip()
+        try:
+            ratio = float(raw) if raw else 1.0
+            root = TraceIdRatioBased(ratio)  # raises ValueError outside [0, 1]
+        except ValueError:
+            _log.warning("ignoring invalid OTEL_TRACES_SAMPLER_ARG=%r; using 1.0", raw)
+            root = TraceIdRatioBased(1.0)
+        return ParentBased(root) if name.startswith("parentbased_") else root
+    if name and name not in RULES_SAMPLER_NAMES:
+        _log.warning("ignoring unknown OTEL_TRACES_SAMPLER=%r; using the X-Ray rules sampler", name)
+    try:
+        rules = load_sampling_rules(settings.sampling_rules_path)
+    except ValueError as exc:
+        _log.error("%s; using the packaged sampling rules instead", exc)
+        try:
+            rules = load_sampling_rules(None)
+        except ValueError:  # a broken package must still not break the service
+            rules = [XRAY_DEFAULT_RULE]
+    resource = resource_attributes or {}
+    service = resource.get("service.name")
+    platform = resource.get("cloud.platform")
+    arn = resource.get("cloud.resource_id") or resource.get("faas.id")
+    root_sampler = XRayRulesSampler(
+        rules,
+        service if isinstance(service, str) else settings.service_name,
+        clock,
+        service_type=_SERVICE_TYPES.get(platform, "") if isinstance(platform, str) else "",
+        resource_arn=arn if isinstance(arn, str) else "",
+    )
+    return ParentBased(root=root_sampler)

@@ -1,0 +1,78 @@
+"""Trace pipeline: X-Ray ids, X-Ray-rule head sampling, one bounded batching processor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from aurastream_obs._internal.batching import BatchWorker, DropCounter
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import Span
+    from opentelemetry.sdk.trace.sampling import Sampler
+
+    from aurastream_obs._internal.settings import Settings
+
+
+class BatchingSpanProcessor(SpanProcessor):
+    """Sends ended, sampled spans to an exporter through a BatchWorker."""
+
+    def __init__(
+        self, exporter: SpanExporter, *, drops: DropCounter, settings: Settings
+    ) -> None:
+        self._exporter = exporter
+
+        def export(batch: Sequence[ReadableSpan]) -> bool:
+            return exporter.export(batch) is SpanExportResult.SUCCESS
+
+        self.worker: BatchWorker[ReadableSpan] = BatchWorker(
+            export,
+            signal="traces",
+            drops=drops,
+            max_queue_size=settings.max_queue_size,
+            schedule_delay_s=settings.schedule_delay_ms / 1000.0,
+            on_shutdown=exporter.shutdown,
+        )
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        return None
+
+    def on_end(self, span: ReadableSpan) -> None:
+        context = span.context
+        if context is not None and context.trace_flags.sampled:
+            self.worker.put(span)
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.worker.force_flush(timeout_millis / 1000.0)
+
+    def shutdown(self) -> None:
+        self.worker.shutdown()
+
+
+def build_tracer_provider(
+    resource: Resource,
+    sampler: Sampler,
+    exporters: Sequence[SpanExporter],
+    *,
+    drops: DropCounter,
+    settings: Settings,
+) -> TracerProvider:
+    """A TracerProvider with X-Ray compatible ids; not installed globally here."""
+    from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
+
+    provider = TracerProvider(
+        resource=resource,
+        sampler=sampler,
+        id_generator=AwsXRayIdGenerator(),
+        shutdown_on_exit=False,  # Telemetry.shutdown() owns the bounded shutdown
+    )
+    for exporter in exporters:
+        provider.add_span_processor(
+            BatchingSpanProcessor(exporter, drops=drops, settings=settings)
+        )
+    return provider

@@ -1,0 +1,19 @@
+"""ASGI glue: a lean OpenTelemetry HTTP server middleware for AuraStream services."""
+
+from aurastream_obs.asgi.middleware import TelemetryMiddleware
+from aurastream_obs.asgi.types import (
+    ASGIApp,
+    CustomerResolver,
+    RequestInfo,
+    RouteResolver,
+    get_request_info,
+)
+
+__all__ = [
+    "ASGIApp",
+    "CustomerResolver",
+    "RequestInfo",
+    "RouteResolver",
+    "TelemetryMiddleware",
+    "get_request_info",
+]

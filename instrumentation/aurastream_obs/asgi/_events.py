@@ -1,0 +1,150 @@
+"""Typed, never-raising access to the structured events of `aurastream_obs.logs.events`.
+
+The events module is resolved once, lazily (it pulls in the logging pipeline); when it is
+unavailable every call is a no-op, so the middleware and the service work without it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any, Protocol, cast
+
+_log = logging.getLogger("aurastream_obs")
+_MODULE = "aurastream_obs.logs.events"
+
+
+class _EventsModule(Protocol):
+    def api_request(
+        self,
+        *,
+        request_id: str,
+        method: str,
+        path: str,
+        customer_id: str,
+        user_agent: str,
+        ip_address: str,
+    ) -> None: ...
+
+    def api_response(
+        self, *, request_id: str, status_code: int, response_time_ms: float, cache_hit: bool
+    ) -> None: ...
+
+    def error(
+        self,
+        *,
+        request_id: str,
+        error_type: str,
+        error_message: str,
+        client_error: bool = False,
+        exc: BaseException | None = None,
+    ) -> None: ...
+
+    def business_event(
+        self, event_type: str, *, customer_id: str, data: dict[str, Any]
+    ) -> None: ...
+
+    def security_event(self, event_type: str, **fields: Any) -> None: ...
+
+
+class Events:
+    """Facade over the events module: same signatures, but a failure is logged at debug only."""
+
+    def __init__(self) -> None:
+        self._module: _EventsModule | None = None
+        self._resolved = False
+
+    def _get(self) -> _EventsModule | None:
+        if not self._resolved:
+            self._resolved = True
+            try:
+                self._module = cast(_EventsModule, importlib.import_module(_MODULE))
+            except ImportError:
+                _log.debug("%s unavailable; structured events disabled", _MODULE)
+        return self._module
+
+    @property
+    def available(self) -> bool:
+        return self._get() is not None
+
+    def api_request(
+        self,
+        *,
+        request_id: str,
+        method: str,
+        path: str,
+        customer_id: str,
+        user_agent: str,
+        ip_address: str,
+    ) -> None:
+        module = self._get()
+        if module is None:
+            return
+        try:
+            module.api_request(
+                request_id=request_id,
+                method=method,
+                path=path,
+                customer_id=customer_id,
+                user_agent=user_agent,
+                ip_address=ip_address,
+            )
+        except Exception:  # noqa: BLE001 - telemetry boundary: never fail the request
+            _log.debug("api_request event failed", exc_info=True)
+
+    def api_response(
+        self, *, request_id: str, status_code: int, response_time_ms: float, cache_hit: bool
+    ) -> None:
+        module = self._get()
+        if module is None:
+            return
+        try:
+            module.api_response(
+                request_id=request_id,
+                status_code=status_code,
+                response_time_ms=response_time_ms,
+                cache_hit=cache_hit,
+            )
+        except Exception:  # noqa: BLE001 - telemetry boundary
+            _log.debug("api_response event failed", exc_info=True)
+
+    def error(
+        self,
+        *,
+        request_id: str,
+        error_type: str,
+        error_message: str,
+        client_error: bool = False,
+        exc: BaseException | None = None,
+    ) -> None:
+        module = self._get()
+        if module is None:
+            return
+        try:
+            module.error(
+                request_id=request_id,
+                error_type=error_type,
+                error_message=error_message,
+                client_error=client_error,
+                exc=exc,
+            )
+        except Exception:  # noqa: BLE001 - telemetry boundary
+            _log.debug("error event failed", exc_info=True)
+
+    def business_event(self, event_type: str, *, customer_id: str, data: dict[str, Any]) -> None:
+        module = self._get()
+        if module is None:
+            return
+        try:
+            module.business_event(event_type, customer_id=customer_id, data=data)
+        except Exception:  # noqa: BLE001 - telemetry boundary
+            _log.debug("business event failed", exc_info=True)
+
+    def security_event(self, event_type: str, **fields: Any) -> None:
+        module = self._get()
+        if module is None:
+            return
+        try:
+            module.security_event(event_type, **fields)
+        except Exception:  # noqa: BLE001 - telemetry boundary
+            _log.debug("security event failed", exc_info=True)

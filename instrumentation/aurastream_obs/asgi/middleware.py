@@ -1,0 +1,324 @@
+"""A lean ASGI middleware: one semconv HTTP SERVER span, the duration histogram, two log events.
+
+Why not opentelemetry-instrumentation-asgi's OpenTelemetryMiddleware: it opens an extra
+INTERNAL span per `receive` and per `send` message (3+ spans per request) and re-parses
+headers per lookup. Measured on this project's 2-core machine with SDK providers and a
+dropping exporter, direct ASGI calls: bare app ~2 µs, contrib middleware ~150 µs, this one
+~40 µs per request (see the issue note for the exact figures).
+
+Per request it: decodes headers once; continues the parent from `traceparent` and/or
+`X-Amzn-Trace-Id` through the global propagator (and reads the X-Ray header itself when the
+global propagator does not know it, as the contract requires both); attaches the span as
+current so the app's spans and logs correlate; echoes `X-Amzn-Trace-Id`, `traceresponse` and
+`x-request-id`; answers 500 JSON when the app raises (then re-raises for the server's log).
+Every telemetry step is guarded: a telemetry failure degrades to an uninstrumented request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import time
+from collections.abc import Callable
+from contextvars import Token
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from opentelemetry import context as otel_context
+from opentelemetry import metrics, propagate, trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from aurastream_obs._internal.version import __version__
+from aurastream_obs.asgi import _request as rq
+from aurastream_obs.asgi._events import Events
+from aurastream_obs.asgi.types import (
+    REQUEST_INFO_KEY,
+    ASGIApp,
+    CustomerResolver,
+    Message,
+    Receive,
+    RequestInfo,
+    RouteResolver,
+    Scope,
+    Send,
+)
+from aurastream_obs.signals import conventions as c
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.propagators.textmap import TextMapPropagator
+    from opentelemetry.trace import Span, SpanContext, TracerProvider
+
+_log = logging.getLogger("aurastream_obs")
+_SCOPE_NAME: Final = "aurastream_obs.asgi"
+_ANONYMOUS: Final = "anonymous"
+_INTERNAL_ERROR_BODY: Final = (
+    b'{"error":{"code":"internal_error","message":"Internal server error"}}'
+)
+
+
+def _xray_formatter() -> Callable[[SpanContext], str]:
+    # Resolved once; imported by name so this module works before _internal.propagation lands.
+    try:
+        module = importlib.import_module("aurastream_obs._internal.propagation")
+    except ImportError:
+        return rq.xray_header_fallback
+    formatter: Callable[[SpanContext], str] | None = getattr(
+        module, "xray_header_from_context", None
+    )
+    return formatter or rq.xray_header_fallback
+
+
+@dataclass(slots=True)
+class _Request:
+    """Per-request state, kept in one slotted object to avoid closures over many locals."""
+
+    span: Span
+    token: Token[Context]
+    info: RequestInfo
+    method: str
+    route: str | None
+    attrs: dict[str, Any]
+    start_ns: int
+    status: int | None = None
+
+
+class TelemetryMiddleware:
+    """Wraps an ASGI app; http scopes are traced, lifespan and websocket pass through."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        tracer_provider: TracerProvider | None = None,
+        meter_provider: MeterProvider | None = None,
+        route_resolver: RouteResolver | None = None,
+        customer_resolver: CustomerResolver | None = None,
+        propagator: TextMapPropagator | None = None,
+    ) -> None:
+        self.app = app
+        self._route_resolver = route_resolver
+        self._customer_resolver = customer_resolver
+        self._propagator = propagator
+        # get_tracer/get_meter without a provider return proxies that follow the global
+        # providers once configure() installs them, so wrapping before configure() is fine.
+        self._tracer = trace.get_tracer(_SCOPE_NAME, __version__, tracer_provider)
+        meter = metrics.get_meter(_SCOPE_NAME, __version__, meter_provider=meter_provider)
+        spec = c.HTTP_SERVER_DURATION
+        self._duration = meter.create_histogram(
+            spec.name,
+            unit=spec.unit,
+            description=spec.description,
+            explicit_bucket_boundaries_advisory=list(spec.buckets or ()),
+        )
+        self._events = Events()
+        self._xray_header = _xray_formatter()
+        self._xray_propagator: TextMapPropagator | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            req = self._start(scope)
+        except Exception:  # noqa: BLE001 - telemetry boundary: serve the request untraced
+            _log.debug("request instrumentation failed", exc_info=True)
+            await self.app(scope, receive, send)
+            return
+        scope = {**scope, REQUEST_INFO_KEY: req.info}  # ASGI: copy, never mutate the scope
+
+        async def send_wrapper(message: Message) -> None:
+            if message.get("type") == "http.response.start":
+                message = self._on_response_start(req, message)
+            await send(message)
+
+        error: BaseException | None = None
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            error = exc
+            if req.status is None:
+                with contextlib.suppress(Exception):  # the client may be gone; keep `exc`
+                    await send_wrapper(_internal_error_start())
+                    await send_wrapper({"type": "http.response.body", "body": _INTERNAL_ERROR_BODY})
+            raise
+        except BaseException as exc:  # cancellation: finish the span, send nothing
+            error = exc
+            raise
+        finally:
+            self._finish(req, error)
+
+    # -- request start ----------------------------------------------------------------------
+    def _start(self, scope: Scope) -> _Request:
+        start_ns = time.perf_counter_ns()
+        headers = rq.decode_headers(scope.get("headers"))
+        method = str(scope.get("method", "GET")).upper()
+        path = str(scope.get("path", "/"))
+        route = self._resolve_route(path)
+        parent = self._extract(headers)
+        info = RequestInfo(
+            request_id=rq.request_id_from(headers),
+            client_ip=rq.client_ip_from(headers, scope.get("client")),
+            user_agent=headers.get("user-agent", ""),
+            headers=headers,
+            customer_id=self._resolve_customer(headers),
+        )
+        semconv_method = method if method in rq.KNOWN_METHODS else "_OTHER"
+        scheme = scope.get("scheme") or "http"
+        metric_attrs: dict[str, Any] = {
+            c.HTTP_METHOD: semconv_method,
+            "url.scheme": scheme,
+            "network.protocol.version": scope.get("http_version") or "1.1",
+        }
+        # Span attributes cost ~1 µs each in the SDK: semconv required + recommended ones that
+        # operators search by, nothing redundant (no peer address, protocol version on spans).
+        span_attrs: dict[str, Any] = {
+            c.HTTP_METHOD: semconv_method,
+            "url.scheme": scheme,
+            "url.path": path,
+            "client.address": info.client_ip,
+            "aurastream.request.id": info.request_id,
+        }
+        if route is not None:
+            metric_attrs[c.HTTP_ROUTE] = span_attrs[c.HTTP_ROUTE] = route
+        if info.user_agent:
+            span_attrs["user_agent.original"] = info.user_agent
+        if semconv_method == "_OTHER":
+            span_attrs["http.request.method_original"] = method
+        host = headers.get("host")
+        if host:
+            span_attrs["server.address"] = host if host.startswith("[") else host.split(":", 1)[0]
+        if info.customer_id is not None:
+            span_attrs[c.CUSTOMER_ID] = info.customer_id
+        name_method = semconv_method if semconv_method != "_OTHER" else "HTTP"
+        span = self._tracer.start_span(
+            f"{name_method} {route}" if route is not None else name_method,
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes=span_attrs,
+        )
+        token = otel_context.attach(trace.set_span_in_context(span, parent))
+        req = _Request(span, token, info, method, route, metric_attrs, start_ns)
+        self._events.api_request(
+            request_id=info.request_id,
+            method=method,
+            path=path,
+            customer_id=info.customer_id or _ANONYMOUS,
+            user_agent=info.user_agent,
+            ip_address=info.client_ip,
+        )
+        return req
+
+    def _resolve_route(self, path: str) -> str | None:
+        if self._route_resolver is None:
+            return None
+        try:
+            return self._route_resolver(path)
+        except Exception:  # noqa: BLE001 - a broken resolver only loses the route
+            _log.debug("route resolver failed", exc_info=True)
+            return None
+
+    def _resolve_customer(self, headers: dict[str, str]) -> str | None:
+        if self._customer_resolver is None:
+            return None
+        try:
+            return self._customer_resolver(headers)
+        except Exception:  # noqa: BLE001 - only loses the customer id in the request log
+            _log.debug("customer resolver failed", exc_info=True)
+            return None
+
+    def _extract(self, headers: dict[str, str]) -> Context:
+        propagator = self._propagator or propagate.get_global_textmap()
+        try:
+            ctx = propagator.extract(headers, getter=rq.HEADER_GETTER)
+        except Exception:  # noqa: BLE001 - malformed headers must never fail a request
+            ctx = otel_context.Context()
+        if "x-amzn-trace-id" in headers and not _has_valid_parent(ctx):
+            ctx = self._extract_xray(headers, ctx)
+        return ctx
+
+    def _extract_xray(self, headers: dict[str, str], ctx: Context) -> Context:
+        # The contract reads X-Amzn-Trace-Id even when OTEL_PROPAGATORS leaves xray out.
+        try:
+            if self._xray_propagator is None:
+                from opentelemetry.propagators.aws import AwsXRayPropagator
+
+                self._xray_propagator = AwsXRayPropagator()
+            return self._xray_propagator.extract(headers, ctx, getter=rq.HEADER_GETTER)
+        except Exception:  # noqa: BLE001 - malformed headers must never fail a request
+            return ctx
+
+    # -- response ----------------------------------------------------------------------------
+    def _on_response_start(self, req: _Request, message: Message) -> Message:
+        try:
+            req.status = int(message["status"])
+            span_context = req.span.get_span_context()
+            extra = [(b"x-request-id", req.info.request_id.encode("latin-1"))]
+            if span_context.is_valid:
+                extra.append((b"x-amzn-trace-id", self._xray_header(span_context).encode()))
+                extra.append((b"traceresponse", rq.traceresponse(span_context).encode()))
+            return {**message, "headers": [*message.get("headers", ()), *extra]}
+        except Exception:  # noqa: BLE001 - telemetry boundary: send the app's message as is
+            _log.debug("response decoration failed", exc_info=True)
+            return message
+
+    def _finish(self, req: _Request, error: BaseException | None) -> None:
+        try:
+            elapsed_s = (time.perf_counter_ns() - req.start_ns) / 1e9
+            attrs = req.attrs
+            status = req.status
+            end_attrs: dict[str, Any] = {}
+            if status is not None:
+                attrs[c.HTTP_STATUS] = status
+                end_attrs[c.HTTP_STATUS] = status
+            span = req.span
+            if error is not None:
+                error_type = rq.error_type_of(error)
+                attrs[c.ERROR_TYPE] = end_attrs[c.ERROR_TYPE] = error_type
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, f"{error_type}: {error}"))
+                if isinstance(error, Exception):
+                    self._events.error(
+                        request_id=req.info.request_id,
+                        error_type=error_type,
+                        error_message=str(error),
+                        client_error=False,
+                        exc=error,
+                    )
+            elif status is not None and status >= 500:
+                attrs[c.ERROR_TYPE] = end_attrs[c.ERROR_TYPE] = str(status)
+                span.set_status(Status(StatusCode.ERROR))
+            if end_attrs:
+                span.set_attributes(end_attrs)
+            self._duration.record(elapsed_s, attrs)
+            if status is not None:
+                self._events.api_response(
+                    request_id=req.info.request_id,
+                    status_code=status,
+                    response_time_ms=round(elapsed_s * 1000.0, 3),
+                    cache_hit=req.info.cache_hit,
+                )
+        except Exception:  # noqa: BLE001 - telemetry boundary
+            _log.debug("request instrumentation failed at finish", exc_info=True)
+        finally:
+            with contextlib.suppress(Exception):
+                req.span.end()
+            with contextlib.suppress(Exception):
+                otel_context.detach(req.token)
+
+
+def _has_valid_parent(ctx: Context) -> bool:
+    return bool(trace.get_current_span(ctx).get_span_context().is_valid)
+
+
+def _internal_error_start() -> Message:
+    return {
+        "type": "http.response.start",
+        "status": 500,
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(_INTERNAL_ERROR_BODY)).encode()),
+        ],
+    }

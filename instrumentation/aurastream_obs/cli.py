@@ -1,0 +1,53 @@
+"""`aurastream-obs` command line. Subcommands import their dependencies lazily."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _demo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = sub.add_parser(
+        "demo",
+        help="run the reference service in local mode, drive traffic, report from telemetry",
+    )
+    demo.add_argument("--requests", type=int, default=600, help="requests to send (600)")
+    demo.add_argument("--concurrency", type=int, default=8, help="concurrent clients (8)")
+    demo.add_argument(
+        "--serve", action="store_true", help="keep the service running after the report"
+    )
+    demo.add_argument("--port", type=int, default=8080, help="service port (8080; 0 = any)")
+    demo.add_argument(
+        "--telemetry-dir", default=None, help="where OTLP/JSON files go (.telemetry)"
+    )
+    demo.add_argument("--seed", type=int, default=7, help="traffic mix seed (7)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aurastream-obs", description="AuraStream observability tools."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    _demo_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        from aurastream_obs.demo.runner import run_demo
+
+        return run_demo(
+            requests=args.requests,
+            concurrency=args.concurrency,
+            serve=args.serve,
+            port=args.port,
+            telemetry_dir=args.telemetry_dir,
+            seed=args.seed,
+        )
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

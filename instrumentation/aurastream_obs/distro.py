@@ -1,0 +1,34 @@
+"""Auto-instrumentation entry points: `opentelemetry-instrument python app.py` uses our setup.
+
+The `opentelemetry_distro` entry point sets defaults before instrumentors load; the
+`opentelemetry_configurator` entry point replaces the SDK's env-driven setup with
+`aurastream_obs.configure()` (same env variables, our pipelines, redaction and sampling).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from opentelemetry.instrumentation.distro import BaseDistro
+from opentelemetry.sdk._configuration import _BaseConfigurator
+
+
+class AuraStreamDistro(BaseDistro):  # type: ignore[misc]
+    """Defaults for auto-instrumentation runs; explicit env values always win."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        os.environ.setdefault("OTEL_PROPAGATORS", "tracecontext,baggage,xray")
+        # Our configurator builds the exporters; keep the SDK's env exporters out of it.
+        os.environ.setdefault("OTEL_TRACES_EXPORTER", "none")
+        os.environ.setdefault("OTEL_METRICS_EXPORTER", "none")
+        os.environ.setdefault("OTEL_LOGS_EXPORTER", "none")
+
+
+class AuraStreamConfigurator(_BaseConfigurator):  # type: ignore[misc]
+    """Called by opentelemetry-instrument before instrumentors run."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        from aurastream_obs._internal.configure import configure
+
+        configure()

@@ -1,0 +1,139 @@
+"""Local-mode Prometheus endpoint: an SDK MetricReader served as text on /metrics.
+
+Each endpoint gets a private `CollectorRegistry` (not prometheus_client's global REGISTRY):
+several endpoints can coexist (tests, several providers), nothing leaks between them, and the
+process/platform/gc collectors that the global registry carries are not mixed into the
+service's metrics. Resource attributes appear once, in `target_info` (the OTel Prometheus
+compatibility spec's place for them), not as labels on every series.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterable
+from socketserver import ThreadingMixIn
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+if TYPE_CHECKING:
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from prometheus_client import CollectorRegistry
+
+METRICS_PATH: Final = "/metrics"
+
+_StartResponse = Callable[..., Any]
+_WsgiApp = Callable[[dict[str, Any], _StartResponse], Iterable[bytes]]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not news: keep stderr for the service's own output."""
+
+
+class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True  # a stuck scraper must never keep the process alive
+
+
+class _IPv6ThreadingWSGIServer(_ThreadingWSGIServer):
+    address_family = socket.AF_INET6
+
+
+def _metrics_only(app: _WsgiApp) -> _WsgiApp:
+    """Serve `app` on /metrics, 404 elsewhere, one scrape at a time.
+
+    Serialised because the exporter's collector is not safe for overlapping collections: two
+    concurrent scrapes can queue two snapshots and emit duplicated families (invalid text).
+    """
+    lock = threading.Lock()
+
+    def wrapped(environ: dict[str, Any], start_response: _StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "/").rstrip("/") != METRICS_PATH:
+            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"Prometheus metrics are served on /metrics\n"]
+        with lock:
+            return list(app(environ, start_response))
+
+    return wrapped
+
+
+class PrometheusEndpoint:
+    """Handle of a running /metrics server; `close()` stops it within a bound."""
+
+    def __init__(self, server: WSGIServer, thread: threading.Thread) -> None:
+        self._server = server
+        self._thread = thread
+        self._closed = False
+        self.host: str = str(server.server_address[0])
+        self.port: int = int(server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}{METRICS_PATH}"
+
+    def close(self, timeout_s: float = 2.0) -> None:
+        """Stop serving and release the port (idempotent).
+
+        The reader is not shut down here: it belongs to the MeterProvider, whose shutdown
+        shuts it down.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        # shutdown() waits for serve_forever's loop (0.5 s poll) to exit; run it aside so a
+        # wedged loop cannot hold the caller past timeout_s.
+        stopper = threading.Thread(target=self._server.shutdown, daemon=True)
+        stopper.start()
+        stopper.join(timeout_s)
+        self._server.server_close()
+        self._thread.join(max(0.0, timeout_s / 2))
+
+    def __enter__(self) -> PrometheusEndpoint:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def start_prometheus_endpoint(
+    host: str,
+    port: int,
+    *,
+    registry: CollectorRegistry | None = None,
+    disable_target_info: bool = False,
+) -> tuple[PrometheusMetricReader, PrometheusEndpoint]:
+    """Create a PrometheusMetricReader and serve it on http://host:port/metrics.
+
+    Port 0 picks a free port (see `endpoint.port`). Register the reader with a MeterProvider
+    (`MeterProvider(metric_readers=[reader])`); each scrape collects from it. Raises OSError
+    if the address cannot be bound - the caller decides whether that is fatal.
+    """
+    from opentelemetry.exporter.prometheus import PrometheusMetricReader
+    from prometheus_client import CollectorRegistry, make_wsgi_app
+
+    registry = registry if registry is not None else CollectorRegistry()
+    reader = PrometheusMetricReader(disable_target_info=disable_target_info, registry=registry)
+    server_class = _IPv6ThreadingWSGIServer if ":" in host else _ThreadingWSGIServer
+    try:
+        server = make_server(
+            host,
+            port,
+            _metrics_only(make_wsgi_app(registry)),
+            server_class=server_class,
+            handler_class=_QuietHandler,
+        )
+    except OSError:
+        reader.shutdown()  # unregister from the registry; the caller gets the error
+        raise
+    thread = threading.Thread(
+        target=server.serve_forever, name=f"aurastream-prometheus-{port}", daemon=True
+    )
+    thread.start()
+    return reader, PrometheusEndpoint(server, thread)

@@ -1,0 +1,116 @@
+"""The seed's structured events as a small typed API on stdlib logging ("aurastream.events").
+
+Each call emits one record whose message is the `event_type` and whose fields travel as
+`extra=`; the JSON pipeline turns them into top-level fields, so the seed's Logs Insights
+queries work as written (`filter event_type = "failed_authentication"`,
+`filter response_time > 1000`). Redaction (client IP, e-mails, secrets) happens in the pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Final
+
+_logger: Final = logging.getLogger("aurastream.events")
+
+# LogRecord attribute names (logging raises KeyError if `extra=` reuses them) and our own
+# two fields: a caller's field with one of these names is kept, renamed with a trailing "_".
+_RESERVED: Final = frozenset(
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
+    | {"message", "asctime", "taskName", "event_type", "category"}
+)
+
+
+def _emit(
+    level: int,
+    event_type: str,
+    category: str,
+    fields: Mapping[str, object],
+    exc: BaseException | None = None,
+) -> None:
+    if not _logger.isEnabledFor(level):
+        return
+    extra: dict[str, object] = {"event_type": event_type, "category": category}
+    for key, value in fields.items():
+        extra[f"{key}_" if key in _RESERVED else key] = value
+    exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
+    # stacklevel=3: funcName/lineno of the service code, not of this module.
+    _logger.log(level, event_type, extra=extra, exc_info=exc_info, stacklevel=3)
+
+
+def api_request(
+    *,
+    request_id: str,
+    method: str,
+    path: str,
+    customer_id: str | None,
+    user_agent: str | None,
+    ip_address: str | None,
+) -> None:
+    _emit(
+        logging.INFO,
+        "api_request",
+        "application",
+        {
+            "request_id": request_id,
+            "method": method,
+            "path": path,
+            "customer_id": customer_id,
+            "user_agent": user_agent,
+            "ip_address": ip_address,
+        },
+    )
+
+
+def api_response(
+    *, request_id: str, status_code: int, response_time_ms: float, cache_hit: bool | None
+) -> None:
+    _emit(
+        logging.INFO,
+        "api_response",
+        "application",
+        {
+            "request_id": request_id,
+            "status_code": status_code,
+            "response_time": response_time_ms,  # milliseconds, as the seed's queries expect
+            "cache_hit": cache_hit,
+        },
+    )
+
+
+def error(
+    *,
+    request_id: str | None,
+    error_type: str,
+    error_message: str,
+    client_error: bool = False,
+    exc: BaseException | None = None,
+) -> None:
+    """WARNING for client errors (4xx: the caller's fault), ERROR otherwise."""
+    _emit(
+        logging.WARNING if client_error else logging.ERROR,
+        "error",
+        "application",
+        {
+            "request_id": request_id,
+            "error_type": error_type,
+            "error_message": error_message,
+            "client_error": client_error,
+        },
+        exc,
+    )
+
+
+def business_event(event_type: str, *, customer_id: str, data: Mapping[str, object]) -> None:
+    _emit(
+        logging.INFO,
+        f"business_{event_type}",
+        "business",
+        {"customer_id": customer_id, "data": dict(data)},
+    )
+
+
+def security_event(event_type: str, /, **fields: object) -> None:
+    """E.g. `security_event("failed_authentication", customer_id=..., ip_address=...)`."""
+    _emit(logging.WARNING, event_type, "security", fields)

@@ -1,0 +1,241 @@
+"""From a stdlib `LogRecord` to one JSON line: event dict → processors → renderer → stream.
+
+`JsonLogHandler` is the telemetry boundary: nothing raises into the code that logged, failures
+are counted in `dropped` and reported once on stderr (never through logging, which could
+recurse). Sinks (e.g. the OTLP log exporter) receive the processed, redacted event dict.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Sequence
+from types import TracebackType
+from typing import Final, TextIO
+
+from aurastream_obs.logs.categories import DEFAULT_CATEGORY
+from aurastream_obs.logs.processors import (
+    CategoryAdder,
+    EventDict,
+    JSONRenderer,
+    Processor,
+    Redactor,
+    Renderer,
+    ServiceAdder,
+    TraceIdAdder,
+    escape_non_ascii,
+    safe_repr,
+    safe_str,
+)
+
+LogSink = Callable[[EventDict, logging.LogRecord], None]
+
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+# "category" is read explicitly; "taskName" appears in Python 3.12.
+_RESERVED: Final = frozenset(
+    logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
+    | {"message", "asctime", "taskName", "category"}
+)
+
+
+def _qualified_name(cls: type[BaseException]) -> str:
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+class LogPipeline:
+    """Turns a `LogRecord` into an event dict, runs the processors, renders the line."""
+
+    def __init__(self, processors: Sequence[Processor], renderer: Renderer) -> None:
+        self.processors: tuple[Processor, ...] = tuple(processors)
+        self.renderer = renderer
+        # (epoch second, "YYYY-MM-DDTHH:MM:SS"): one tuple so threads never see a torn pair.
+        self._second: tuple[int, str] = (-1, "")
+
+    def __call__(self, record: logging.LogRecord) -> str:
+        return self.renderer(self.process(record))
+
+    def process(self, record: logging.LogRecord) -> EventDict:
+        """The event dict after all processors (what sinks receive)."""
+        event = self.event_from_record(record)
+        for processor in self.processors:
+            event = processor(event)
+        return event
+
+    def render(self, event: EventDict) -> str:
+        return self.renderer(event)
+
+    def event_from_record(self, record: logging.LogRecord) -> EventDict:
+        attrs = record.__dict__
+        try:
+            message = record.getMessage()
+            message_error = None
+        # Bad %-args (any exception from a user __str__) must never lose the record.
+        except Exception as exc:  # noqa: BLE001
+            message = safe_str(record.msg)
+            if record.args:
+                message = f"{message} {safe_repr(record.args)}"
+            message_error = f"{type(exc).__name__}: {safe_str(exc)}"
+        event: EventDict = {
+            "timestamp": self._timestamp(record.created),
+            "level": record.levelname,
+            "message": message,
+            "logger": record.name,
+            "category": attrs.get("category") or DEFAULT_CATEGORY,
+        }
+        for key, value in attrs.items():
+            if key not in _RESERVED:
+                # An extra must not overwrite a core field ("level", "timestamp", ...).
+                event[f"extra_{key}" if key in event else key] = value
+        if message_error is not None:
+            event["message_error"] = message_error
+        exc_info = record.exc_info
+        if exc_info and exc_info[1] is not None:
+            event["exception"] = self._exception(record, exc_info[1], exc_info[2])
+        if record.stack_info:
+            event["stack_info"] = record.stack_info
+        return event
+
+    def _timestamp(self, created: float) -> str:
+        """ISO-8601 UTC with milliseconds: 2026-11-27T08:18:00.123Z (strftime once a second)."""
+        second = int(created)
+        cached = self._second
+        if cached[0] != second:
+            cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+            self._second = cached
+        millis = min(int((created - second) * 1000), 999)
+        return f"{cached[1]}.{millis:03d}Z"
+
+    @staticmethod
+    def _exception(
+        record: logging.LogRecord, exc: BaseException, tb: TracebackType | None
+    ) -> dict[str, str]:
+        if not record.exc_text:
+            # Cached on the record like logging.Formatter does, so other handlers reuse it.
+            record.exc_text = "".join(traceback.format_exception(type(exc), exc, tb)).rstrip()
+        try:
+            message = str(exc)
+        except Exception:  # noqa: BLE001 - a broken __str__ on the user's exception
+            message = safe_repr(exc)
+        return {
+            "type": _qualified_name(type(exc)),
+            "message": message,
+            "stacktrace": record.exc_text,
+        }
+
+
+def build_log_pipeline(
+    *, service: str, environment: str, redact: bool, allow_analysed_text: bool
+) -> LogPipeline:
+    """The default pipeline: trace ids, service, category, redaction, then JSON."""
+    return LogPipeline(
+        [
+            TraceIdAdder(),
+            ServiceAdder(service, environment),
+            CategoryAdder(),
+            Redactor(enabled=redact, allow_analysed_text=allow_analysed_text),
+        ],
+        JSONRenderer(),
+    )
+
+
+class JsonLogHandler(logging.Handler):
+    """Writes each record as one JSON line to `stream` and hands the event dict to sinks.
+
+    `stream=None` means `sys.stdout` looked up at each emit (so pytest capture and Lambda
+    runtimes that swap stdout work). `to_stream=False` feeds the sinks only (otlp mode with
+    stdout turned off). Never raises: failures are counted in `dropped`, warned once.
+    """
+
+    def __init__(
+        self,
+        pipeline: LogPipeline | None = None,
+        *,
+        stream: TextIO | None = None,
+        sinks: Iterable[LogSink] = (),
+        to_stream: bool = True,
+        level: int = logging.NOTSET,
+    ) -> None:
+        super().__init__(level)
+        self.pipeline = pipeline or build_log_pipeline(
+            service="aurastream-api", environment="dev", redact=True, allow_analysed_text=False
+        )
+        self._stream = stream
+        self.to_stream = to_stream
+        self._sinks: tuple[LogSink, ...] = tuple(sinks)  # replaced, never mutated: lock-free
+        self.dropped = 0
+        self._warned = False
+        self._local = threading.local()
+
+    @property
+    def stream(self) -> TextIO | None:
+        return self._stream if self._stream is not None else sys.stdout
+
+    @property
+    def sinks(self) -> tuple[LogSink, ...]:
+        return self._sinks
+
+    def add_sink(self, sink: LogSink) -> None:
+        self._sinks = (*self._sinks, sink)
+
+    def remove_sink(self, sink: LogSink) -> None:
+        self._sinks = tuple(s for s in self._sinks if s is not sink)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        local = self._local
+        depth: int = getattr(local, "depth", 0)
+        if depth > 1:  # a sink logged, and that record's processing logged again: stop here
+            self._drop("recursive logging", None)
+            return
+        local.depth = depth + 1
+        try:
+            event = self.pipeline.process(record)
+            if self.to_stream:
+                self._write(self.pipeline.render(event))
+            if depth == 0:  # records logged by a sink reach the stream, never the sinks
+                for sink in self._sinks:
+                    try:
+                        sink(event, record)
+                    except Exception as exc:  # noqa: BLE001 - one sink must not stop others
+                        self._drop(f"sink {sink!r}", exc)
+        except Exception as exc:  # noqa: BLE001 - the telemetry boundary: count, never raise
+            self._drop("record", exc)
+        finally:
+            local.depth = depth
+
+    def _write(self, line: str) -> None:
+        stream = self.stream
+        if stream is None:  # e.g. pythonw: no stdout at all
+            raise RuntimeError("no output stream")
+        try:
+            stream.write(line + "\n")
+        except UnicodeEncodeError:  # e.g. a lone surrogate, or an ASCII-only stdout
+            stream.write(escape_non_ascii(line) + "\n")
+        # Flushed per line like logging.StreamHandler: nothing may sit in a buffer when a
+        # Lambda execution environment is frozen.
+        stream.flush()
+
+    def flush(self) -> None:
+        stream = self.stream
+        if stream is not None and self.to_stream:
+            try:
+                stream.flush()
+            except Exception as exc:  # noqa: BLE001 - telemetry boundary
+                self._drop("flush", exc)
+
+    def _drop(self, what: str, exc: BaseException | None) -> None:
+        self.dropped += 1
+        if self._warned:
+            return
+        self._warned = True
+        reason = f": {type(exc).__name__}: {safe_str(exc)}" if exc is not None else ""
+        # stderr directly (like logging.lastResort): logging here could recurse.
+        with contextlib.suppress(Exception):
+            sys.stderr.write(
+                f"aurastream_obs: dropped a log {what}{reason}; further drops are only "
+                f"counted (JsonLogHandler.dropped)\n"
+            )

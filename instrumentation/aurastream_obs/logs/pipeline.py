@@ -149,6 +149,10 @@ class JsonLogHandler(logging.Handler):
     `stream=None` means `sys.stdout` looked up at each emit (so pytest capture and Lambda
     runtimes that swap stdout work). `to_stream=False` feeds the sinks only (otlp mode with
     stdout turned off). Never raises: failures are counted in `dropped`, warned once.
+
+    Records of `sink_excluded_loggers` (the exporter stack's own loggers) are written to the
+    stream but not handed to sinks: an exporter's "export failed" warning must not become a
+    record to export, which would keep a failing exporter busy with its own complaints.
     """
 
     def __init__(
@@ -159,14 +163,18 @@ class JsonLogHandler(logging.Handler):
         sinks: Iterable[LogSink] = (),
         to_stream: bool = True,
         level: int = logging.NOTSET,
+        sink_excluded_loggers: tuple[str, ...] = ("opentelemetry", "urllib3"),
     ) -> None:
         super().__init__(level)
-        self.pipeline = pipeline or build_log_pipeline(
-            service="aurastream-api", environment="dev", redact=True, allow_analysed_text=False
-        )
+        if pipeline is None:  # the safe defaults: redaction on, no analysed text
+            pipeline = build_log_pipeline(
+                service="aurastream-api", environment="dev", redact=True, allow_analysed_text=False
+            )
+        self.pipeline = pipeline
         self._stream = stream
         self.to_stream = to_stream
         self._sinks: tuple[LogSink, ...] = tuple(sinks)  # replaced, never mutated: lock-free
+        self._sink_excluded = sink_excluded_loggers
         self.dropped = 0
         self._warned = False
         self._local = threading.local()
@@ -196,12 +204,13 @@ class JsonLogHandler(logging.Handler):
             event = self.pipeline.process(record)
             if self.to_stream:
                 self._write(self.pipeline.render(event))
-            if depth == 0:  # records logged by a sink reach the stream, never the sinks
+            # Records logged by a sink reach the stream, never the sinks (no recursion).
+            if depth == 0 and not record.name.startswith(self._sink_excluded):
                 for sink in self._sinks:
                     try:
                         sink(event, record)
                     except Exception as exc:  # noqa: BLE001 - one sink must not stop others
-                        self._drop(f"sink {sink!r}", exc)
+                        self._drop(f"sink {safe_repr(sink)}", exc)
         except Exception as exc:  # noqa: BLE001 - the telemetry boundary: count, never raise
             self._drop("record", exc)
         finally:

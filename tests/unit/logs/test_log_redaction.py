@@ -136,7 +136,7 @@ def _local_part_ends_in_atext(email: str) -> bool:
 
 @given(
     prefix=st.text(
-        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="@"),
+        alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="@"),
         max_size=20,
     ),
     email=st.emails().filter(_local_part_ends_in_atext),

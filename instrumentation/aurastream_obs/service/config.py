@@ -1,0 +1,71 @@
+"""Environment variables of the reference service, one documented constant each.
+
+Read only by the `*_from_env()` factories (called from `create_app()` when a collaborator is
+not injected), never at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Final
+
+from aurastream_obs._internal.settings import EnvVar
+
+ANALYZER = EnvVar(
+    "AURASTREAM_ANALYZER",
+    "Sentiment analyzer: lexicon (vaderSentiment, in-process) or comprehend (Amazon Comprehend).",
+    "lexicon",
+)
+CACHE_TABLE = EnvVar(
+    "AURASTREAM_CACHE_TABLE",
+    "DynamoDB table (hash key text_hash) for the result cache; unset: in-process TTL cache.",
+    "",
+)
+CACHE_TTL = EnvVar("AURASTREAM_CACHE_TTL_SECONDS", "Lifetime of a cached analysis.", "3600")
+API_KEYS = EnvVar(
+    "AURASTREAM_API_KEYS", "API keys as key1=customer_a,key2=customer_b (x-api-key header).", ""
+)
+API_KEYS_FILE = EnvVar(
+    "AURASTREAM_API_KEYS_FILE",
+    'JSON file {"key": "customer"} or {"key": {"customer_id": ..., "price_per_analysis": ...}}.',
+    "",
+)
+PRICE = EnvVar(
+    "AURASTREAM_PRICE_PER_ANALYSIS", "Default price (USD) of one billable analysis.", "0.001"
+)
+
+SERVICE_ENV_VARS: Final[tuple[EnvVar, ...]] = (
+    ANALYZER,
+    CACHE_TABLE,
+    CACHE_TTL,
+    API_KEYS,
+    API_KEYS_FILE,
+    PRICE,
+)
+
+_log = logging.getLogger("aurastream_obs")
+
+
+def env_str(env: Mapping[str, str], var: EnvVar) -> str | None:
+    value = env.get(var.name, "").strip()
+    return value or None
+
+
+def env_float(env: Mapping[str, str], var: EnvVar, default: float, minimum: float = 0.0) -> float:
+    """A float setting; a bad value warns and falls back to the default."""
+    raw = env_str(env, var)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = minimum - 1.0
+    if not value >= minimum:  # also rejects NaN
+        warn_invalid(var, raw, default)
+        return default
+    return value
+
+
+def warn_invalid(var: EnvVar, raw: str, fallback: object) -> None:
+    _log.warning("ignoring invalid %s=%r; using %r", var.name, raw, fallback)

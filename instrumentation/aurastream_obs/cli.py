@@ -18,9 +18,7 @@ def _demo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         "--serve", action="store_true", help="keep the service running after the report"
     )
     demo.add_argument("--port", type=int, default=8080, help="service port (8080; 0 = any)")
-    demo.add_argument(
-        "--telemetry-dir", default=None, help="where OTLP/JSON files go (.telemetry)"
-    )
+    demo.add_argument("--telemetry-dir", default=None, help="where OTLP/JSON files go (.telemetry)")
     demo.add_argument("--seed", type=int, default=7, help="traffic mix seed (7)")
 
 
@@ -38,13 +36,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         from aurastream_obs.demo.runner import run_demo
 
-        return run_demo(
-            requests=args.requests,
-            concurrency=args.concurrency,
-            serve=args.serve,
-            port=args.port,
-            telemetry_dir=args.telemetry_dir,
-            seed=args.seed,
+        return int(
+            run_demo(
+                requests=args.requests,
+                concurrency=args.concurrency,
+                serve=args.serve,
+                port=args.port,
+                telemetry_dir=args.telemetry_dir,
+                seed=args.seed,
+            )
         )
     return 2
 

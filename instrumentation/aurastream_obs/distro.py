@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from opentelemetry.instrumentation.distro import BaseDistro
+from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 from opentelemetry.sdk._configuration import _BaseConfigurator
 
 
@@ -25,7 +25,7 @@ class AuraStreamDistro(BaseDistro):  # type: ignore[misc]
         os.environ.setdefault("OTEL_LOGS_EXPORTER", "none")
 
 
-class AuraStreamConfigurator(_BaseConfigurator):  # type: ignore[misc]
+class AuraStreamConfigurator(_BaseConfigurator):
     """Called by opentelemetry-instrument before instrumentors run."""
 
     def _configure(self, **kwargs: Any) -> None:

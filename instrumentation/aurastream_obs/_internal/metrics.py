@@ -6,18 +6,23 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider, UpDownCounter
+from opentelemetry.metrics import Instrument
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 
 from aurastream_obs.signals.conventions import ALL_INSTRUMENTS, InstrumentSpec
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics.export import MetricReader
-    from opentelemetry.sdk.metrics.view import ExemplarFilter
+    from opentelemetry.sdk.metrics import ExemplarFilter
     from opentelemetry.sdk.resources import Resource
 
     from aurastream_obs._internal.settings import Settings
 
-_KIND_TYPE = {"counter": Counter, "histogram": Histogram, "up_down_counter": UpDownCounter}
+_KIND_TYPE: dict[str, type[Instrument]] = {
+    "counter": Counter,
+    "histogram": Histogram,
+    "up_down_counter": UpDownCounter,
+}
 
 
 def view_for(spec: InstrumentSpec, default_limit: int) -> View:

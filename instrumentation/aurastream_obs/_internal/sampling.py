@@ -269,8 +269,10 @@ class _Reservoir:
         if self._capacity == 0:
             return False
         second = math.floor(self._clock())
+        if second <= self._second and self._taken >= self._capacity:
+            return False  # exhausted this second: skip the lock (a racing reset costs one slot)
         with self._lock:
-            if second != self._second:
+            if second > self._second:  # a late thread must not reset a newer second
                 self._second = second
                 self._taken = 0
             if self._taken < self._capacity:
@@ -402,8 +404,8 @@ class XRayRulesSampler(Sampler):
 
 
 def _parent_trace_state(parent_context: Context | None) -> TraceState | None:
-    if parent_context is None:
-        return None
+    if parent_context is not None and not parent_context:
+        return None  # an empty context has no parent: skip the span lookup (most root spans)
     span_context = get_current_span(parent_context).get_span_context()
     return span_context.trace_state if span_context.is_valid else None
 

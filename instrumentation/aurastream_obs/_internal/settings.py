@@ -38,16 +38,16 @@ TELEMETRY_DIR = EnvVar(
     "AURASTREAM_TELEMETRY_DIR", "Local mode: folder for traces/metrics/logs.jsonl.", ".telemetry"
 )
 PROMETHEUS_PORT = EnvVar(
-    "AURASTREAM_PROMETHEUS_PORT", "Local mode: port of the Prometheus /metrics endpoint (0 = off).",
+    "AURASTREAM_PROMETHEUS_PORT",
+    "Local mode: port of the Prometheus /metrics endpoint (0 = off).",
     "9464",
 )
 PROMETHEUS_HOST = EnvVar(
-    "AURASTREAM_PROMETHEUS_HOST", "Local mode: address the /metrics endpoint binds to.",
+    "AURASTREAM_PROMETHEUS_HOST",
+    "Local mode: address the /metrics endpoint binds to.",
     "127.0.0.1",
 )
-ENVIRONMENT = EnvVar(
-    "AURASTREAM_ENVIRONMENT", "deployment.environment resource attribute.", "dev"
-)
+ENVIRONMENT = EnvVar("AURASTREAM_ENVIRONMENT", "deployment.environment resource attribute.", "dev")
 SERVICE_VERSION = EnvVar(
     "AURASTREAM_SERVICE_VERSION", "service.version resource attribute.", "(package version)"
 )
@@ -114,19 +114,28 @@ OTLP_LOGS_ENDPOINT = EnvVar(
 OTLP_HEADERS = EnvVar(
     "OTEL_EXPORTER_OTLP_HEADERS", "Extra HTTP headers for OTLP export, key=value,...", ""
 )
-OTLP_TIMEOUT = EnvVar(
-    "OTEL_EXPORTER_OTLP_TIMEOUT", "OTLP export timeout in milliseconds.", "5000"
-)
+OTLP_TIMEOUT = EnvVar("OTEL_EXPORTER_OTLP_TIMEOUT", "OTLP export timeout in milliseconds.", "5000")
 OTLP_COMPRESSION = EnvVar(
     "OTEL_EXPORTER_OTLP_COMPRESSION", "OTLP body compression: gzip or none.", "gzip"
 )
 PROPAGATORS = EnvVar(
-    "OTEL_PROPAGATORS", "Propagators, comma separated (tracecontext, baggage, xray).",
+    "OTEL_PROPAGATORS",
+    "Propagators, comma separated (tracecontext, baggage, xray).",
     "tracecontext,baggage,xray",
 )
 EXEMPLAR_FILTER = EnvVar(
-    "OTEL_METRICS_EXEMPLAR_FILTER", "Exemplars: trace_based, always_on or always_off.",
+    "OTEL_METRICS_EXEMPLAR_FILTER",
+    "Exemplars: trace_based, always_on or always_off.",
     "trace_based",
+)
+TRACES_SAMPLER = EnvVar(
+    "OTEL_TRACES_SAMPLER",
+    "Standard sampler name (always_on, always_off, traceidratio, parentbased_*) instead of "
+    "the X-Ray rules sampler (xray).",
+    "parentbased_xray",
+)
+TRACES_SAMPLER_ARG = EnvVar(
+    "OTEL_TRACES_SAMPLER_ARG", "Ratio for the traceidratio samplers.", "1.0"
 )
 SDK_DISABLED = EnvVar("OTEL_SDK_DISABLED", "true turns telemetry off (same as mode none).", "false")
 LAMBDA_FUNCTION = EnvVar(
@@ -264,8 +273,10 @@ def detect_mode(env: Mapping[str, str]) -> str:
     explicit = _choice(env, MODE, MODES, "")
     if explicit:
         return explicit
-    if any(_get(env, v) for v in (OTLP_ENDPOINT, OTLP_TRACES_ENDPOINT,
-                                  OTLP_METRICS_ENDPOINT, OTLP_LOGS_ENDPOINT)):
+    if any(
+        _get(env, v)
+        for v in (OTLP_ENDPOINT, OTLP_TRACES_ENDPOINT, OTLP_METRICS_ENDPOINT, OTLP_LOGS_ENDPOINT)
+    ):
         return "otlp"
     if _get(env, LAMBDA_FUNCTION):
         return "lambda"

@@ -1,5 +1,6 @@
 """ASGI glue: a lean OpenTelemetry HTTP server middleware for AuraStream services."""
 
+from aurastream_obs.asgi.event_sink import EventSink
 from aurastream_obs.asgi.middleware import TelemetryMiddleware
 from aurastream_obs.asgi.types import (
     ASGIApp,
@@ -12,6 +13,7 @@ from aurastream_obs.asgi.types import (
 __all__ = [
     "ASGIApp",
     "CustomerResolver",
+    "EventSink",
     "RequestInfo",
     "RouteResolver",
     "TelemetryMiddleware",

@@ -89,15 +89,6 @@ def peer_address(client: object) -> str:
     return ""
 
 
-def xray_header_fallback(span_context: SpanContext) -> str:
-    """`Root=1-8hex-24hex;Parent=16hex;Sampled=0|1` (used while _internal.propagation is absent)."""
-    trace_id = f"{span_context.trace_id:032x}"
-    sampled = "1" if span_context.trace_flags.sampled else "0"
-    return (
-        f"Root=1-{trace_id[:8]}-{trace_id[8:]};Parent={span_context.span_id:016x};Sampled={sampled}"
-    )
-
-
 def traceresponse(span_context: SpanContext) -> str:
     """W3C Trace Context Level 2 `traceresponse` value for this server span."""
     flags = "01" if span_context.trace_flags.sampled else "00"

@@ -179,6 +179,10 @@ class LexiconAnalyzer:
                     self._vader = SentimentIntensityAnalyzer()
         return self._vader
 
+    def warm_up(self) -> None:
+        """Load the lexicon now (the app calls this at ASGI lifespan startup)."""
+        self._analyzer()
+
     def analyze(self, text: str, language_code: str) -> AnalysisResult:
         self._slowness.maybe_sleep(text)
         scores: Mapping[str, float] = self._analyzer().polarity_scores(text)

@@ -64,9 +64,8 @@ class CustomerDirectory:
     ) -> None:
         # Looking up by digest also keeps the comparison free of key-dependent timing.
         self._by_digest: dict[str, Customer] = {}
-        for key, customer in (keys or {}).items():
-            if isinstance(customer, str):
-                customer = Customer(customer, default_price)
+        for key, value in (keys or {}).items():
+            customer = Customer(value, default_price) if isinstance(value, str) else value
             self._by_digest[_digest(key)] = customer
 
     @classmethod
@@ -122,11 +121,17 @@ def _read_keys_file(path: Path, default_price: float) -> dict[str, Customer | st
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        _log.warning("cannot read %s=%s (%s); no keys loaded from it", config.API_KEYS_FILE.name,
-                     path, type(exc).__name__)
+        _log.warning(
+            "cannot read %s=%s (%s); no keys loaded from it",
+            config.API_KEYS_FILE.name,
+            path,
+            type(exc).__name__,
+        )
         return {}
     if not isinstance(data, dict):
-        _log.warning("%s must hold a JSON object; no keys loaded from it", config.API_KEYS_FILE.name)
+        _log.warning(
+            "%s must hold a JSON object; no keys loaded from it", config.API_KEYS_FILE.name
+        )
         return {}
     keys: dict[str, Customer | str] = {}
     for key, value in data.items():

@@ -1,7 +1,9 @@
-"""Typed, never-raising access to the structured events of `aurastream_obs.logs.events`.
+"""Where the middleware and the service send structured events.
 
-The events module is resolved once, lazily (it pulls in the logging pipeline); when it is
-unavailable every call is a no-op, so the middleware and the service work without it.
+`EventSink` forwards to `aurastream_obs.logs.events` with the same signatures, resolved once and
+lazily (it pulls in the logging pipeline); when that module is unavailable every call is a
+no-op. A failing event is logged at debug level, never raised. Tests inject a recording
+subclass instead of patching.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ class _EventsModule(Protocol):
         request_id: str,
         method: str,
         path: str,
-        customer_id: str,
+        customer_id: str | None,
         user_agent: str,
         ip_address: str,
     ) -> None: ...
@@ -47,7 +49,7 @@ class _EventsModule(Protocol):
     def security_event(self, event_type: str, **fields: Any) -> None: ...
 
 
-class Events:
+class EventSink:
     """Facade over the events module: same signatures, but a failure is logged at debug only."""
 
     def __init__(self) -> None:
@@ -73,7 +75,7 @@ class Events:
         request_id: str,
         method: str,
         path: str,
-        customer_id: str,
+        customer_id: str | None,
         user_agent: str,
         ip_address: str,
     ) -> None:

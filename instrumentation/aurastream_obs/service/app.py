@@ -1,0 +1,334 @@
+"""The reference AuraStream service: a plain ASGI app (no framework) behind TelemetryMiddleware.
+
+    POST /v1/analyze  {"text": str, "language_code"?: str}  (header x-api-key)
+        → 200 {"sentiment", "scores": {positive, negative, neutral, mixed}, "cached"}
+    GET  /v1/health   → 200 {"status": "ok", "version", "checks": {...}}
+
+Bad input is always a 4xx `{"error": {"code", "message"}}` logged as a client error; a failing
+cache is a miss; only an analyzer failure (or a bug) is a 5xx, answered by the middleware.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from opentelemetry import metrics as metrics_api
+from opentelemetry import trace
+
+from aurastream_obs._internal.version import __version__
+from aurastream_obs.asgi import TelemetryMiddleware
+from aurastream_obs.asgi._request import new_request_id
+from aurastream_obs.asgi.event_sink import EventSink
+from aurastream_obs.asgi.types import Receive, RequestInfo, Scope, Send, get_request_info
+from aurastream_obs.service.analyzer import AnalysisResult, Analyzer, analyzer_from_env
+from aurastream_obs.service.cache import Cache, cache_from_env, cache_key
+from aurastream_obs.service.customers import (
+    API_KEY_HEADER,
+    Customer,
+    CustomerDirectory,
+    key_fingerprint,
+)
+from aurastream_obs.service.http import (
+    ClientDisconnected,
+    HttpError,
+    parse_analyze_request,
+    read_body,
+    send_error,
+    send_json,
+)
+from aurastream_obs.signals import AuraStreamMetrics
+from aurastream_obs.signals import conventions as c
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import MeterProvider
+    from opentelemetry.trace import TracerProvider
+
+_log = logging.getLogger("aurastream_obs")
+_T = TypeVar("_T")
+
+ANALYZE_ROUTE: Final = "/v1/analyze"
+HEALTH_ROUTE: Final = "/v1/health"
+ROUTES: Final[dict[str, tuple[str, ...]]] = {ANALYZE_ROUTE: ("POST",), HEALTH_ROUTE: ("GET",)}
+CACHE_TYPE: Final = "aurastream.cache.type"
+TEXT_LENGTH: Final = "aurastream.text.length"
+LANGUAGE: Final = "aurastream.language"
+
+
+def resolve_route(path: str) -> str | None:
+    """The middleware's route resolver: only known routes become `http.route`."""
+    return path if path in ROUTES else None
+
+
+class AuraStreamService:
+    """The ASGI app itself (undecorated); `create_app()` wraps it in TelemetryMiddleware."""
+
+    def __init__(
+        self,
+        *,
+        analyzer: Analyzer,
+        cache: Cache,
+        customers: CustomerDirectory,
+        metrics: AuraStreamMetrics,
+        tracer_provider: TracerProvider | None = None,
+        events: EventSink | None = None,
+    ) -> None:
+        self.analyzer = analyzer
+        self.cache = cache
+        self.customers = customers
+        self._metrics = metrics
+        self._tracer = trace.get_tracer("aurastream_obs.service", __version__, tracer_provider)
+        self._events = events if events is not None else EventSink()
+        self._cache_failures = 0  # exceptions a custom cache raised (DynamoDBCache never does)
+        self._cache_errors_seen = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope.get("type")
+        if kind == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if kind != "http":  # websocket: refuse politely (403 before accept)
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        info = get_request_info(scope) or _bare_info(scope)
+        path = str(scope.get("path", ""))
+        method = str(scope.get("method", "")).upper()
+        try:
+            allowed = ROUTES.get(path)
+            if allowed is None:
+                raise HttpError(404, "not_found", f"No route for {path[:100]}")
+            if method not in allowed:
+                allow = ", ".join(allowed).encode()
+                raise HttpError(
+                    405, "method_not_allowed", f"{method[:16]} not allowed", [(b"allow", allow)]
+                )
+            if path == ANALYZE_ROUTE:
+                await self._analyze(info, receive, send)
+            else:
+                await send_json(send, 200, self.health())
+        except HttpError as error:
+            if error.status != 401:  # 401s are security events, logged where they happen
+                self._events.error(
+                    request_id=info.request_id,
+                    error_type=error.code,
+                    error_message=error.message,
+                    client_error=True,
+                )
+            await send_error(send, error)
+        except ClientDisconnected:
+            return
+
+    async def _analyze(self, info: RequestInfo, receive: Receive, send: Send) -> None:
+        customer = self._authenticate(info)
+        info.customer_id = customer.customer_id
+        body = await read_body(receive, info.headers)
+        text, language = parse_analyze_request(body, self.analyzer.languages)
+        key = cache_key(text, language)
+        found = await self._run(self.cache.blocking, self._lookup, key)
+        duration_s: float | None = None  # analyzer time; None on a hit
+        if found is not None:
+            result = found
+        else:
+            result, duration_s = await self._run(
+                self.analyzer.blocking, self._analyze_text, text, language
+            )
+            await self._run(self.cache.blocking, self._store, key, result)
+        cached = duration_s is None
+        info.cache_hit = cached
+        self._record(
+            customer,
+            result,
+            duration_s=duration_s,
+            info=info,
+            text_length=len(text),
+            language=language,
+        )
+        payload = {"sentiment": result.sentiment, "scores": result.scores(), "cached": cached}
+        await send_json(send, 200, payload)
+
+    def _authenticate(self, info: RequestInfo) -> Customer:
+        api_key = info.headers.get(API_KEY_HEADER)
+        customer = self.customers.authenticate(api_key)
+        if customer is not None:
+            return customer
+        fields: dict[str, Any] = {
+            "request_id": info.request_id,
+            "reason": "missing_api_key" if not api_key else "invalid_api_key",
+            "ip_address": info.client_ip,
+            "user_agent": info.user_agent,
+            "path": ANALYZE_ROUTE,
+        }
+        if api_key:
+            # Named so the log redactor (which blanks *api_key* fields) keeps it: it is no secret.
+            fields["key_fingerprint"] = key_fingerprint(api_key)
+        self._events.security_event("failed_authentication", **fields)
+        raise HttpError(401, "unauthorized", "Missing or invalid API key")
+
+    @staticmethod
+    async def _run(blocking: bool, fn: Callable[..., _T], *args: Any) -> _T:
+        # Network/sleeping collaborators go to a worker thread (contextvars, hence the current
+        # span, are copied); in-process ones run inline: a thread hop costs more than they do.
+        if blocking:
+            return await asyncio.to_thread(fn, *args)
+        return fn(*args)
+
+    def _lookup(self, key: str) -> AnalysisResult | None:
+        with self._tracer.start_as_current_span(
+            "cache.lookup", attributes={CACHE_TYPE: self.cache.name}
+        ) as span:
+            try:
+                result = self.cache.get(key)
+            except Exception as exc:  # noqa: BLE001 - a cache failure is a miss, never a 5xx
+                result = None
+                self._cache_failed("get", exc, span)
+            span.set_attribute(c.CACHE_HIT, result is not None)
+            return result
+
+    def _store(self, key: str, result: AnalysisResult) -> None:
+        try:
+            self.cache.put(key, result)
+        except Exception as exc:  # noqa: BLE001 - a failed write only costs a future miss
+            self._cache_failed("put", exc, trace.get_current_span())
+
+    def _cache_failed(self, operation: str, exc: Exception, span: trace.Span) -> None:
+        self._cache_failures += 1
+        _log.warning("cache %s failed (%s); serving as a miss", operation, type(exc).__name__)
+        span.record_exception(exc)
+        span.set_attribute("error.type", type(exc).__name__)
+
+    def _analyze_text(self, text: str, language: str) -> tuple[AnalysisResult, float]:
+        # Never the text itself on the span: it is customer content.
+        attributes: dict[str, str | int] = {
+            c.ANALYZER: self.analyzer.name,
+            TEXT_LENGTH: len(text),
+            LANGUAGE: language,
+        }
+        with self._tracer.start_as_current_span("sentiment.analyze", attributes=attributes) as span:
+            start = time.perf_counter()
+            result = self.analyzer.analyze(text, language)
+            duration_s = time.perf_counter() - start
+            span.set_attributes(
+                {
+                    c.SENTIMENT: result.sentiment,
+                    "aurastream.sentiment.confidence": result.confidence,
+                }
+            )
+            return result, duration_s
+
+    def _record(
+        self,
+        customer: Customer,
+        result: AnalysisResult,
+        *,
+        duration_s: float | None,
+        info: RequestInfo,
+        text_length: int,
+        language: str,
+    ) -> None:
+        m = self._metrics
+        m.record_sentiment_analysis(
+            result.sentiment, result.confidence, duration_s, analyzer=self.analyzer.name
+        )
+        m.record_cache_lookup(duration_s is None)
+        m.record_customer_activity(customer.customer_id, "analysis")
+        m.record_revenue(customer.customer_id, customer.price_per_analysis, 1)
+        self._events.business_event(
+            "analysis",
+            customer_id=customer.customer_id,
+            data={
+                "request_id": info.request_id,
+                "sentiment": result.sentiment,
+                "confidence": round(result.confidence, 4),
+                "cached": duration_s is None,
+                "language_code": language,
+                "text_length": text_length,
+                "revenue_usd": customer.price_per_analysis,
+            },
+        )
+
+    def health(self) -> dict[str, Any]:
+        """Liveness plus per-dependency detail; cache trouble degrades, it does not fail.
+
+        The cache reads "degraded" when it failed since the previous health check, so a
+        poller sees current trouble, not a transient error from hours ago."""
+        errors = self.cache.errors + self._cache_failures
+        cache_status = "degraded" if errors > self._cache_errors_seen else "ok"
+        self._cache_errors_seen = errors
+        return {
+            "status": "ok",
+            "version": __version__,
+            "checks": {
+                "analyzer": {"status": "ok", "name": self.analyzer.name},
+                "cache": {"status": cache_status, "type": self.cache.name, "errors": errors},
+                "customers": {
+                    "status": "ok" if len(self.customers) else "no_api_keys",
+                    "count": len(self.customers),
+                },
+            },
+        }
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message.get("type") == "lifespan.startup":
+                warm_up = getattr(self.analyzer, "warm_up", None)
+                if callable(warm_up):  # e.g. load the lexicon before the first request
+                    await asyncio.to_thread(warm_up)
+                await send({"type": "lifespan.startup.complete"})
+            elif message.get("type") == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+def _bare_info(scope: Scope) -> RequestInfo:
+    """RequestInfo for an app served without the middleware (tests, embedding)."""
+    from aurastream_obs.asgi._request import client_ip_from, decode_headers
+
+    headers = decode_headers(scope.get("headers"))
+    return RequestInfo(
+        request_id=new_request_id(),
+        client_ip=client_ip_from(headers, scope.get("client")),
+        user_agent=headers.get("user-agent", ""),
+        headers=headers,
+    )
+
+
+def create_app(
+    *,
+    analyzer: Analyzer | None = None,
+    cache: Cache | None = None,
+    customers: CustomerDirectory | None = None,
+    metrics: AuraStreamMetrics | None = None,
+    tracer_provider: TracerProvider | None = None,
+    meter_provider: MeterProvider | None = None,
+    events: EventSink | None = None,
+) -> TelemetryMiddleware:
+    """The instrumented service. Collaborators not given come from the environment
+    (`AURASTREAM_ANALYZER`, `AURASTREAM_CACHE_TABLE`, `AURASTREAM_API_KEYS[_FILE]`); providers
+    not given are the global ones (installed by `aurastream_obs.configure()`)."""
+    if customers is None:
+        customers = CustomerDirectory.from_env()
+    if metrics is None:
+        meter = None
+        if meter_provider is not None:
+            meter = metrics_api.get_meter("aurastream_obs", __version__, meter_provider)
+        metrics = AuraStreamMetrics(meter)
+    service = AuraStreamService(
+        analyzer=analyzer if analyzer is not None else analyzer_from_env(),
+        cache=cache if cache is not None else cache_from_env(),
+        customers=customers,
+        metrics=metrics,
+        tracer_provider=tracer_provider,
+        events=events,
+    )
+    return TelemetryMiddleware(
+        service,
+        tracer_provider=tracer_provider,
+        meter_provider=meter_provider,
+        route_resolver=resolve_route,
+        customer_resolver=customers.customer_id_for,
+        events=events,
+    )

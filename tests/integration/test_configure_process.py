@@ -21,12 +21,19 @@ from aurastream_obs.exporters.otlp_json import iter_json_lines
 BIN = Path(sys.executable).parent
 
 
-def _run(code: str, env: dict[str, str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def _run(
+    code: str, env: dict[str, str], cwd: Path, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AURASTREAM_"))}
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
-        env=full_env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False,
+        env=full_env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -73,19 +80,28 @@ def test_local_mode_installs_once_and_writes_all_three_signals(tmp_path: Path) -
 
     folder = tmp_path / ".telemetry"
     spans = [
-        s for req in iter_json_lines(folder / "traces.jsonl", "traces")
-        for rs in req.resource_spans for ss in rs.scope_spans for s in ss.spans
+        s
+        for req in iter_json_lines(folder / "traces.jsonl", "traces")
+        for rs in req.resource_spans
+        for ss in rs.scope_spans
+        for s in ss.spans
     ]
     assert [s.name for s in spans] == ["work"]
     assert spans[0].trace_id.hex() == trace_hex
     logs = [
-        r for req in iter_json_lines(folder / "logs.jsonl", "logs")
-        for rl in req.resource_logs for sl in rl.scope_logs for r in sl.log_records
+        r
+        for req in iter_json_lines(folder / "logs.jsonl", "logs")
+        for rl in req.resource_logs
+        for sl in rl.scope_logs
+        for r in sl.log_records
     ]
     assert any(r.trace_id.hex() == trace_hex for r in logs)
     metric_names = {
-        m.name for req in iter_json_lines(folder / "metrics.jsonl", "metrics")
-        for rm in req.resource_metrics for sm in rm.scope_metrics for m in sm.metrics
+        m.name
+        for req in iter_json_lines(folder / "metrics.jsonl", "metrics")
+        for rm in req.resource_metrics
+        for sm in rm.scope_metrics
+        for m in sm.metrics
     }
     assert {"aurastream.sentiment.analyses", "aurastream.sentiment.duration"} <= metric_names
 
@@ -116,7 +132,9 @@ def test_dead_collector_never_fails_the_caller_and_shutdown_is_bounded(tmp_path:
     started = time.monotonic()
     result = _run(code, env, tmp_path, timeout=90)
     assert result.returncode == 0, result.stderr
-    shutdown = float(next(x for x in result.stdout.splitlines() if x.startswith("SHUTDOWN")).split()[1])
+    shutdown = float(
+        next(x for x in result.stdout.splitlines() if x.startswith("SHUTDOWN")).split()[1]
+    )
     # Bounded: a generous multiple of the 2 s shutdown budget, nowhere near a hang.
     assert shutdown < 20, shutdown
     assert time.monotonic() - started < 80
@@ -145,7 +163,12 @@ def test_opentelemetry_instrument_uses_our_configuration(tmp_path: Path) -> None
     env.update({"OTEL_SERVICE_NAME": "auto-app", "AURASTREAM_PROMETHEUS_PORT": "0"})
     result = subprocess.run(
         [str(instrument), sys.executable, str(app)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "DISTRO aurastream_obs aurastream" in result.stdout

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +13,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+
+try:
+    from .tools import require_tool
+except ImportError:
+    from tools import require_tool
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
@@ -182,15 +185,7 @@ def test_export_succeeds_after_collector_recovers(otlp_receiver: Any) -> None:
 
 
 def _promtool() -> str:
-    path = shutil.which("promtool") or (
-        "/usr/bin/promtool" if os.path.exists("/usr/bin/promtool") else None
-    )
-    if path is None:
-        message = "promtool not installed (Debian package 'prometheus'); needed to lint metrics"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return require_tool("promtool")
 
 
 def _scrape(url: str) -> tuple[int, str, str]:

@@ -18,6 +18,9 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from opentelemetry.sdk.trace import ReadableSpan as _ReadableSpan
+from opentelemetry.trace import StatusCode
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import ReadableSpan
@@ -100,13 +103,35 @@ def key_values(
         return []
     copy = getattr(attributes, "copy", None)  # BoundedAttributes.copy() is a plain dict copy
     items = (copy() if copy is not None else attributes).items()
+    keys = _KEYS
     out = []
     for key, value in items:
-        k = (str(key) if stringify_keys else key).encode("utf-8", "replace")
-        v = any_value(value)
-        kv = b"\x0a" + _VARINT1[len(k)] + k if len(k) < 128 else _ld(b"\x0a", k)
-        out.append(_ld(tag, kv + _ld(b"\x12", v)))
+        k = keys.get(key)
+        if k is None:
+            k = _key_field(str(key) if stringify_keys else key)
+        if value.__class__ is str:  # the common case, inlined
+            b = value.encode("utf-8", "replace")
+            n = len(b)
+            if n < 126:
+                kv = k + b"\x12" + _VARINT1[n + 2] + b"\x0a" + _VARINT1[n] + b
+            else:
+                kv = k + _ld(b"\x12", _ld(b"\x0a", b))
+        else:
+            kv = k + _ld(b"\x12", any_value(value))
+        n = len(kv)
+        out.append(tag + (_VARINT1[n] if n < 128 else varint(n)) + kv)
     return out
+
+
+_KEYS: dict[str, bytes] = {}  # attribute key → its encoded `key = 1` field
+_KEYS_MAX: Final = 4096  # keys can be data (ids): stay bounded
+
+
+def _key_field(key: str) -> bytes:
+    field = _ld(b"\x0a", key.encode("utf-8", "replace"))
+    if len(_KEYS) < _KEYS_MAX:
+        _KEYS[key] = field
+    return field
 
 
 class _Encoded:
@@ -191,18 +216,19 @@ _IS_REMOTE: Final = 0x200  # SpanFlags.SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK
 _FLAGS_LOCAL: Final = b"\x85\x01" + _pack_i(_HAS_IS_REMOTE)  # flags = 16, fixed32
 _FLAGS_REMOTE: Final = b"\x85\x01" + _pack_i(_HAS_IS_REMOTE | _IS_REMOTE)
 # SpanKind enum: the API's INTERNAL=0..CONSUMER=4 are OTLP's 1..5.
+_UNSET: Final = StatusCode.UNSET
 _KIND: Final = tuple(b"\x30" + _VARINT1[value + 1] for value in range(5))
 
 
 def _trace_state(state: Any) -> bytes:
-    if not state:
-        return b""
     return ",".join([f"{key}={value}" for key, value in state.items()]).encode("utf-8", "replace")
 
 
 def _status(status: Any) -> bytes:
     if status is None:
         return b""
+    if status.status_code is _UNSET and not status.description:
+        return b"\x7a\x00"
     body = b""
     if status.description:
         body = _ld(b"\x12", status.description.encode("utf-8", "replace"))  # message = 2
@@ -229,9 +255,8 @@ def _link(link: Any) -> bytes:
         b"\x0a\x10" + ctx.trace_id.to_bytes(16, "big"),  # trace_id = 1
         b"\x12\x08" + ctx.span_id.to_bytes(8, "big"),  # span_id = 2
     ]
-    state = _trace_state(ctx.trace_state)
-    if state:
-        parts.append(_ld(b"\x1a", state))  # trace_state = 3
+    if ctx.trace_state:
+        parts.append(_ld(b"\x1a", _trace_state(ctx.trace_state)))  # trace_state = 3
     parts.extend(key_values(link.attributes, b"\x22"))  # attributes = 4
     dropped = link.dropped_attributes
     if dropped:
@@ -242,47 +267,55 @@ def _link(link: Any) -> bytes:
 
 def encode_span(span: ReadableSpan) -> bytes:
     """One `Span` message as the `spans = 2` field of a ScopeSpans."""
-    ctx = span.context
-    parent = span.parent
+    if span.__class__ is _ReadableSpan:
+        # What the SDK hands to processors: read its fields, not the properties, which copy
+        # attributes, events and links into new containers on every access.
+        ctx, parent, name, kind = span._context, span._parent, span._name, span._kind
+        attributes, events, links = span._attributes, span._events, span._links
+        dropped_attributes = getattr(attributes, "dropped", 0)
+        dropped_events = getattr(events, "dropped", 0)
+        dropped_links = getattr(links, "dropped", 0)
+        start, end, status = span._start_time, span._end_time, span._status
+    else:
+        ctx, parent, name, kind = span.context, span.parent, span.name, span.kind
+        attributes, events, links = span.attributes, span.events, span.links
+        dropped_attributes = span.dropped_attributes
+        dropped_events, dropped_links = span.dropped_events, span.dropped_links
+        start, end, status = span.start_time, span.end_time, span.status
     parts = [
         b"\x0a\x10",  # trace_id = 1
         ctx.trace_id.to_bytes(16, "big"),
         b"\x12\x08",  # span_id = 2
         ctx.span_id.to_bytes(8, "big"),
     ]
-    state = _trace_state(ctx.trace_state)
-    if state:
-        parts.append(_ld(b"\x1a", state))  # trace_state = 3
+    if ctx.trace_state:
+        parts.append(_ld(b"\x1a", _trace_state(ctx.trace_state)))  # trace_state = 3
     if parent is not None:
         parts.append(b"\x22\x08" + parent.span_id.to_bytes(8, "big"))  # parent_span_id = 4
-    name = span.name
     if name:
         parts.append(_ld(b"\x2a", name.encode("utf-8", "replace")))  # name = 5
-    parts.append(_KIND[span.kind.value])  # kind = 6
-    start, end = span.start_time, span.end_time
+    parts.append(_KIND[kind.value])  # kind = 6
     if start:
         parts.append(b"\x39" + _pack_q(start))  # start_time_unix_nano = 7
     if end:
         parts.append(b"\x41" + _pack_q(end))  # end_time_unix_nano = 8
-    parts.extend(key_values(span.attributes, b"\x4a"))  # attributes = 9
-    dropped = span.dropped_attributes
-    if dropped:
-        parts.append(b"\x50" + varint(dropped))  # dropped_attributes_count = 10
-    events = span.events
+    if attributes:
+        parts.extend(key_values(attributes, b"\x4a"))  # attributes = 9
+    if dropped_attributes:
+        parts.append(b"\x50" + varint(dropped_attributes))  # dropped_attributes_count = 10
     if events:
-        parts.extend([_event(event) for event in events])
-    dropped = span.dropped_events
-    if dropped:
-        parts.append(b"\x60" + varint(dropped))  # dropped_events_count = 12
-    links = span.links
+        parts.extend([_event(event) for event in events])  # events = 11
+    if dropped_events:
+        parts.append(b"\x60" + varint(dropped_events))  # dropped_events_count = 12
     if links:
-        parts.extend([_link(link) for link in links])
-    dropped = span.dropped_links
-    if dropped:
-        parts.append(b"\x70" + varint(dropped))  # dropped_links_count = 14
-    parts.append(_status(span.status))
+        parts.extend([_link(link) for link in links])  # links = 13
+    if dropped_links:
+        parts.append(b"\x70" + varint(dropped_links))  # dropped_links_count = 14
+    parts.append(_status(status))  # status = 15
     parts.append(_FLAGS_REMOTE if parent is not None and parent.is_remote else _FLAGS_LOCAL)
-    return _ld(b"\x12", b"".join(parts))
+    body = b"".join(parts)
+    n = len(body)
+    return b"\x12" + (_VARINT1[n] if n < 128 else varint(n)) + body
 
 
 def encode_spans(spans: Sequence[ReadableSpan]) -> bytes:

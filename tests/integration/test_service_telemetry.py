@@ -1,0 +1,239 @@
+"""The reference service's telemetry over the wire: OTLP/HTTP to a real receiver, local files,
+the Prometheus endpoint linted by promtool, and a slow or dead collector that never hurts a
+request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aurastream_obs._internal.configure import Telemetry, build_telemetry
+from aurastream_obs._internal.settings import resolve_settings
+from aurastream_obs.exporters.otlp_json import iter_json_lines
+from aurastream_obs.service import create_app
+from aurastream_obs.service.customers import CustomerDirectory
+from aurastream_obs.service.server import run_in_thread
+
+try:
+    from .otlp_receiver import OtlpReceiver
+    from .tools import require_tool
+except ImportError:
+    from otlp_receiver import OtlpReceiver
+    from tools import require_tool
+
+PARENT_TRACE = "0af7651916cd43dd8448eb211c80319c"
+TRACEPARENT = f"00-{PARENT_TRACE}-b7ad6b7169203331-01"
+KEY = "demo-key-acme"
+
+
+@contextmanager
+def serving(telemetry: Telemetry) -> Iterator[str]:
+    """The reference service wired to `telemetry` (no globals), with its JSON log handler
+    attached to the service's loggers for the duration."""
+    app = create_app(
+        customers=CustomerDirectory.demo(),
+        metrics=telemetry.metrics,
+        tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
+    )
+    handler = telemetry.log_handler
+    assert handler is not None
+    events_logger = logging.getLogger("aurastream.events")
+    events_logger.addHandler(handler)
+    old_level = events_logger.level
+    events_logger.setLevel(logging.INFO)
+    try:
+        with run_in_thread(app) as server:
+            yield server.url
+    finally:
+        events_logger.removeHandler(handler)
+        events_logger.setLevel(old_level)
+
+
+def post(
+    url: str, body: Any, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"{url}/v1/analyze",
+        data=data,
+        headers={"content-type": "application/json", "x-api-key": KEY, **(headers or {})},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read()), _lower(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read()), _lower(error.headers)
+
+
+def _lower(headers: Any) -> dict[str, str]:
+    return {k.lower(): v for k, v in headers.items()}
+
+
+def _settings(mode: str, env: dict[str, str], **overrides: Any) -> Any:
+    return resolve_settings("aurastream-api", mode, env=env, **overrides)
+
+
+@pytest.fixture
+def always_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The sampler reads OTEL_TRACES_SAMPLER from the process environment.
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+
+
+def test_service_exports_all_three_signals_over_otlp(
+    otlp_receiver: OtlpReceiver, always_on: None
+) -> None:
+    telemetry = build_telemetry(
+        _settings("otlp", {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.base_url})
+    )
+    try:
+        with serving(telemetry) as url:
+            status, body, headers = post(
+                url, {"text": "I love this product"}, {"traceparent": TRACEPARENT}
+            )
+            assert status == 200 and body["sentiment"] == "POSITIVE"
+            assert PARENT_TRACE[:8] in headers["x-amzn-trace-id"]
+            assert post(url, {"text": ""})[0] == 400
+        assert telemetry.force_flush(10000)
+    finally:
+        telemetry.shutdown(5000)
+
+    spans = otlp_receiver.spans()
+    server = [s for s in spans if s.name == "POST /v1/analyze"]
+    assert len(server) == 2
+    continued = next(s for s in server if s.trace_id.hex() == PARENT_TRACE)
+    assert continued.parent_span_id.hex() == "b7ad6b7169203331"
+    children = {s.name for s in spans if s.parent_span_id == continued.span_id}
+    assert {"cache.lookup", "sentiment.analyze"} <= children
+
+    names = otlp_receiver.metric_names()
+    assert {
+        "http.server.request.duration",
+        "aurastream.sentiment.analyses",
+        "aurastream.cache.lookups",
+        "aurastream.usage",
+    } <= names
+    routes = {
+        (a.key, a.value.string_value or a.value.int_value)
+        for p in otlp_receiver.data_points("http.server.request.duration")
+        for a in p.attributes
+    }
+    assert ("http.route", "/v1/analyze") in routes
+    assert ("http.response.status_code", 400) in routes
+
+    records = otlp_receiver.log_records()
+    bodies = {r.body.string_value: r for r in records}
+    assert {"api_request", "api_response"} <= set(bodies)
+    correlated = [r for r in records if r.trace_id.hex() == PARENT_TRACE]
+    assert correlated, "log records inside the request carry its trace id"
+    assert all(r.span_id == continued.span_id for r in correlated)
+
+
+def test_local_mode_files_and_prometheus_endpoint(tmp_path: Path, always_on: None) -> None:
+    promtool = require_tool("promtool")
+    telemetry = build_telemetry(
+        _settings(
+            "local", {"AURASTREAM_TELEMETRY_DIR": str(tmp_path)}, prometheus_port=_free_port()
+        )
+    )
+    try:
+        with serving(telemetry) as url:
+            for text in ("great", "great", "terrible service", "meh"):
+                assert post(url, {"text": text})[0] == 200
+        port = telemetry.prometheus_port
+        assert port
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
+            exposition = resp.read()
+        telemetry.force_flush(10000)
+    finally:
+        telemetry.shutdown(5000)
+
+    text = exposition.decode()
+    assert "http_server_request_duration_seconds_bucket{" in text
+    assert 'http_route="/v1/analyze"' in text
+    assert 'aurastream_cache_lookups_total{aurastream_cache_hit="true"' in text
+    lint = subprocess.run(
+        [promtool, "check", "metrics"],
+        input=exposition,
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert lint.returncode == 0, lint.stdout.decode() + lint.stderr.decode()
+
+    spans = [
+        s
+        for req in iter_json_lines(tmp_path / "traces.jsonl", "traces")
+        for rs in req.resource_spans
+        for ss in rs.scope_spans
+        for s in ss.spans
+    ]
+    assert sum(s.name == "POST /v1/analyze" for s in spans) == 4
+    cache_points = [
+        p
+        for req in iter_json_lines(tmp_path / "metrics.jsonl", "metrics")
+        for rm in req.resource_metrics
+        for sm in rm.scope_metrics
+        for m in sm.metrics
+        if m.name == "aurastream.cache.lookups"
+        for p in m.sum.data_points
+    ]
+    hits = max(p.as_int for p in cache_points if any(a.value.bool_value for a in p.attributes))
+    assert hits == 1  # "great" twice: one miss, then one hit
+    logs = list(iter_json_lines(tmp_path / "logs.jsonl", "logs"))
+    assert logs
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("failure", ["slow", "dead"])
+def test_collector_trouble_never_slows_or_fails_a_request(
+    otlp_receiver: OtlpReceiver, always_on: None, failure: str
+) -> None:
+    delay = 3.0
+    if failure == "slow":
+        otlp_receiver.delay_s = delay
+    else:
+        otlp_receiver.status = 503
+    telemetry = build_telemetry(
+        _settings(
+            "otlp",
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.base_url,
+                "OTEL_BSP_SCHEDULE_DELAY": "50",
+                "OTEL_EXPORTER_OTLP_TIMEOUT": "1000",
+            },
+        )
+    )
+    try:
+        with serving(telemetry) as url:
+            post(url, {"text": "warm up"})
+            time.sleep(0.2)  # let an export start and hang on the collector
+            started = time.monotonic()
+            statuses = [post(url, {"text": f"request {i}"})[0] for i in range(20)]
+            elapsed = time.monotonic() - started
+        assert statuses == [200] * 20
+        # Bounded by the collector's own delay: an export blocking requests would take
+        # at least `delay` seconds for these 20 requests.
+        assert elapsed < delay, elapsed
+        started = time.monotonic()
+        telemetry.shutdown(2000)
+        assert time.monotonic() - started < 3 * delay
+    finally:
+        telemetry.shutdown(1000)

@@ -1,0 +1,30 @@
+"""The README stays true: every environment variable the code reads is documented there."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from aurastream_obs._internal.settings import ALL_ENV_VARS
+from aurastream_obs.service.config import SERVICE_ENV_VARS
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text()
+
+
+def test_every_declared_variable_has_a_readme_row_with_its_default() -> None:
+    for var in (*ALL_ENV_VARS, *SERVICE_ENV_VARS):
+        row = next(
+            (line for line in README.splitlines() if line.startswith(f"| `{var.name}`")), None
+        )
+        assert row is not None, f"{var.name} missing from the README table"
+        assert (f"`{var.default}`" if var.default else "(unset)") in row, var.name
+
+
+def test_every_variable_named_in_the_package_is_in_the_readme() -> None:
+    names: set[str] = set()
+    for path in (ROOT / "instrumentation" / "aurastream_obs").rglob("*.py"):
+        names.update(re.findall(r'"((?:AURASTREAM|OTEL)_[A-Z0-9_]+)"', path.read_text()))
+    assert names, "the scan found nothing: the pattern is wrong"
+    missing = sorted(n for n in names if n not in README)
+    assert not missing, f"undocumented environment variables: {missing}"

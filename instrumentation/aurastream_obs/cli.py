@@ -22,12 +22,68 @@ def _demo_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     demo.add_argument("--seed", type=int, default=7, help="traffic mix seed (7)")
 
 
+def _render_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    render = sub.add_parser(
+        "render", help="render definitions into collector/, deploy/ and grafana/"
+    )
+    render.add_argument(
+        "--check", action="store_true", help="exit 1 if committed artifacts are stale"
+    )
+    render.add_argument("--root", default=".", help="repository root (.)")
+    validate = sub.add_parser(
+        "validate", help="check collector configs, templates, rules and dashboards"
+    )
+    validate.add_argument("--root", default=".", help="repository root (.)")
+
+
+def _render(check: bool, root: str) -> int:
+    from pathlib import Path
+
+    from aurastream_obs.render import check_artifacts, render_all, write_artifacts
+
+    try:
+        artifacts = render_all()
+    except ValueError as exc:  # an invalid definition: say which, write nothing
+        print(f"render: {exc}", file=sys.stderr)
+        return 2
+    if check:
+        problems = check_artifacts(Path(root), artifacts)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"render --check: {len(artifacts)} artifacts, {len(problems)} stale")
+        return 1 if problems else 0
+    written = write_artifacts(Path(root), artifacts)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"render: {len(artifacts)} artifacts, {len(written)} changed")
+    return 0
+
+
+def _validate(root: str) -> int:
+    import importlib
+    from pathlib import Path
+
+    from aurastream_obs.render.registry import VALIDATORS
+
+    failures = 0
+    for spec in VALIDATORS:
+        module_name, _, func_name = spec.partition(":")
+        problems = getattr(importlib.import_module(module_name), func_name)(Path(root))
+        status = "ok" if not problems else f"{len(problems)} problem(s)"
+        print(f"{func_name}: {status}")
+        for problem in problems:
+            print(f"  {problem}")
+        failures += len(problems)
+    return 1 if failures else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aurastream-obs", description="AuraStream observability tools."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     _demo_parser(sub)
+    _render_parsers(sub)
     return parser
 
 
@@ -46,6 +102,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 seed=args.seed,
             )
         )
+    if args.command == "render":
+        return _render(args.check, args.root)
+    if args.command == "validate":
+        return _validate(args.root)
     return 2
 
 

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit integration e2e bench tools render check-generated clean
+.PHONY: demo test lint typecheck bench tools render generated clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-test: $(STAMP) tools lint typecheck
+# Generated artifacts are fresh and every tool accepts them.
+generated: $(STAMP)
+	$(BIN)/aurastream-obs render --check
+	$(BIN)/aurastream-obs validate
+
+render: $(STAMP)
+	$(BIN)/aurastream-obs render
+
+test: $(STAMP) tools lint typecheck generated
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
 bench: $(STAMP)

@@ -162,16 +162,19 @@ def worker(config: str, endpoint: str, requests: int) -> dict[str, Any]:
     for i in range(200):  # warm-up outside the timing
         one(i)
     flush()
+    c0 = time.process_time()  # CPU of every thread of this process: steadier under noise
     t0 = time.perf_counter()
     for i in range(requests):
         one(i)
     t1 = time.perf_counter()
     flush()
     t2 = time.perf_counter()
+    c2 = time.process_time()
     return {
         "config": config,
         "loop_us": (t1 - t0) / requests * 1e6,
         "total_us": (t2 - t0) / requests * 1e6,
+        "cpu_us": (c2 - c0) / requests * 1e6,
         "expected_spans": 0 if tracer is None else 2 * (requests + 200),
         "expected_logs": 0 if tracer is None else requests + 200,
     }
@@ -269,15 +272,21 @@ def _report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) 
     base = statistics.median(r["total_us"] for r in results.get(BASELINE, [])) if (
         results.get(BASELINE)) else None
     print(f"\n{args.requests} requests x {args.rounds} rounds; median per request "
-          "(loop + final flush), everything delivered over OTLP/HTTP:\n")
-    print("| config | µs/request | loop only µs | ratio to plain OTel SDK | all delivered |")
-    print("|---|---:|---:|---:|---|")
+          "(loop + final flush; CPU = all threads of the worker process), everything delivered:\n")
+    base_cpu = statistics.median(r["cpu_us"] for r in results.get(BASELINE, [])) if (
+        results.get(BASELINE)) else None
+    print("| config | µs/request | loop only µs | ratio to plain OTel SDK | CPU µs/request "
+          "(ratio) | all delivered |")
+    print("|---|---:|---:|---:|---:|---|")
     for config, runs in results.items():
         total = statistics.median(r["total_us"] for r in runs)
         loop = statistics.median(r["loop_us"] for r in runs)
+        cpu = statistics.median(r["cpu_us"] for r in runs)
         ratio = f"{total / base:.2f}" if base else "-"
+        cpu_ratio = f" ({cpu / base_cpu:.2f})" if base_cpu else ""
         complete = "yes" if all(r["complete"] for r in runs) else "NO"
-        print(f"| {config} | {total:.1f} | {loop:.1f} | {ratio} | {complete} |")
+        print(f"| {config} | {total:.1f} | {loop:.1f} | {ratio} | {cpu:.1f}{cpu_ratio} "
+              f"| {complete} |")
 
 
 if __name__ == "__main__":

@@ -56,6 +56,9 @@ def _render(check: bool, root: str) -> int:
     for path in written:
         print(f"wrote {path}")
     print(f"render: {len(artifacts)} artifacts, {len(written)} changed")
+    from aurastream_obs.render.cost import print_cost
+
+    print(print_cost())
     return 0
 
 

@@ -13,6 +13,9 @@ PACKAGES = {
     "prometheus": "prometheus",
     "amtool": "prometheus-alertmanager",
     "alertmanager": "prometheus-alertmanager",
+    # Debian names the Alertmanager server binary prometheus-alertmanager.
+    "prometheus-alertmanager": "prometheus-alertmanager",
+    "cfn-lint": "cfn-lint (pip, the dev extra)",
 }
 
 

@@ -110,6 +110,10 @@ class BatchWorker(Generic[T]):
     def __len__(self) -> int:
         return len(self._queue)
 
+    @property
+    def drops(self) -> DropCounter:
+        return self._drops
+
     def _run(self) -> None:
         while not self._stopped:
             self._wake.wait(self._delay)

@@ -69,13 +69,15 @@ class Telemetry:
         return self._metrics
 
     def force_flush(self, timeout_millis: int = 10000) -> bool:
-        """Flush traces, logs, then metrics, sharing one deadline. True if all flushed."""
+        """Flush stdout, traces, logs, then metrics, sharing one deadline. True if all flushed."""
         deadline = time.monotonic() + timeout_millis / 1000.0
 
         def remaining_ms() -> int:
             return max(0, int((deadline - time.monotonic()) * 1000))
 
         ok = True
+        if self.log_handler is not None:
+            self.log_handler.flush()  # JSON lines buffered for a pipe (never raises)
         if self.tracer_provider is not None:
             ok = self.tracer_provider.force_flush(remaining_ms()) and ok
         if self.logger_provider is not None:
@@ -92,6 +94,7 @@ class Telemetry:
         self.force_flush(timeout_millis)
         if self.log_handler is not None:
             logging.getLogger().removeHandler(self.log_handler)
+            self.log_handler.close()
         for provider in (self.tracer_provider, self.logger_provider):
             if provider is not None:
                 provider.shutdown()

@@ -1,4 +1,5 @@
-"""Trace pipeline: X-Ray ids, X-Ray-rule head sampling, one bounded batching processor."""
+"""Trace pipeline: X-Ray ids, X-Ray-rule head sampling, lean spans, one bounded batching
+processor."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from aurastream_obs._internal.batching import BatchWorker, DropCounter
+from aurastream_obs._internal.tracer import make_lean
 
 if TYPE_CHECKING:
+    from opentelemetry import trace as trace_api
+    from opentelemetry.util.types import Attributes
+
     from opentelemetry.context import Context
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import Span
@@ -54,6 +59,22 @@ class BatchingSpanProcessor(SpanProcessor):
         self.worker.shutdown()
 
 
+class AuraTracerProvider(TracerProvider):
+    """The SDK TracerProvider whose tracers create `LeanSpan`s (see `_internal/spans.py`)."""
+
+    def get_tracer(
+        self,
+        instrumenting_module_name: str,
+        instrumenting_library_version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Attributes = None,
+    ) -> trace_api.Tracer:
+        tracer = super().get_tracer(
+            instrumenting_module_name, instrumenting_library_version, schema_url, attributes
+        )
+        return make_lean(tracer)
+
+
 def build_tracer_provider(
     resource: Resource,
     sampler: Sampler,
@@ -65,7 +86,7 @@ def build_tracer_provider(
     """A TracerProvider with X-Ray compatible ids; not installed globally here."""
     from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
 
-    provider = TracerProvider(
+    provider = AuraTracerProvider(
         resource=resource,
         sampler=sampler,
         id_generator=AwsXRayIdGenerator(),

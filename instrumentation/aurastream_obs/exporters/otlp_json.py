@@ -10,8 +10,9 @@ receiver relies on:
   Link, LogRecord, etc." (exemplars included);
 - enum values are integers; 64-bit integers are decimal strings; defaults may be omitted.
 
-We let the SDK's own protobuf encoders build the request (so the JSON and the OTLP/HTTP wire
-carry exactly the same data) and `json_format` do the mapping, then rewrite the id fields.
+Spans and log records (the volume) are encoded directly by `otlp_json_encode`; metrics (a few
+points per export interval) go through the SDK's protobuf encoder and `json_format`, then the
+id fields are rewritten. Both produce the same text for the same data (tests compare them).
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from opentelemetry.sdk._logs import ReadableLogRecord
     from opentelemetry.sdk.metrics.export import MetricsData
     from opentelemetry.sdk.trace import ReadableSpan
+
+    from aurastream_obs.exporters.otlp_proto import LogItem
 
 Signal = Literal["traces", "metrics", "logs"]
 ExportRequest = ExportTraceServiceRequest | ExportMetricsServiceRequest | ExportLogsServiceRequest
@@ -89,9 +92,9 @@ def request_to_json(request: ExportRequest) -> str:
 
 def encode_spans_json(spans: Sequence[ReadableSpan]) -> str:
     """SDK spans -> one `{"resourceSpans":[...]}` line."""
-    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+    from aurastream_obs.exporters.otlp_json_encode import spans_json
 
-    return request_to_json(encode_spans(spans))
+    return spans_json(spans)
 
 
 def encode_metrics_json(metrics_data: MetricsData) -> str:
@@ -101,11 +104,11 @@ def encode_metrics_json(metrics_data: MetricsData) -> str:
     return request_to_json(encode_metrics(metrics_data))
 
 
-def encode_logs_json(batch: Sequence[ReadableLogRecord]) -> str:
-    """SDK log records -> one `{"resourceLogs":[...]}` line."""
-    from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
+def encode_logs_json(batch: Sequence[ReadableLogRecord | LogItem]) -> str:
+    """SDK log records or LogItems -> one `{"resourceLogs":[...]}` line."""
+    from aurastream_obs.exporters.otlp_json_encode import logs_json
 
-    return request_to_json(encode_logs(batch))
+    return logs_json(batch)
 
 
 def _decode(line: str | bytes, message: _R) -> _R:

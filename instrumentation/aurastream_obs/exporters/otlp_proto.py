@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Final
 from opentelemetry.sdk.trace import ReadableSpan as _ReadableSpan
 from opentelemetry.trace import StatusCode
 
+from aurastream_obs._internal.spans import LeanSpan
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import ReadableSpan
@@ -34,6 +36,8 @@ _pack_d = struct.Struct("<d").pack
 _pack_q = struct.Struct("<Q").pack
 _pack_i = struct.Struct("<I").pack
 _CACHE_MAX: Final = 256
+# Span classes whose private fields hold exactly what the public properties return.
+_FIELD_CLASSES: Final = frozenset({_ReadableSpan, LeanSpan})
 
 
 def varint(value: int) -> bytes:
@@ -267,7 +271,7 @@ def _link(link: Any) -> bytes:
 
 def encode_span(span: ReadableSpan) -> bytes:
     """One `Span` message as the `spans = 2` field of a ScopeSpans."""
-    if span.__class__ is _ReadableSpan:
+    if span.__class__ in _FIELD_CLASSES:
         # What the SDK hands to processors: read its fields, not the properties, which copy
         # attributes, events and links into new containers on every access.
         ctx, parent, name, kind = span._context, span._parent, span._name, span._kind

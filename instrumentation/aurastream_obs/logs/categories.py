@@ -53,3 +53,13 @@ LOG_CATEGORIES: Final[Mapping[str, LogCategory]] = MappingProxyType(
         )
     }
 )
+
+
+# One CloudWatch log group per category and environment; the collector's awscloudwatchlogs
+# exporters, the ECS task role and the log group definitions all derive names from here.
+LOG_GROUP_PATTERN: Final = "/aurastream/{environment}/{category}"
+
+
+def log_group_name(category: str, environment: str) -> str:
+    """`/aurastream/<environment>/<category>` (environment may be a `${env:...}` reference)."""
+    return LOG_GROUP_PATTERN.format(environment=environment, category=category)

@@ -33,6 +33,7 @@ from aurastream_obs.logs.processors import (
 )
 
 LogSink = Callable[[EventDict, logging.LogRecord], None]
+_BATCH_CHARS: Final = 16384  # buffered lines are written out at this size at the latest
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 # "category" is read explicitly; "taskName" appears in Python 3.12.
@@ -153,6 +154,13 @@ class JsonLogHandler(logging.Handler):
     Records of `sink_excluded_loggers` (the exporter stack's own loggers) are written to the
     stream but not handed to sinks: an exporter's "export failed" warning must not become a
     record to export, which would keep a failing exporter busy with its own complaints.
+
+    `flush_interval_s=None` writes and flushes every line (logging.StreamHandler's
+    behaviour). A number lets lines collect in the handler when the stream is not a terminal
+    (a pipe to a log driver: one write per 16 KB instead of one per line, so far fewer
+    syscalls and reader wake-ups), written out by a timer within that many seconds, on
+    `flush()` (which `Telemetry.force_flush` calls) and at exit (`logging.shutdown`). A
+    terminal always gets every line at once. Lost on a hard kill: at most that interval's lines.
     """
 
     def __init__(
@@ -163,7 +171,12 @@ class JsonLogHandler(logging.Handler):
         sinks: Iterable[LogSink] = (),
         to_stream: bool = True,
         level: int = logging.NOTSET,
-        sink_excluded_loggers: tuple[str, ...] = ("opentelemetry", "urllib3"),
+        sink_excluded_loggers: tuple[str, ...] = (
+            "opentelemetry",
+            "urllib3",
+            "aurastream_obs.exporters",
+        ),
+        flush_interval_s: float | None = None,
     ) -> None:
         super().__init__(level)
         if pipeline is None:  # the safe defaults: redaction on, no analysed text
@@ -178,6 +191,11 @@ class JsonLogHandler(logging.Handler):
         self.dropped = 0
         self._warned = False
         self._local = threading.local()
+        self._flush_interval = flush_interval_s
+        self._flush_timer: threading.Timer | None = None
+        self._tty_of: tuple[int, bool] = (0, True)  # (id of the stream, is it a terminal)
+        self._pending: list[str] = []
+        self._pending_chars = 0
 
     @property
     def stream(self) -> TextIO | None:
@@ -220,24 +238,90 @@ class JsonLogHandler(logging.Handler):
         stream = self.stream
         if stream is None:  # e.g. pythonw: no stdout at all
             raise RuntimeError("no output stream")
+        if self._flush_interval is None or self._is_terminal(stream):
+            # Nothing may sit in a buffer when a Lambda execution environment is frozen.
+            self._write_lines(stream, [line])
+            return
+        # Our own buffer, not the stream's: with PYTHONUNBUFFERED=1 (common in containers)
+        # every stream.write() is a syscall that also wakes the log reader.
+        self._pending.append(line)
+        self._pending_chars += len(line) + 1
+        if self._pending_chars >= _BATCH_CHARS:
+            self._write_pending(stream)
+        elif self._flush_timer is None:
+            # Runs under the handler lock (Handler.handle holds it): no race with _timed_flush.
+            timer = threading.Timer(self._flush_interval, self._timed_flush)
+            timer.daemon = True
+            self._flush_timer = timer
+            timer.start()
+
+    @staticmethod
+    def _write_lines(stream: TextIO, lines: list[str]) -> None:
         try:
-            stream.write(line + "\n")
+            stream.write("\n".join(lines) + "\n")
         except UnicodeEncodeError:  # e.g. a lone surrogate, or an ASCII-only stdout
-            stream.write(escape_non_ascii(line) + "\n")
-        # Flushed per line like logging.StreamHandler: nothing may sit in a buffer when a
-        # Lambda execution environment is frozen.
+            for line in lines:
+                try:
+                    stream.write(line + "\n")
+                except UnicodeEncodeError:
+                    stream.write(escape_non_ascii(line) + "\n")
         stream.flush()
 
-    def flush(self) -> None:
-        stream = self.stream
-        if stream is not None and self.to_stream:
-            try:
-                stream.flush()
-            except Exception as exc:  # noqa: BLE001 - telemetry boundary
-                self._drop("flush", exc)
+    def _write_pending(self, stream: TextIO | None) -> None:
+        lines = self._pending
+        if not lines:
+            return
+        self._pending, self._pending_chars = [], 0
+        try:
+            if stream is None:
+                raise RuntimeError("no output stream")
+            self._write_lines(stream, lines)
+        except Exception as exc:  # noqa: BLE001 - telemetry boundary: count, never raise
+            self._drop("line", exc, len(lines))
 
-    def _drop(self, what: str, exc: BaseException | None) -> None:
-        self.dropped += 1
+    def _is_terminal(self, stream: TextIO) -> bool:
+        known_id, terminal = self._tty_of
+        if known_id != id(stream):
+            try:
+                terminal = stream.isatty()
+            except Exception:  # noqa: BLE001 - an odd stream: flush per line, the safe side
+                terminal = True
+            self._tty_of = (id(stream), terminal)
+        return terminal
+
+    def _timed_flush(self) -> None:
+        self.acquire()
+        try:
+            self._flush_timer = None
+            self.flush()
+        finally:
+            self.release()
+
+    def flush(self) -> None:
+        """Write buffered lines (if any) and flush the stream. Never raises."""
+        if not self.to_stream:
+            return
+        self.acquire()
+        try:
+            stream = self.stream
+            self._write_pending(stream)
+            if stream is not None:
+                try:
+                    stream.flush()
+                except Exception as exc:  # noqa: BLE001 - telemetry boundary
+                    self._drop("flush", exc)
+        finally:
+            self.release()
+
+    def close(self) -> None:
+        timer = self._flush_timer
+        if timer is not None:
+            timer.cancel()
+        self.flush()
+        super().close()
+
+    def _drop(self, what: str, exc: BaseException | None, count: int = 1) -> None:
+        self.dropped += count
         if self._warned:
             return
         self._warned = True

@@ -32,7 +32,7 @@ class Artifact:
     def json_file(cls, path: str, document: dict[str, Any], *, source: str) -> Artifact:
         """JSON has no comments: the mark is the first key of the top-level object."""
         marked = {JSON_HEADER_KEY: f"{GENERATED_MARK}; source: {source}", **document}
-        return cls(path, json.dumps(marked, indent=2, sort_keys=False) + "\n")
+        return cls(path, json.dumps(marked, indent=2, ensure_ascii=False) + "\n")
 
 
 def is_generated(text: str) -> bool:

@@ -6,21 +6,13 @@ import logging
 from typing import Any
 
 import pytest
-from opentelemetry import context as context_api
-from opentelemetry import trace as trace_api
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs as sdk_encode_logs
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as sdk_encode_spans
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
-from opentelemetry.trace.span import TraceState
+from opentelemetry.sdk.trace import SpanLimits
+from otlp_samples import ALL_TYPES, as_sdk_writes_it, build_sdk_logs, build_spans, decode_spans
 
 from aurastream_obs.exporters.otlp_proto import (
     LogItem,
@@ -29,81 +21,6 @@ from aurastream_obs.exporters.otlp_proto import (
     encode_spans,
     varint,
 )
-
-ALL_TYPES: dict[str, Any] = {
-    "str": "héllo ✓",
-    "empty": "",
-    "true": True,
-    "false": False,
-    "zero": 0,
-    "int": 42,
-    "negative": -7,
-    "int64.max": 2**63 - 1,
-    "int64.min": -(2**63),
-    "float": 0.93,
-    "float.zero": 0.0,
-    "float.negative": -1.5e-300,
-    "strs": ["a", "", "ü"],
-    "ints": [1, -2, 2**40],
-    "floats": [0.5, -0.25],
-    "bools": [True, False],
-    "empty.list": [],
-}
-
-
-def _spans(resource: Resource, *, limits: SpanLimits | None = None) -> list[ReadableSpan]:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider(resource=resource, span_limits=limits)
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracer = provider.get_tracer("scope.a", "1.0.0", schema_url="https://opentelemetry.io/s/1")
-    other = provider.get_tracer("scope.b", attributes={"scope.attr": "x"})
-    remote = SpanContext(
-        0x0123456789ABCDEF0123456789ABCDEF,
-        0x1122334455667788,
-        is_remote=True,
-        trace_flags=TraceFlags(TraceFlags.SAMPLED),
-        trace_state=TraceState([("vendor", "value"), ("xray", "1-abc")]),
-    )
-    parent_ctx = trace_api.set_span_in_context(trace_api.NonRecordingSpan(remote))
-    token = context_api.attach(parent_ctx)
-    try:
-        with tracer.start_as_current_span("server", kind=SpanKind.SERVER) as server:
-            server.set_attributes(ALL_TYPES)
-            server.set_status(Status(StatusCode.OK))
-            link = Link(remote, {"link.reason": "batch", "n": 3})
-            with tracer.start_as_current_span(
-                "client ✓", kind=SpanKind.CLIENT, links=[link]
-            ) as client:
-                client.add_event("cache.miss", {"key": "abc", "n": [1, 2]})
-                client.add_event("no.attributes")
-                client.set_status(Status(StatusCode.ERROR, "throttled"))
-                client.record_exception(ValueError("boom"))
-            with other.start_as_current_span("producer", kind=SpanKind.PRODUCER):
-                pass
-            with tracer.start_as_current_span("consumer", kind=SpanKind.CONSUMER) as consumer:
-                consumer.set_attribute("k", "v")
-            with tracer.start_as_current_span(""):  # empty name
-                pass
-    finally:
-        context_api.detach(token)
-    provider.shutdown()
-    return list(exporter.get_finished_spans())
-
-
-def _decode_spans(data: bytes) -> ExportTraceServiceRequest:
-    return ExportTraceServiceRequest.FromString(data)
-
-
-def _as_sdk_writes_it(request: ExportTraceServiceRequest) -> ExportTraceServiceRequest:
-    """Our message minus link trace_state, the one field we add over the SDK encoder."""
-    copy = ExportTraceServiceRequest()
-    copy.CopyFrom(request)
-    for rs in copy.resource_spans:
-        for ss in rs.scope_spans:
-            for span in ss.spans:
-                for link in span.links:
-                    link.ClearField("trace_state")
-    return copy
 
 
 def test_varint_matches_protobuf_rules() -> None:
@@ -116,9 +33,9 @@ def test_varint_matches_protobuf_rules() -> None:
 
 def test_spans_decode_to_the_sdk_encoders_message() -> None:
     resource = Resource.create({"service.name": "svc", "deployment.environment": "test"})
-    spans = _spans(resource)
-    ours = _decode_spans(encode_spans(spans))
-    assert _as_sdk_writes_it(ours) == sdk_encode_spans(spans)
+    spans = build_spans(resource)
+    ours = decode_spans(encode_spans(spans))
+    assert as_sdk_writes_it(ours) == sdk_encode_spans(spans)
     # Not vacuous: every kind of content is present in what was compared.
     decoded = {s.name: s for rs in ours.resource_spans for ss in rs.scope_spans for s in ss.spans}
     assert set(decoded) == {"server", "client ✓", "producer", "consumer", ""}
@@ -136,8 +53,8 @@ def test_spans_decode_to_the_sdk_encoders_message() -> None:
 
 
 def test_span_attribute_values_of_every_type_round_trip() -> None:
-    (server,) = [s for s in _spans(Resource.create({})) if s.name == "server"]
-    span = _decode_spans(encode_spans([server])).resource_spans[0].scope_spans[0].spans[0]
+    (server,) = [s for s in build_spans(Resource.create({})) if s.name == "server"]
+    span = decode_spans(encode_spans([server])).resource_spans[0].scope_spans[0].spans[0]
     got: dict[str, Any] = {}
     for kv in span.attributes:
         which = kv.value.WhichOneof("value")
@@ -150,8 +67,8 @@ def test_span_attribute_values_of_every_type_round_trip() -> None:
 
 
 def test_link_keeps_trace_state_which_the_sdk_drops() -> None:
-    client = next(s for s in _spans(Resource.create({})) if s.name == "client ✓")
-    link = _decode_spans(encode_spans([client])).resource_spans[0].scope_spans[0].spans[0].links[0]
+    client = next(s for s in build_spans(Resource.create({})) if s.name == "client ✓")
+    link = decode_spans(encode_spans([client])).resource_spans[0].scope_spans[0].spans[0].links[0]
     assert link.trace_state == "vendor=value,xray=1-abc"
     assert link.flags == 0x300
     assert link.trace_id == (0x0123456789ABCDEF0123456789ABCDEF).to_bytes(16, "big")
@@ -159,9 +76,9 @@ def test_link_keeps_trace_state_which_the_sdk_drops() -> None:
 
 def test_dropped_counts_are_encoded() -> None:
     limits = SpanLimits(max_span_attributes=3, max_events=1, max_links=0, max_event_attributes=1)
-    spans = _spans(Resource.create({}), limits=limits)
-    ours = _decode_spans(encode_spans(spans))
-    assert _as_sdk_writes_it(ours) == sdk_encode_spans(spans)
+    spans = build_spans(Resource.create({}), limits=limits)
+    ours = decode_spans(encode_spans(spans))
+    assert as_sdk_writes_it(ours) == sdk_encode_spans(spans)
     server = next(s for s in ours.resource_spans[0].scope_spans[0].spans if s.name == "server")
     client = next(s for s in ours.resource_spans[0].scope_spans[0].spans if s.name == "client ✓")
     assert server.dropped_attributes_count == len(ALL_TYPES) - 3
@@ -171,12 +88,12 @@ def test_dropped_counts_are_encoded() -> None:
 
 
 def test_spans_of_several_resources_group_like_the_sdk() -> None:
-    first = _spans(Resource.create({"service.name": "a"}))
-    second = _spans(Resource.create({"service.name": "b"}, "https://schema/2"))
-    again = _spans(Resource.create({"service.name": "a"}))  # equal, distinct object
+    first = build_spans(Resource.create({"service.name": "a"}))
+    second = build_spans(Resource.create({"service.name": "b"}, "https://schema/2"))
+    again = build_spans(Resource.create({"service.name": "a"}))  # equal, distinct object
     mixed = [first[0], second[0], again[0], first[1], second[1]]
-    ours = _decode_spans(encode_spans(mixed))
-    assert _as_sdk_writes_it(ours) == sdk_encode_spans(mixed)
+    ours = decode_spans(encode_spans(mixed))
+    assert as_sdk_writes_it(ours) == sdk_encode_spans(mixed)
     assert len(ours.resource_spans) == 2
     assert ours.resource_spans[1].schema_url == "https://schema/2"
 
@@ -194,28 +111,8 @@ def test_out_of_range_int_and_odd_types_are_kept_as_text() -> None:
     assert any_value("\ud800") == any_value("?")  # lone surrogate: valid UTF-8 on the wire
 
 
-def _sdk_logs(resource: Resource) -> list[ReadableLogRecord]:
-    exporter = InMemoryLogRecordExporter()
-    provider = LoggerProvider(resource=resource)
-    provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
-    logger = provider.get_logger("aurastream.tests", "1.2.3", schema_url="https://s/1")
-    tracer = TracerProvider(resource=resource).get_tracer("t")
-    with tracer.start_as_current_span("work"):
-        logger.emit(
-            severity_number=SeverityNumber.WARN,
-            severity_text="WARN",
-            body="inside ✓",
-            attributes={"category": "analysis", **ALL_TYPES},
-            event_name="aurastream.analysis",
-        )
-    logger.emit(body={"structured": [1, "x"], "nested": {"a": True}})  # no span, no severity
-    logger.emit(severity_number=SeverityNumber.ERROR, body=None, timestamp=1_700_000_000_000)
-    provider.shutdown()
-    return list(exporter.get_finished_logs())
-
-
 def test_sdk_log_records_decode_to_the_sdk_encoders_message() -> None:
-    logs = _sdk_logs(Resource.create({"service.name": "svc"}))
+    logs = build_sdk_logs(Resource.create({"service.name": "svc"}))
     ours = ExportLogsServiceRequest.FromString(encode_logs(logs))
     assert ours == sdk_encode_logs(logs)
     records = ours.resource_logs[0].scope_logs[0].log_records
@@ -227,7 +124,7 @@ def test_sdk_log_records_decode_to_the_sdk_encoders_message() -> None:
 
 def test_log_items_encode_like_equivalent_sdk_records() -> None:
     resource = Resource.create({"service.name": "svc"})
-    (sdk_record, *_) = _sdk_logs(resource)
+    (sdk_record, *_) = build_sdk_logs(resource)
     record = sdk_record.log_record
     item = LogItem(
         record.timestamp,

@@ -1,0 +1,164 @@
+"""Config fragments shared by the collector shapes: receivers, processors, AWS exporters.
+
+Keys follow the component READMEs in opentelemetry-collector-contrib (exporter/awsemfexporter,
+exporter/awsxrayexporter, exporter/awscloudwatchlogsexporter, processor/filterprocessor,
+processor/tailsamplingprocessor, exporter/loadbalancingexporter) at the v0.156.0 line that
+ADOT v0.49.0 builds on.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Final
+
+from aurastream_obs.collector.placeholders import AMP_WORKSPACE_ID, AWS_REGION, ENVIRONMENT
+from aurastream_obs.logs.categories import DEFAULT_CATEGORY, LOG_CATEGORIES, log_group_name
+from aurastream_obs.signals import conventions as c
+
+Config = dict[str, Any]
+
+EMF_NAMESPACE: Final = "AuraStream/Application"
+SERVICE_NAME: Final = "service.name"
+HEALTH_CHECK_PORT: Final = 13133
+PROMETHEUS_EXPORTER_PORT: Final = 8889
+OTLP_GRPC_PORT: Final = 4317
+OTLP_HTTP_PORT: Final = 4318
+
+# CloudWatch dimension sets per metric (awsemf metric_declarations). Each set is billed as one
+# custom metric per distinct value combination, so only what alarms and dashboards slice by:
+# route and status for the RED views, sentiment, cache hit. Business metrics get no customer
+# dimension: per-customer values stay EMF properties (searchable in Logs Insights).
+EMF_DIMENSIONS: Final[dict[str, list[list[str]]]] = {
+    c.HTTP_SERVER_DURATION.name: [
+        [SERVICE_NAME, c.HTTP_ROUTE, c.HTTP_STATUS],
+        [SERVICE_NAME, c.HTTP_ROUTE],
+        [SERVICE_NAME],
+    ],
+    c.SENTIMENT_ANALYSES.name: [[SERVICE_NAME, c.SENTIMENT], [SERVICE_NAME]],
+    c.SENTIMENT_CONFIDENCE.name: [[SERVICE_NAME, c.SENTIMENT]],
+    c.SENTIMENT_DURATION.name: [[SERVICE_NAME]],
+    c.CACHE_LOOKUPS.name: [[SERVICE_NAME, c.CACHE_HIT]],
+    c.CUSTOMER_ACTIVITY.name: [[SERVICE_NAME, c.ACTIVITY_TYPE]],
+    c.REVENUE.name: [[SERVICE_NAME]],
+    c.USAGE.name: [[SERVICE_NAME]],
+    c.DROPPED_TELEMETRY.name: [[SERVICE_NAME, "signal", "reason"]],
+}
+
+# X-Ray annotations (indexed, filterable in the console). The customer id IS indexed here:
+# annotations create no CloudWatch metric and X-Ray bills per trace recorded/scanned, not per
+# distinct annotation value, so "show me this customer's slow requests" costs nothing extra.
+XRAY_INDEXED: Final = [
+    c.HTTP_ROUTE,
+    c.HTTP_STATUS,
+    c.HTTP_METHOD,
+    c.ERROR_TYPE,
+    c.SENTIMENT,
+    c.CACHE_HIT,
+    c.CUSTOMER_ID,
+]
+
+
+def otlp_receiver(host: str) -> Config:
+    return {
+        "protocols": {
+            "grpc": {"endpoint": f"{host}:{OTLP_GRPC_PORT}"},
+            "http": {"endpoint": f"{host}:{OTLP_HTTP_PORT}"},
+        }
+    }
+
+
+def memory_limiter() -> Config:
+    # Percentages follow the container's cgroup limit, so one config fits every task size.
+    return {"check_interval": "1s", "limit_percentage": 80, "spike_limit_percentage": 25}
+
+
+def batch() -> Config:
+    return {"timeout": "1s", "send_batch_size": 1024, "send_batch_max_size": 2048}
+
+
+def resourcedetection() -> Config:
+    return {"detectors": ["env", "ecs", "ec2"], "timeout": "2s", "override": False}
+
+
+def resource() -> Config:
+    # `insert` keeps what the SDK set; fills the environment for apps that did not set it.
+    return {
+        "attributes": [
+            {"key": "deployment.environment.name", "value": ENVIRONMENT.ref, "action": "insert"}
+        ]
+    }
+
+
+def awsxray() -> Config:
+    return {"region": AWS_REGION.ref, "indexed_attributes": list(XRAY_INDEXED)}
+
+
+def _selector(metric: str) -> str:
+    return f"^{re.escape(metric)}$"
+
+
+def awsemf() -> Config:
+    return {
+        "region": AWS_REGION.ref,
+        "namespace": EMF_NAMESPACE,
+        "log_group_name": log_group_name("emf", ENVIRONMENT.ref),
+        "log_stream_name": "otel-collector",
+        # Default ZeroAndSingleDimensionRollup adds rollup sets per metric (cost multiplier).
+        "dimension_rollup_option": "NoDimensionRollup",
+        # Resource attributes (service.name) become labels, so they can be declared dimensions.
+        "resource_to_telemetry_conversion": {"enabled": True},
+        "metric_declarations": [
+            {"dimensions": [list(d) for d in dims], "metric_name_selectors": [_selector(metric)]}
+            for metric, dims in EMF_DIMENSIONS.items()
+        ],
+    }
+
+
+def awscloudwatchlogs(category: str) -> Config:
+    return {
+        "region": AWS_REGION.ref,
+        "log_group_name": log_group_name(category, ENVIRONMENT.ref),
+        "log_stream_name": "otel-collector",
+        "log_retention": LOG_CATEGORIES[category].retention_days,
+    }
+
+
+def category_filter(category: str) -> Config:
+    """Keep only `category`'s records (filter drops records matching any condition).
+
+    ADOT ships no routing connector (components.py), so each category gets its own logs
+    pipeline with this filter. Records without a known category go to the default one.
+    """
+    attr = 'attributes["category"]'
+    if category == DEFAULT_CATEGORY:
+        others = [name for name in LOG_CATEGORIES if name != DEFAULT_CATEGORY]
+        conditions = [f'{attr} == "{name}"' for name in others]
+    else:
+        conditions = [f'{attr} != "{category}"']  # a missing attribute (nil) is dropped too
+    return {"error_mode": "ignore", "logs": {"log_record": conditions}}
+
+
+def sigv4auth() -> Config:
+    return {"region": AWS_REGION.ref, "service": "aps"}
+
+
+def amp_remote_write() -> Config:
+    endpoint = (
+        f"https://aps-workspaces.{AWS_REGION.ref}.amazonaws.com/workspaces/"
+        f"{AMP_WORKSPACE_ID.ref}/api/v1/remote_write"
+    )
+    return {
+        "endpoint": endpoint,
+        "auth": {"authenticator": "sigv4auth"},
+    }
+
+
+def prometheus_exporter() -> Config:
+    # No resource_to_telemetry_conversion: resource attributes stay in target_info instead of
+    # becoming labels on every series.
+    return {"endpoint": f"0.0.0.0:{PROMETHEUS_EXPORTER_PORT}"}
+
+
+def health_check() -> Config:
+    # The ECS container health check GETs 127.0.0.1:13133 (REFERENCE.md); EKS probes too.
+    return {"endpoint": f"0.0.0.0:{HEALTH_CHECK_PORT}"}

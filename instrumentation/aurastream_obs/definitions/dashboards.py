@@ -1,0 +1,181 @@
+"""The Operational and Business dashboards (seed "Monitoring Tools and Dashboards"): each panel
+written once, rendered to a CloudWatch widget and a Grafana panel. Panels that exist only in
+CloudWatch (Lambda, DynamoDB) reach Grafana through its CloudWatch datasource."""
+
+from __future__ import annotations
+
+from aurastream_obs.definitions import promql as q
+from aurastream_obs.definitions import sources as s
+from aurastream_obs.definitions.conventions import SLO_BUDGET_REMAINING
+from aurastream_obs.definitions.model import (
+    CwExpression,
+    Dashboard,
+    LogsQuery,
+    Panel,
+    PromSelector,
+    PromSignal,
+    PromTarget,
+)
+
+W = "5m"
+
+
+def _rate(selector: PromSelector, legend: str, by: tuple[str, ...] = ()) -> PromTarget:
+    return PromTarget(q.sum_rate(selector, W, by), legend, (selector.metric,))
+
+
+def _quantiles(bucket: PromSelector, *qs: float) -> tuple[PromTarget, ...]:
+    return tuple(
+        PromTarget(q.quantile(x, bucket, W), f"p{round(x * 100)}", (bucket.metric,)) for x in qs
+    )
+
+
+def _increase(selector: PromSelector, legend: str, by: tuple[str, ...] = ()) -> PromTarget:
+    grouping = f" by ({', '.join(by)})" if by else ""
+    expr = f"sum{grouping}(increase({selector.render('1h')}))"
+    return PromTarget(expr, legend, (selector.metric,))
+
+
+OPERATIONAL = Dashboard(
+    "operational",
+    "AuraStream — Operational",
+    (
+        Panel(
+            "API requests and errors",
+            "reqps",
+            prometheus=(
+                _rate(s.REQUESTS, "requests"),
+                _rate(s.REQUESTS_4XX, "4xx"),
+                _rate(s.REQUESTS_5XX, "5xx"),
+            ),
+            cloudwatch=(s.api("Count"), s.api("4XXError"), s.api("5XXError")),
+        ),
+        Panel(
+            "Latency p50 / p90 / p99",
+            "s",
+            prometheus=_quantiles(s.LATENCY_BUCKETS, 0.5, 0.9, 0.99),
+            cloudwatch=tuple(s.api("Latency", p) for p in ("p50", "p90", "p99")),
+        ),
+        Panel(
+            "Lambda duration",
+            "ms",
+            cloudwatch=tuple(s.function("Duration", p) for p in ("p50", "p99")),
+        ),
+        Panel(
+            "Lambda errors, throttles, concurrency",
+            cloudwatch=(
+                s.function("Errors"),
+                s.function("Throttles"),
+                s.function("ConcurrentExecutions", "Maximum"),
+            ),
+        ),
+        Panel(
+            "DynamoDB throttles and system errors",
+            cloudwatch=(s.table("ThrottledRequests"), s.table("SystemErrors")),
+        ),
+        Panel(
+            "Sentiment mix",
+            "ops",
+            prometheus=(_rate(s.SENTIMENTS, "{{sentiment}}", ("sentiment",)),),
+            cloudwatch=tuple(
+                s.app("aurastream.sentiment.analyses", label=v, sentiment=v)
+                for v in ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
+            ),
+        ),
+        Panel(
+            "Cache hit rate",
+            "percent",
+            prometheus=(
+                q.target_for(PromSignal("percent", s.CACHE_HITS, s.CACHE_LOOKUPS), "hit rate"),
+            ),
+            cloudwatch=(
+                CwExpression(
+                    "100 * hits / (hits + misses)",
+                    (("hits", s.CW_CACHE_HITS), ("misses", s.CW_CACHE_MISSES)),
+                ),
+            ),
+        ),
+        Panel(
+            "Processing time (analyzer)",
+            "s",
+            prometheus=_quantiles(s.SENTIMENT_BUCKETS, 0.5, 0.99),
+            cloudwatch=tuple(
+                s.app("aurastream.sentiment.duration", p, label=p) for p in ("p50", "p99")
+            ),
+        ),
+        Panel(
+            "Throughput vs 1,000 rps capacity",
+            "reqps",
+            prometheus=(q.target_for(PromSignal("rate", s.REQUESTS), "requests/s"),),
+            cloudwatch=(CwExpression("total / PERIOD(total)", (("total", s.api("Count")),)),),
+        ),
+        Panel(
+            "Error budget remaining (30 days)",
+            "percentunit",
+            kind="stat",
+            prometheus=(PromTarget(f"{SLO_BUDGET_REMAINING}", "{{slo}}", (SLO_BUDGET_REMAINING,)),),
+            # Availability budget over the widget's time range (set the range to 30 days).
+            cloudwatch=(
+                CwExpression(
+                    "1 - (FILL(errors, 0) / total) / 0.001",
+                    (("errors", s.api("5XXError")), ("total", s.api("Count"))),
+                ),
+            ),
+        ),
+    ),
+)
+
+BUSINESS = Dashboard(
+    "business",
+    "AuraStream — Business",
+    (
+        Panel(
+            "Customer activity",
+            prometheus=(
+                _increase(
+                    s.ACTIVITY, "{{aurastream_activity_type}}", ("aurastream_activity_type",)
+                ),
+            ),
+            cloudwatch=(
+                s.app("aurastream.customer.activity", aurastream__activity__type="analysis"),
+            ),
+        ),
+        Panel(
+            "Revenue (USD per hour)",
+            "currencyUSD",
+            prometheus=(_increase(s.REVENUE, "revenue"),),
+            cloudwatch=(s.app("aurastream.revenue"),),
+        ),
+        Panel(
+            "Usage (analyses per hour)",
+            prometheus=(_increase(s.USAGE, "usage"),),
+            cloudwatch=(s.app("aurastream.usage"),),
+        ),
+        Panel(
+            "Top customers by usage",
+            prometheus=(
+                PromTarget(
+                    f"topk(10, sum by (aurastream_customer_id)(increase({s.USAGE.render('1h')})))",
+                    "{{aurastream_customer_id}}",
+                    (s.USAGE.metric,),
+                ),
+            ),
+            # Per-customer values are never CloudWatch dimensions: on AWS this comes from logs.
+            logs=LogsQuery(
+                "fields customer_id\n| filter event_type like /^business_/\n"
+                "| stats count() as analyses by customer_id\n| sort analyses desc\n| limit 10",
+                ("business",),
+            ),
+        ),
+        Panel(
+            "Business events",
+            logs=LogsQuery(
+                "fields @timestamp, @message\n| filter event_type like /^business_/\n"
+                "| stats count() by bin(1h)",
+                ("business",),
+            ),
+            width=24,
+        ),
+    ),
+    period_s=3600,
+)

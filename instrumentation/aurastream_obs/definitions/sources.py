@@ -1,0 +1,63 @@
+"""Named sources shared by SLOs, alarms and panels: Prometheus selectors over our instruments and
+CloudWatch metrics (native AWS ones keyed by template parameters)."""
+
+from __future__ import annotations
+
+from aurastream_obs.definitions import promql as q
+from aurastream_obs.definitions.conventions import APP_NAMESPACE, prometheus_le
+from aurastream_obs.definitions.model import CwMetric, MatchOp, PromSelector
+
+
+def _m(label: str, op: MatchOp, value: str) -> tuple[str, MatchOp, str]:
+    return (label, op, value)
+
+
+# --- Prometheus ------------------------------------------------------------------------------
+REQUESTS = PromSelector(q.HTTP_COUNT)
+REQUESTS_5XX = PromSelector(q.HTTP_COUNT, (_m("http_response_status_code", "=~", "5.."),))
+REQUESTS_4XX = PromSelector(q.HTTP_COUNT, (_m("http_response_status_code", "=~", "4.."),))
+ANALYZE = _m("http_route", "=", "/v1/analyze")
+ANALYZE_REQUESTS = PromSelector(q.HTTP_COUNT, (ANALYZE,))
+# Failed or refused analyses: 5xx, and 429 (throttled) which the customer sees as a failure too.
+ANALYZE_FAILED = PromSelector(
+    q.HTTP_COUNT, (ANALYZE, _m("http_response_status_code", "=~", "5..|429"))
+)
+LATENCY_BUCKETS = PromSelector(q.HTTP_BUCKET)
+# The SLO threshold (1 s) is a bucket boundary (DURATION_BUCKETS_S), so the ratio is exact.
+FAST_REQUESTS = PromSelector(q.HTTP_BUCKET, (("le", "=", prometheus_le(1.0)),))
+CACHE_LOOKUPS = PromSelector(q.CACHE_LOOKUPS)
+CACHE_HITS = PromSelector(q.CACHE_LOOKUPS, (_m("aurastream_cache_hit", "=", "true"),))
+CACHE_MISSES = PromSelector(q.CACHE_LOOKUPS, (_m("aurastream_cache_hit", "=", "false"),))
+SENTIMENTS = PromSelector(q.SENTIMENT_ANALYSES)
+SENTIMENT_BUCKETS = PromSelector(q.SENTIMENT_BUCKET)
+ACTIVITY = PromSelector(q.CUSTOMER_ACTIVITY)
+REVENUE = PromSelector(q.REVENUE)
+USAGE = PromSelector(q.USAGE)
+
+# --- CloudWatch ------------------------------------------------------------------------------
+_API = (("ApiName", "${ApiName}"),)
+_FUNCTION = (("FunctionName", "${FunctionName}"),)
+_TABLE = (("TableName", "${TableName}"),)
+
+
+def api(name: str, stat: str = "Sum", label: str = "") -> CwMetric:
+    return CwMetric("AWS/ApiGateway", name, stat, _API, label)
+
+
+def function(name: str, stat: str = "Sum", label: str = "") -> CwMetric:
+    return CwMetric("AWS/Lambda", name, stat, _FUNCTION, label)
+
+
+def table(name: str, stat: str = "Sum", label: str = "") -> CwMetric:
+    return CwMetric("AWS/DynamoDB", name, stat, _TABLE, label)
+
+
+def app(name: str, stat: str = "Sum", label: str = "", **dims: str) -> CwMetric:
+    # awsemf puts service.name in every dimension set the collector declares.
+    extra = tuple((k.replace("__", "."), v) for k, v in dims.items())
+    dimensions = (("service.name", "${ServiceName}"), *extra)
+    return CwMetric(APP_NAMESPACE, name, stat, dimensions, label)
+
+
+CW_CACHE_HITS = app("aurastream.cache.lookups", label="hits", aurastream__cache__hit="true")
+CW_CACHE_MISSES = app("aurastream.cache.lookups", label="misses", aurastream__cache__hit="false")

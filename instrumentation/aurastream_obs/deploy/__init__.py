@@ -1,0 +1,15 @@
+"""Deployment templates as Artifacts: ECS Fargate (CloudFormation), EKS manifests, the Amazon
+Managed Prometheus / Grafana stack and the local docker-compose stack. Registered in
+render/registry.py; PyYAML is imported only when rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aurastream_obs.render.artifacts import Artifact
+
+
+def deploy_artifacts() -> Iterable[Artifact]:
+    from aurastream_obs.deploy import amp, ecs, eks, local
+
+    return [ecs.artifact(), *eks.artifacts(), amp.artifact(), *local.artifacts()]

@@ -1,0 +1,124 @@
+"""The second backend on a laptop without Docker: Debian's real Prometheus scrapes the
+reference service running in local mode, with Alertmanager attached, and the service's
+metrics are queryable by name through Prometheus' HTTP API (issue 4, section 4)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aurastream_obs._internal.configure import build_telemetry
+from aurastream_obs._internal.settings import resolve_settings
+from aurastream_obs.service import create_app
+from aurastream_obs.service.customers import CustomerDirectory
+from aurastream_obs.service.server import run_in_thread
+
+try:
+    from .promstack import free_port, http_get_json, start_alertmanager, start_prometheus
+except ImportError:
+    from promstack import free_port, http_get_json, start_alertmanager, start_prometheus
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+JOB = "aurastream-api"
+KEY = "demo-key-acme"
+METRICS = (
+    "http_server_request_duration_seconds_count",
+    "aurastream_sentiment_analyses_total",
+    "aurastream_cache_lookups_total",
+)
+FALLBACK_ALERTMANAGER = "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n"
+
+
+@pytest.fixture
+def service_metrics_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """The reference service in local mode, after some traffic; yields its /metrics port."""
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    settings = resolve_settings(
+        JOB, "local", env={"AURASTREAM_TELEMETRY_DIR": str(tmp_path)}, prometheus_port=free_port()
+    )
+    telemetry = build_telemetry(settings)
+    app = create_app(
+        customers=CustomerDirectory.demo(),
+        metrics=telemetry.metrics,
+        tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
+    )
+    try:
+        with run_in_thread(app) as server:
+            for text in ("great product", "great product", "terrible service", "meh", ""):
+                _analyze(server.url, text)
+            assert telemetry.prometheus_port
+            yield telemetry.prometheus_port
+    finally:
+        telemetry.shutdown(5000)
+
+
+def _analyze(url: str, text: str) -> None:
+    request = urllib.request.Request(
+        f"{url}/v1/analyze",
+        data=json.dumps({"text": text}).encode(),
+        headers={"content-type": "application/json", "x-api-key": KEY},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+    except urllib.error.HTTPError as error:  # the empty text is a 400: an error series too
+        error.read()
+
+
+def _prometheus_config(service_port: int, alertmanager_port: int) -> str:
+    return f"""\
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ["127.0.0.1:{alertmanager_port}"]
+scrape_configs:
+  - job_name: {JOB}
+    static_configs:
+      - targets: ["127.0.0.1:{service_port}"]
+"""
+
+
+def test_prometheus_scrapes_the_service_and_serves_its_metrics_by_name(
+    service_metrics_port: int,
+) -> None:
+    committed = ROOT / "deploy" / "local" / "alertmanager.yml"
+    am_config = committed if committed.exists() else FALLBACK_ALERTMANAGER
+    # The rendered rules (issue 5) load into the same Prometheus when they exist.
+    rules = sorted((ROOT / "deploy" / "local" / "rules").glob("*.y*ml"))
+    with (
+        start_alertmanager(am_config) as alertmanager,
+        start_prometheus(
+            _prometheus_config(service_metrics_port, alertmanager.port), rules=rules
+        ) as prometheus,
+    ):
+        prometheus.wait_for_target_up(JOB)
+        (target,) = [t for t in prometheus.targets() if t["labels"]["job"] == JOB]
+        assert target["health"] == "up", target.get("lastError")
+        for name in METRICS:
+            result = prometheus.wait_for_series(name)
+            assert all(r["metric"]["__name__"] == name for r in result)
+            assert all(r["metric"]["job"] == JOB for r in result)
+
+        analyze = prometheus.query(
+            'sum(http_server_request_duration_seconds_count{http_route="/v1/analyze"})'
+        )
+        assert float(analyze[0]["value"][1]) == 5
+        hits = prometheus.query('aurastream_cache_lookups_total{aurastream_cache_hit="true"}')
+        assert float(hits[0]["value"][1]) >= 1  # "great product" twice: the second one hits
+        assert prometheus.query(f'up{{job="{JOB}"}}')[0]["value"][1] == "1"
+
+        if rules:
+            assert prometheus.rules(), f"no rule group loaded from {rules}"
+        active = http_get_json(f"{prometheus.url}/api/v1/alertmanagers")["data"]
+        assert any(str(alertmanager.port) in a["url"] for a in active["activeAlertmanagers"])
+        assert isinstance(alertmanager.alerts(), list)

@@ -1,0 +1,116 @@
+"""Golden tests: the committed artifacts are exactly what the renderers produce, and the
+documents have the properties the issue asks for."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from aurastream_obs.definitions import load_definitions
+from aurastream_obs.render import check_artifacts, render_all
+from aurastream_obs.render.alertmanager import alertmanager_config
+from aurastream_obs.render.cloudformation import templates
+from aurastream_obs.render.cost import cost_report, custom_metrics
+from aurastream_obs.render.grafana import dashboard_document
+from aurastream_obs.render.prometheus_rules import alert_rules, iter_alerts, slo_rules
+
+ROOT = Path(__file__).resolve().parents[3]
+MINE = [
+    f"aurastream_obs.render.{m}:artifacts"
+    for m in ("prometheus_rules", "promtool_tests", "alertmanager", "cloudformation", "grafana")
+]
+NAME = re.compile(r"^aurastream-[a-z0-9${}A-Z]+-[a-z0-9-]+-(critical|warning)$")
+
+
+def test_committed_artifacts_match_the_renderers() -> None:
+    artifacts = render_all(MINE)
+    assert len(artifacts) == 11
+    assert check_artifacts(ROOT, artifacts) == []
+
+
+def test_alert_names_follow_the_naming_strategy() -> None:
+    names = [r["alert"] for r in iter_alerts(alert_rules(load_definitions()))]
+    assert names and all(NAME.match(n) for n in names), names
+    assert "aurastream-local-availability-budget-burn-critical" in names
+    assert all(r["labels"]["severity"] in ("critical", "warning") for r in
+               iter_alerts(alert_rules(load_definitions())))  # fmt: skip
+
+
+def test_slo_recording_rules_cover_every_window() -> None:
+    records = {r["record"] for g in slo_rules(load_definitions())["groups"] for r in g["rules"]}
+    for window in ("5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"):
+        assert f"slo:sli_error:ratio_rate{window}" in records
+    assert "slo:period_error_budget_remaining:ratio" in records
+
+
+def test_burn_rate_alerts_use_the_workbook_windows() -> None:
+    rules = {r["alert"]: r for r in iter_alerts(alert_rules(load_definitions()))}
+    page = rules["aurastream-local-availability-budget-burn-critical"]["expr"]
+    assert "ratio_rate1h" in page and "ratio_rate5m" in page and "> 0.0144" in page
+    assert "ratio_rate6h" in page and "ratio_rate30m" in page and "> 0.006" in page
+    ticket = rules["aurastream-local-availability-budget-burn-warning"]["expr"]
+    assert "ratio_rate1d" in ticket and "ratio_rate3d" in ticket
+
+
+def _resources(kind: str) -> dict[str, Any]:
+    resources: dict[str, Any] = templates(load_definitions())[kind]["Resources"]
+    return resources
+
+
+def test_cloudformation_alarm_choices() -> None:
+    alarms = [r["Properties"] for r in _resources("alarms").values()
+              if r["Type"] == "AWS::CloudWatch::Alarm"]  # fmt: skip
+    p99 = [a for a in alarms if a.get("ExtendedStatistic") == "p99"]
+    assert p99 and all(a["EvaluateLowSampleCountPercentile"] == "ignore" for a in p99)
+    assert {a["TreatMissingData"] for a in alarms} >= {"notBreaching", "ignore"}
+    assert all(a["DatapointsToAlarm"] <= a["EvaluationPeriods"] for a in alarms)
+    assert any(a["DatapointsToAlarm"] < a["EvaluationPeriods"] for a in alarms)  # M of N
+    math = [a for a in alarms if "Metrics" in a]
+    assert math and all(len(a["Metrics"]) <= 20 for a in math)
+    composites = [r for r in _resources("alarms").values()
+                  if r["Type"] == "AWS::CloudWatch::CompositeAlarm"]  # fmt: skip
+    assert len(composites) == 6  # 3 SLOs with burn-rate rows x 2 severities
+
+
+def test_cloudformation_logs_retention_and_kms() -> None:
+    logs = [
+        r["Properties"] for r in _resources("logs").values() if r["Type"] == "AWS::Logs::LogGroup"
+    ]
+    groups = {g["LogGroupName"]["Fn::Sub"]: g for g in logs}
+    assert groups["/aurastream/${Environment}/security"]["RetentionInDays"] == 2557
+    assert "KmsKeyId" in groups["/aurastream/${Environment}/audit"]
+    assert "KmsKeyId" not in groups["/aurastream/${Environment}/application"]
+    kinds = [r["Type"] for r in _resources("logs").values()]
+    assert kinds.count("AWS::Logs::QueryDefinition") == 4
+    assert kinds.count("AWS::XRay::SamplingRule") == 4
+
+
+def test_alertmanager_routes_and_no_literal_secret() -> None:
+    config = alertmanager_config(load_definitions())
+    text = yaml.safe_dump(config)
+    assert "routing_key_file" in text and "api_url_file" in text
+    assert "hooks.slack.com" not in text and "routing_key:" not in text
+    critical = next(r for r in config["receivers"] if r["name"].startswith("critical"))
+    assert "pagerduty_configs" in critical and "slack_configs" in critical
+    inhibit = config["inhibit_rules"][0]
+    assert inhibit["equal"] == ["signal"]
+
+
+def test_grafana_dashboards_have_a_query_in_every_panel() -> None:
+    for dashboard in load_definitions().dashboards:
+        document = dashboard_document(dashboard)
+        assert document["schemaVersion"] == 42
+        for panel in document["panels"]:
+            assert panel["targets"], panel["title"]
+    text = json.dumps(dashboard_document(load_definitions().dashboards[0]))
+    assert "histogram_quantile(0.99" in text and "AWS/Lambda" in text
+
+
+def test_cost_does_not_grow_with_customers() -> None:
+    assert custom_metrics(1) == custom_metrics(1_000_000)
+    report = cost_report(load_definitions())
+    assert report["custom_metrics"] > 0 and report["monthly_usd"] > 0

@@ -1,0 +1,239 @@
+"""Issue 5 section 4, end to end with real servers: Prometheus runs the rendered rules while
+scraping the reference service (local mode) under generated traffic; every Grafana panel's
+PromQL and every recording rule returns data; then the analyzer fails, and the availability
+burn-rate page travels Prometheus -> Alertmanager -> a local HTTP receiver standing in for
+PagerDuty (Events API v2) and Slack (incoming webhook)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aurastream_obs._internal.configure import build_telemetry
+from aurastream_obs._internal.settings import resolve_settings
+from aurastream_obs.definitions import load_definitions
+from aurastream_obs.render.alertmanager import (
+    PAGERDUTY_KEY_FILE,
+    SLACK_URL_FILE,
+    alertmanager_config,
+)
+from aurastream_obs.render.grafana import dashboard_document
+from aurastream_obs.render.prometheus_rules import SHORT_WINDOWS, alert_rules, slo_rules
+from aurastream_obs.render.yamltext import dump_yaml
+from aurastream_obs.service import create_app
+from aurastream_obs.service.analyzer import AnalysisResult, LexiconAnalyzer
+from aurastream_obs.service.customers import CustomerDirectory
+from aurastream_obs.service.server import run_in_thread
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+from promstack import free_port, start_alertmanager, start_prometheus, wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+KEY = "demo-key-acme"
+PAGE = "aurastream-local-availability-budget-burn-critical"
+
+
+class SwitchableAnalyzer:
+    """The lexicon analyzer, raising while `failing` is set (a broken Comprehend)."""
+
+    name = "lexicon"
+    languages = frozenset({"en"})
+    blocking = False
+
+    def __init__(self) -> None:
+        self._inner = LexiconAnalyzer()
+        self.failing = False
+
+    def analyze(self, text: str, language_code: str) -> AnalysisResult:
+        if self.failing:
+            raise RuntimeError("analyzer unavailable")
+        return self._inner.analyze(text, language_code)
+
+
+class Receiver:
+    """Records every POST body by path (/pagerduty, /slack)."""
+
+    def __init__(self) -> None:
+        self.received: dict[str, list[dict[str, Any]]] = {}
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                received.setdefault(self.path, []).append(json.loads(body or b"{}"))
+                self.send_response(202)
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    recv = Receiver()
+    yield recv
+    recv.server.shutdown()
+
+
+def _post(url: str, text: str, key: str = KEY) -> int:
+    request = urllib.request.Request(
+        f"{url}/v1/analyze",
+        data=json.dumps({"text": text}).encode(),
+        headers={"content-type": "application/json", "x-api-key": key},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+
+
+class Traffic:
+    """Background clients: repeated texts (cache hits), fresh ones (misses), some 401s."""
+
+    def __init__(self, url: str) -> None:
+        self.url, self.stop = url, threading.Event()
+        self.codes: dict[int, int] = {}
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        for i in itertools.count():
+            if self.stop.is_set():
+                return
+            if i % 10 == 9:
+                status = _post(self.url, "bad key", key="wrong")
+            else:
+                text = f"I love this {i % 3}" if i % 2 else f"fresh text number {i}"
+                status = _post(self.url, text)
+            self.codes[status] = self.codes.get(status, 0) + 1
+            time.sleep(0.02)
+
+
+def _prometheus_config(metrics_port: int, am_port: int) -> str:
+    return dump_yaml(
+        {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "alerting": {"alertmanagers": [
+                {"static_configs": [{"targets": [f"127.0.0.1:{am_port}"]}]}]},
+            "scrape_configs": [
+                {"job_name": "aurastream-api",
+                 "static_configs": [{"targets": [f"127.0.0.1:{metrics_port}"]}]}],
+        }
+    )  # fmt: skip
+
+
+def test_panels_rules_and_burn_rate_page_reach_pagerduty_and_slack(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    defs = load_definitions()
+    # Alertmanager with the rendered routes, secrets in files pointing at the local receiver.
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / PAGERDUTY_KEY_FILE).write_text("test-routing-key")
+    (secrets / SLACK_URL_FILE).write_text(f"{receiver.url}/slack")
+    am_config = alertmanager_config(
+        defs, secrets_dir=str(secrets), pagerduty_url=f"{receiver.url}/pagerduty", group_wait="1s"
+    )
+    rules = []
+    for name, document in (
+        ("slo", slo_rules(defs, SHORT_WINDOWS)),
+        ("alerts", alert_rules(defs, profile=SHORT_WINDOWS)),
+    ):
+        path = tmp_path / f"{name}.rules.yaml"
+        path.write_text(dump_yaml(document))
+        rules.append(path)
+
+    metrics_port = free_port()
+    telemetry = build_telemetry(
+        resolve_settings(
+            "aurastream-api", "local",
+            env={"AURASTREAM_TELEMETRY_DIR": str(tmp_path / "telemetry")},
+            prometheus_port=metrics_port,
+        )
+    )  # fmt: skip
+    analyzer = SwitchableAnalyzer()
+    app = create_app(
+        analyzer=analyzer,
+        customers=CustomerDirectory.demo(),
+        metrics=telemetry.metrics,
+        tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
+    )
+    try:
+        with (
+            run_in_thread(app) as server,
+            start_alertmanager(dump_yaml(am_config)) as am,
+            start_prometheus(_prometheus_config(metrics_port, am.port), rules=rules) as prom,
+        ):
+            traffic = Traffic(server.url)
+            try:
+                prom.wait_for_target_up("aurastream-api")
+                # Every recording rule returns data on healthy traffic.
+                for group in prom.rules():
+                    for rule in group["rules"]:
+                        if rule["type"] == "recording":
+                            labels = ",".join(f'{k}="{v}"' for k, v in rule["labels"].items())
+                            prom.wait_for_series(f"{rule['name']}{{{labels}}}", timeout=60)
+                assert not any(a["labels"]["alertname"] == PAGE for a in prom.alerts())
+
+                analyzer.failing = True  # from now on every cache miss is a 500
+                prom.wait_for_series(
+                    'http_server_request_duration_seconds_count{http_response_status_code="500"}'
+                )
+                # Every Grafana panel's PromQL returns data (CloudWatch-only panels excluded).
+                for dashboard in defs.dashboards:
+                    for panel in dashboard_document(dashboard)["panels"]:
+                        for target in panel["targets"]:
+                            if "expr" in target:
+                                prom.wait_for_series(target["expr"], timeout=30)
+
+                wait_until(
+                    lambda: any(
+                        a["labels"]["alertname"] == PAGE and a["state"] == "firing"
+                        for a in prom.alerts()
+                    ),
+                    timeout=90, what=f"{PAGE} firing in Prometheus",
+                )  # fmt: skip
+                wait_until(
+                    lambda: any(a["labels"]["alertname"] == PAGE for a in am.alerts()),
+                    timeout=60, what=f"{PAGE} in Alertmanager",
+                )  # fmt: skip
+                wait_until(
+                    lambda: _paged(receiver) and _slacked(receiver),
+                    timeout=60, what=f"PagerDuty and Slack notified; got {receiver.received}",
+                )  # fmt: skip
+            finally:
+                traffic.stop.set()
+                traffic.thread.join(timeout=10)
+    finally:
+        telemetry.shutdown()
+    assert traffic.codes.get(500, 0) > 0 and traffic.codes.get(200, 0) > 0, traffic.codes
+    event = next(e for e in receiver.received["/pagerduty"] if PAGE in json.dumps(e))
+    assert event["routing_key"] == "test-routing-key"
+    assert event["event_action"] == "trigger"
+    assert event["payload"]["severity"] == "critical"
+
+
+def _paged(receiver: Receiver) -> bool:
+    return any(PAGE in json.dumps(e) for e in receiver.received.get("/pagerduty", []))
+
+
+def _slacked(receiver: Receiver) -> bool:
+    return any(PAGE in json.dumps(e) for e in receiver.received.get("/slack", []))

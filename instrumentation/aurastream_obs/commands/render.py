@@ -1,0 +1,68 @@
+"""`aurastream-obs render [--check]` and `aurastream-obs validate`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aurastream_obs.commands._types import SubParsers
+
+
+def register(sub: SubParsers) -> None:
+    render = sub.add_parser(
+        "render", help="render definitions into collector/, deploy/ and grafana/"
+    )
+    render.add_argument(
+        "--check", action="store_true", help="exit 1 if committed artifacts are stale"
+    )
+    render.add_argument("--root", default=".", help="repository root (.)")
+    render.set_defaults(handler=run_render)
+    validate = sub.add_parser(
+        "validate", help="check collector configs, templates, rules and dashboards"
+    )
+    validate.add_argument("--root", default=".", help="repository root (.)")
+    validate.set_defaults(handler=run_validate)
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from aurastream_obs.render import check_artifacts, render_all, write_artifacts
+
+    try:
+        artifacts = render_all()
+    except ValueError as exc:  # an invalid definition: say which, write nothing
+        print(f"render: {exc}", file=sys.stderr)
+        return 2
+    if args.check:
+        problems = check_artifacts(Path(args.root), artifacts)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"render --check: {len(artifacts)} artifacts, {len(problems)} stale")
+        return 1 if problems else 0
+    written = write_artifacts(Path(args.root), artifacts)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"render: {len(artifacts)} artifacts, {len(written)} changed")
+    from aurastream_obs.render.cost import print_cost
+
+    print(print_cost())
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    import importlib
+    from pathlib import Path
+
+    from aurastream_obs.render.registry import VALIDATORS
+
+    failures = 0
+    for spec in VALIDATORS:
+        module_name, _, func_name = spec.partition(":")
+        problems = getattr(importlib.import_module(module_name), func_name)(Path(args.root))
+        status = "ok" if not problems else f"{len(problems)} problem(s)"
+        print(f"{func_name}: {status}")
+        for problem in problems:
+            print(f"  {problem}")
+        failures += len(problems)
+    return 1 if failures else 0

@@ -51,7 +51,7 @@ def _count(path: str, body: bytes) -> None:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+    def log_message(self, format: str, *args: Any) -> None:  # stdlib's name
         return None
 
     def do_POST(self) -> None:

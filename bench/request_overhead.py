@@ -118,9 +118,7 @@ def worker(config: str, endpoint: str, requests: int) -> dict[str, Any]:
     elif config == "aurastream_local":
         tracer, meter, logger, flush = _aurastream(endpoint, "local", True)
     else:
-        tracer, meter, logger, flush = _aurastream(
-            endpoint, "otlp", config == "aurastream_otlp"
-        )
+        tracer, meter, logger, flush = _aurastream(endpoint, "otlp", config == "aurastream_otlp")
     logger.setLevel(logging.INFO)
     logger.propagate = False
 
@@ -181,7 +179,9 @@ def worker(config: str, endpoint: str, requests: int) -> dict[str, Any]:
 
 
 def _stats(endpoint: str, path: str = "/stats", method: str = "GET") -> dict[str, Any]:
-    req = urllib.request.Request(endpoint + path, method=method, data=b"" if method == "POST" else None)
+    req = urllib.request.Request(
+        endpoint + path, method=method, data=b"" if method == "POST" else None
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         body = resp.read()
     return json.loads(body) if body else {}
@@ -239,9 +239,19 @@ def main() -> int:
                 _stats(endpoint, "/reset", "POST")
                 folder = tempfile.mkdtemp(prefix="bench-telemetry-")
                 out = subprocess.run(
-                    [sys.executable, __file__, "--worker", config, "--endpoint", endpoint,
-                     "--requests", str(args.requests)],
-                    capture_output=True, text=True, check=True,
+                    [
+                        sys.executable,
+                        __file__,
+                        "--worker",
+                        config,
+                        "--endpoint",
+                        endpoint,
+                        "--requests",
+                        str(args.requests),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
                     env={**os.environ, "BENCH_TELEMETRY_DIR": folder},
                 )
                 run = json.loads(out.stdout.strip().splitlines()[-1])
@@ -255,9 +265,12 @@ def main() -> int:
                     got["spans"] >= run["expected_spans"] and got["logs"] >= run["expected_logs"]
                 )
                 results[config].append(run)
-                print(f"round {rnd + 1} {config:26s} {run['total_us']:8.1f} us/request "
-                      f"(spans {got['spans']}/{run['expected_spans']}, "
-                      f"logs {got['logs']}/{run['expected_logs']})", file=sys.stderr)
+                print(
+                    f"round {rnd + 1} {config:26s} {run['total_us']:8.1f} us/request "
+                    f"(spans {got['spans']}/{run['expected_spans']}, "
+                    f"logs {got['logs']}/{run['expected_logs']})",
+                    file=sys.stderr,
+                )
     finally:
         sink.terminate()
         sink.wait(5)
@@ -269,14 +282,24 @@ def _report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) 
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    base = statistics.median(r["total_us"] for r in results.get(BASELINE, [])) if (
-        results.get(BASELINE)) else None
-    print(f"\n{args.requests} requests x {args.rounds} rounds; median per request "
-          "(loop + final flush; CPU = all threads of the worker process), everything delivered:\n")
-    base_cpu = statistics.median(r["cpu_us"] for r in results.get(BASELINE, [])) if (
-        results.get(BASELINE)) else None
-    print("| config | µs/request | loop only µs | ratio to plain OTel SDK | CPU µs/request "
-          "(ratio) | all delivered |")
+    base = (
+        statistics.median(r["total_us"] for r in results.get(BASELINE, []))
+        if (results.get(BASELINE))
+        else None
+    )
+    print(
+        f"\n{args.requests} requests x {args.rounds} rounds; median per request "
+        "(loop + final flush; CPU = all threads of the worker process), everything delivered:\n"
+    )
+    base_cpu = (
+        statistics.median(r["cpu_us"] for r in results.get(BASELINE, []))
+        if (results.get(BASELINE))
+        else None
+    )
+    print(
+        "| config | µs/request | loop only µs | ratio to plain OTel SDK | CPU µs/request "
+        "(ratio) | all delivered |"
+    )
     print("|---|---:|---:|---:|---:|---|")
     for config, runs in results.items():
         total = statistics.median(r["total_us"] for r in runs)
@@ -285,8 +308,9 @@ def _report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) 
         ratio = f"{total / base:.2f}" if base else "-"
         cpu_ratio = f" ({cpu / base_cpu:.2f})" if base_cpu else ""
         complete = "yes" if all(r["complete"] for r in runs) else "NO"
-        print(f"| {config} | {total:.1f} | {loop:.1f} | {ratio} | {cpu:.1f}{cpu_ratio} "
-              f"| {complete} |")
+        print(
+            f"| {config} | {total:.1f} | {loop:.1f} | {ratio} | {cpu:.1f}{cpu_ratio} | {complete} |"
+        )
 
 
 if __name__ == "__main__":

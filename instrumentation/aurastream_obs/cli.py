@@ -15,6 +15,12 @@ from typing import Final
 COMMAND_MODULES: Final = (
     "aurastream_obs.commands.demo",
     "aurastream_obs.commands.render",
+    "aurastream_obs.commands.kpi",
+    "aurastream_obs.commands.traces",
+    "aurastream_obs.commands.health",
+    "aurastream_obs.commands.analytics",
+    "aurastream_obs.commands.alerts",
+    "aurastream_obs.commands.runbook",
 )
 
 

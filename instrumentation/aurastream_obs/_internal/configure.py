@@ -204,8 +204,8 @@ def _register_drop_metric(telemetry: Telemetry) -> None:
 
 def install(telemetry: Telemetry) -> None:
     """Set the OTel globals, the propagator and the root log handler."""
-    from opentelemetry import propagate, trace
     from opentelemetry import metrics as metrics_api
+    from opentelemetry import propagate, trace
 
     from aurastream_obs._internal.propagation import build_propagator
 

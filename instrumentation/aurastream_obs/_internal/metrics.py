@@ -1,19 +1,21 @@
-"""Metric pipeline: one View per declared instrument, exemplars, bounded cardinality."""
+"""Metric pipeline: one View per declared instrument, lean exemplar reservoirs, bounded
+cardinality."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider, UpDownCounter
 from opentelemetry.metrics import Instrument
+from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider, UpDownCounter
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 
+from aurastream_obs._internal.exemplars import reservoir_factory
 from aurastream_obs.signals.conventions import ALL_INSTRUMENTS, InstrumentSpec
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk.metrics.export import MetricReader
     from opentelemetry.sdk.metrics import ExemplarFilter
+    from opentelemetry.sdk.metrics.export import MetricReader
     from opentelemetry.sdk.resources import Resource
 
     from aurastream_obs._internal.settings import Settings
@@ -37,6 +39,8 @@ def view_for(spec: InstrumentSpec, default_limit: int) -> View:
         aggregation=aggregation,
         # The tighter of the instrument's own limit and the configured one.
         aggregation_cardinality_limit=min(spec.cardinality_limit, default_limit),
+        # Same sampling rules as the SDK's reservoirs, a fraction of the cost (exemplars.py).
+        exemplar_reservoir_factory=reservoir_factory,
     )
 
 

@@ -43,6 +43,7 @@ class _Attributes(dict[str, Any]):
     """A span's attributes; `dropped` as on BoundedAttributes (the encoders read it)."""
 
     __slots__ = ("dropped",)
+    dropped: int
 
 
 class _Bounded(list[Any]):
@@ -85,7 +86,7 @@ class LeanSpan(sdk_trace.Span):
     ) -> None:
         # The fields ReadableSpan's properties read (Span.__init__ is not called).
         self._name = name
-        self._context = context
+        self._context = self._span_context = context
         self._parent = parent
         self._kind = kind
         self._resource = tracer.resource
@@ -103,8 +104,9 @@ class LeanSpan(sdk_trace.Span):
         self._end_time: int | None = None
         self._max_attributes: int | None = limits.max_span_attributes
         self._max_length: int | None = limits.max_span_attribute_length
-        self._attributes = _Attributes()
-        self._attributes.dropped = 0
+        # `_attributes` is what ReadableSpan's properties read; `_attrs` the same dict, typed.
+        self._attrs = self._attributes = _Attributes()
+        self._attrs.dropped = 0
         if attributes:
             self._set_items(attributes)
         # Most spans have neither: one shared, empty stand-in until the first is added.
@@ -133,7 +135,7 @@ class LeanSpan(sdk_trace.Span):
             self._set(key, value)
 
     def _set(self, key: Any, value: Any) -> None:
-        attrs = self._attributes
+        attrs = self._attrs
         cls = value.__class__
         if (
             key.__class__ is str
@@ -154,15 +156,15 @@ class LeanSpan(sdk_trace.Span):
     def _set_slow(self, key: Any, value: Any) -> None:
         """The SDK's rules for keys and values that are not the common case."""
         if self._max_attributes == 0:
-            self._attributes.dropped += 1
+            self._attrs.dropped += 1
             return
         if not isinstance(key, str) or not key:
             # As BoundedAttributes.__setitem__ / _set_items: other keys are dropped, counted.
             _log.warning("invalid key `%s`. must be non-empty string. Dropping key.", key)
-            self._attributes.dropped += 1
+            self._attrs.dropped += 1
             return
         cleaned = _clean_attribute_value(value, self._max_length)
-        attrs = self._attributes
+        attrs = self._attrs
         if key in attrs:
             del attrs[key]
         elif self._max_attributes is not None and len(attrs) >= self._max_attributes:
@@ -170,7 +172,7 @@ class LeanSpan(sdk_trace.Span):
         attrs[key] = cleaned
 
     def _make_room(self) -> None:
-        attrs = self._attributes
+        attrs = self._attrs
         attrs.dropped += 1
         if self._max_attributes:  # 0: nothing to evict, the new one is the one dropped
             _log.warning("Attributes dict is full. Dropping the oldest key-value pair.")
@@ -178,7 +180,7 @@ class LeanSpan(sdk_trace.Span):
 
     @property
     def dropped_attributes(self) -> int:
-        return self._attributes.dropped
+        return self._attrs.dropped
 
     @property
     def dropped_events(self) -> int:
@@ -254,7 +256,7 @@ class LeanSpan(sdk_trace.Span):
 
     # --- lifecycle ------------------------------------------------------------------------------
     def get_span_context(self) -> SpanContext:
-        return self._context
+        return self._span_context
 
     def is_recording(self) -> bool:
         return self._end_time is None

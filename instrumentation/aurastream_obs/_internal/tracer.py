@@ -17,12 +17,15 @@ from typing import Any, Final
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.sdk import trace as sdk_trace
+from opentelemetry.sdk.trace.sampling import Decision
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from aurastream_obs._internal.spans import LeanSpan
 
 _FLAGS: Final = tuple(TraceFlags(i) for i in range(4))  # bit 0 sampled, bit 1 random id
 _INTERNAL: Final = SpanKind.INTERNAL
+_SAMPLE: Final = Decision.RECORD_AND_SAMPLE  # Decision.is_sampled() is `is RECORD_AND_SAMPLE`
+_DROP: Final = Decision.DROP  # is_recording() is "not DROP"
 
 
 class LeanTracer(sdk_trace.Tracer):
@@ -59,11 +62,11 @@ class LeanTracer(sdk_trace.Tracer):
         set_status_on_exception: bool = True,
     ) -> trace_api.Span:
         links = links or ()
-        parent = trace_api.get_current_span(context).get_span_context()
+        parent: SpanContext | None = trace_api.get_current_span(context).get_span_context()
         if parent is not None and not isinstance(parent, SpanContext):
             raise TypeError("parent_span_context must be a SpanContext or None.")
-        if not self._is_enabled():
-            return trace_api.NonRecordingSpan(context=parent)
+        if not self._is_enabled():  # a disabled tracer (TracerConfigurator): as the SDK
+            return trace_api.NonRecordingSpan(parent or trace_api.INVALID_SPAN_CONTEXT)
         generator = self.id_generator
         if parent is None or not parent.is_valid:
             parent = None
@@ -74,7 +77,7 @@ class LeanTracer(sdk_trace.Tracer):
             random_id = parent.trace_flags.random_trace_id
         result = self.sampler.should_sample(context, trace_id, name, kind, attributes, links)
         decision = result.decision
-        flags = _FLAGS[(1 if decision.is_sampled() else 0) | (2 if random_id else 0)]
+        flags = _FLAGS[(1 if decision is _SAMPLE else 0) | (2 if random_id else 0)]
         span_context = SpanContext(
             trace_id,
             generator.generate_span_id(),
@@ -83,7 +86,7 @@ class LeanTracer(sdk_trace.Tracer):
             trace_state=result.trace_state,
         )
         record_end_metrics = self._tracer_metrics.start_span(parent, decision)
-        if not decision.is_recording():
+        if decision is _DROP:
             return trace_api.NonRecordingSpan(context=span_context)
         span = LeanSpan(
             name,

@@ -14,12 +14,11 @@ from aurastream_obs._internal.tracer import make_lean
 
 if TYPE_CHECKING:
     from opentelemetry import trace as trace_api
-    from opentelemetry.util.types import Attributes
-
     from opentelemetry.context import Context
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import Span
     from opentelemetry.sdk.trace.sampling import Sampler
+    from opentelemetry.util.types import Attributes
 
     from aurastream_obs._internal.settings import Settings
 
@@ -27,9 +26,7 @@ if TYPE_CHECKING:
 class BatchingSpanProcessor(SpanProcessor):
     """Sends ended, sampled spans to an exporter through a BatchWorker."""
 
-    def __init__(
-        self, exporter: SpanExporter, *, drops: DropCounter, settings: Settings
-    ) -> None:
+    def __init__(self, exporter: SpanExporter, *, drops: DropCounter, settings: Settings) -> None:
         self._exporter = exporter
 
         def export(batch: Sequence[ReadableSpan]) -> bool:
@@ -93,7 +90,5 @@ def build_tracer_provider(
         shutdown_on_exit=False,  # Telemetry.shutdown() owns the bounded shutdown
     )
     for exporter in exporters:
-        provider.add_span_processor(
-            BatchingSpanProcessor(exporter, drops=drops, settings=settings)
-        )
+        provider.add_span_processor(BatchingSpanProcessor(exporter, drops=drops, settings=settings))
     return provider

@@ -145,6 +145,21 @@ def prometheus_endpoint(telemetry: Telemetry) -> tuple[str | None, str]:
     return url, url
 
 
+def _drain_prometheus(url: str | None) -> None:
+    """Scrape /metrics once and discard it. `force_flush()` also collects the Prometheus
+    reader, which queues a snapshot that the next scrape emits next to the current one
+    (duplicate metric families); with --serve the user's first scrape must be clean."""
+    if url is None:
+        return
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            response.read()
+    except OSError:
+        pass  # the report says where /metrics is; a failed drain only risks one odd scrape
+
+
 def _read_report(folder: str, tally: ClientTally) -> DemoReport:
     try:
         return build_report(folder, tally)
@@ -241,20 +256,19 @@ def run_demo(  # noqa: PLR0917 - the positional signature cli.py's `demo` was wr
     if telemetry.mode != "local" or os.path.abspath(telemetry.settings.telemetry_dir) != folder:
         print("demo: telemetry was already configured differently in this process", file=err)
         return _EXIT_USAGE
-    service_log = open(os.path.join(folder, SERVICE_LOG_FILE), "a", encoding="utf-8")  # noqa: SIM115 - closed in finally
-    try:
-        redirect_service_logs(telemetry, service_log)
-        options = DemoOptions(requests, concurrency, serve, port, seed, folder)
-        return _run(telemetry, options, say, err)
-    except KeyboardInterrupt:
-        say("\ninterrupted")
-        return _EXIT_INTERRUPTED
-    finally:
-        telemetry.shutdown()
-        if telemetry.log_handler is not None:
-            # logging.shutdown() flushes every live handler at exit: not into a closed file.
-            telemetry.log_handler.to_stream = False
-        service_log.close()
+    with open(os.path.join(folder, SERVICE_LOG_FILE), "a", encoding="utf-8") as service_log:
+        try:
+            redirect_service_logs(telemetry, service_log)
+            options = DemoOptions(requests, concurrency, serve, port, seed, folder)
+            return _run(telemetry, options, say, err)
+        except KeyboardInterrupt:
+            say("\ninterrupted")
+            return _EXIT_INTERRUPTED
+        finally:
+            telemetry.shutdown()
+            if telemetry.log_handler is not None:
+                # logging.shutdown() flushes every live handler at exit: not into a closed file.
+                telemetry.log_handler.to_stream = False
 
 
 def _run(
@@ -282,7 +296,9 @@ def _run(
             handle.stop()  # graceful: every request's telemetry is recorded
         if not telemetry.force_flush():
             say("warning: the telemetry flush did not complete in time")
-        if not serve:
+        if serve:
+            _drain_prometheus(prometheus)
+        else:
             telemetry.shutdown()  # the files are final before we read them
         report = _read_report(folder, tally)
         say("")

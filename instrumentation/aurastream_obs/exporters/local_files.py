@@ -78,8 +78,9 @@ class JsonLinesWriter:
         if items == 0:
             return True
         try:
-            # Encoded outside the lock: only the append itself needs serialising.
-            data = (encode() + "\n").encode("utf-8")
+            # Encoded outside the lock: only the append itself needs serialising. A lone
+            # surrogate in some attribute becomes "?" rather than failing the whole batch.
+            data = (encode() + "\n").encode("utf-8", "replace")
         # Telemetry boundary: a record the encoder rejects must never reach the application.
         except Exception as exc:  # noqa: BLE001
             with self._lock:

@@ -102,29 +102,42 @@ def _any_value_slow(value: Any) -> bytes:
 def key_values(
     attributes: Mapping[str, Any] | None, tag: bytes, *, stringify_keys: bool = False
 ) -> list[bytes]:
-    """Each attribute as a KeyValue field with `tag` (key = 1, value = 2)."""
-    if not attributes:
-        return []
+    """Each attribute as a KeyValue field with `tag` (key = 1, value = 2), as byte pieces."""
+    out: list[bytes] = []
+    if attributes:
+        add_key_values(out, attributes, tag, stringify_keys=stringify_keys)
+    return out
+
+
+def add_key_values(
+    out: list[bytes], attributes: Mapping[str, Any], tag: bytes, *, stringify_keys: bool = False
+) -> None:
+    """Append the KeyValue fields of `attributes` to `out` (pieces, joined by the caller)."""
     copy = getattr(attributes, "copy", None)  # BoundedAttributes.copy() is a plain dict copy
     items = (copy() if copy is not None else attributes).items()
     keys = _KEYS
-    out = []
     for key, value in items:
         k = keys.get(key)
         if k is None:
             k = _key_field(str(key) if stringify_keys else key)
-        if value.__class__ is str:  # the common case, inlined
+        cls = value.__class__
+        if cls is str:  # the common case: every length below fits one varint byte
             b = value.encode("utf-8", "replace")
             n = len(b)
-            if n < 126:
-                kv = k + b"\x12" + _VARINT1[n + 2] + b"\x0a" + _VARINT1[n] + b
-            else:
-                kv = k + _ld(b"\x12", _ld(b"\x0a", b))
+            size = len(k) + n + 4
+            if size < 128:
+                out += (tag, _VARINT1[size], k, b"\x12", _VARINT1[n + 2], b"\x0a", _VARINT1[n], b)
+                continue
+            v = _ld(b"\x0a", b)
+        elif cls is bool:
+            v = b"\x10\x01" if value else b"\x10\x00"
+        elif cls is int and _INT64_MIN <= value <= _INT64_MAX:
+            v = b"\x18" + varint(value & _MASK64)
         else:
-            kv = k + _ld(b"\x12", any_value(value))
+            v = any_value(value)
+        kv = k + _ld(b"\x12", v)
         n = len(kv)
-        out.append(tag + (_VARINT1[n] if n < 128 else varint(n)) + kv)
-    return out
+        out += (tag, _VARINT1[n] if n < 128 else varint(n), kv)
 
 
 _KEYS: dict[str, bytes] = {}  # attribute key → its encoded `key = 1` field
@@ -152,7 +165,11 @@ class _Encoded:
             # resource = 1 (always present, as the SDK writes it); attributes = 1
             body = _ld(b"\x0a", b"".join(key_values(resource.attributes, b"\x0a")))
             schema = resource.schema_url
-            hit = (resource, body, _ld(b"\x1a", schema.encode("utf-8", "replace")) if schema else b"")
+            hit = (
+                resource,
+                body,
+                _ld(b"\x1a", schema.encode("utf-8", "replace")) if schema else b"",
+            )
             if len(self._resources) >= _CACHE_MAX:
                 self._resources.clear()
             self._resources[id(resource)] = hit  # holds the object: its id stays unique
@@ -165,7 +182,9 @@ class _Encoded:
             parts: list[bytes] = []
             schema = b""
             if scope is not None:
-                parts.append(_ld(b"\x0a", scope.name.encode("utf-8", "replace")) if scope.name else b"")
+                parts.append(
+                    _ld(b"\x0a", scope.name.encode("utf-8", "replace")) if scope.name else b""
+                )
                 if scope.version:
                     parts.append(_ld(b"\x12", scope.version.encode("utf-8", "replace")))
                 parts.extend(key_values(scope.attributes, b"\x1a"))
@@ -286,6 +305,8 @@ def encode_span(span: ReadableSpan) -> bytes:
         dropped_attributes = span.dropped_attributes
         dropped_events, dropped_links = span.dropped_events, span.dropped_links
         start, end, status = span.start_time, span.end_time, span.status
+    if ctx is None:
+        raise ValueError(f"span {name!r} has no context")
     parts = [
         b"\x0a\x10",  # trace_id = 1
         ctx.trace_id.to_bytes(16, "big"),
@@ -304,7 +325,7 @@ def encode_span(span: ReadableSpan) -> bytes:
     if end:
         parts.append(b"\x41" + _pack_q(end))  # end_time_unix_nano = 8
     if attributes:
-        parts.extend(key_values(attributes, b"\x4a"))  # attributes = 9
+        add_key_values(parts, attributes, b"\x4a")  # attributes = 9
     if dropped_attributes:
         parts.append(b"\x50" + varint(dropped_attributes))  # dropped_attributes_count = 10
     if events:
@@ -415,9 +436,12 @@ def encode_log(item: LogItem) -> bytes:
     if item.severity_number:
         parts.append(b"\x10" + varint(item.severity_number))  # severity_number = 2
     if item.severity_text:
-        parts.append(_ld(b"\x1a", item.severity_text.encode("utf-8", "replace")))  # severity_text = 3
+        parts.append(
+            _ld(b"\x1a", item.severity_text.encode("utf-8", "replace"))
+        )  # severity_text = 3
     parts.append(_ld(b"\x2a", any_value(item.body)))  # body = 5 (always, as the SDK writes it)
-    parts.extend(key_values(item.attributes, b"\x32"))  # attributes = 6
+    if item.attributes:
+        add_key_values(parts, item.attributes, b"\x32")  # attributes = 6
     if item.dropped_attributes:
         parts.append(b"\x38" + varint(item.dropped_attributes))  # dropped_attributes_count = 7
     if item.flags:

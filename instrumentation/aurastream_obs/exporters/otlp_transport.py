@@ -10,8 +10,10 @@ once at once (a stale keep-alive) and then with backoff; everything ends by `tim
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
+import math
 import os
 import random
 import threading
@@ -56,9 +58,10 @@ def _proxy_for(scheme: str, host: str) -> str | None:
     import urllib.request
 
     proxy = urllib.request.getproxies_environment().get(scheme)
-    if proxy is None or urllib.request.proxy_bypass_environment(host):
+    bypass = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009 - not in typeshed
+    if proxy is None or bypass(host):
         return None
-    return proxy
+    return str(proxy)
 
 
 class OtlpHttpSender:
@@ -128,7 +131,7 @@ class OtlpHttpSender:
                 if not reconnected:  # most likely a keep-alive the server closed: once, now
                     reconnected = True
                     continue
-                reason, retry_after, status = repr(exc), None, None
+                reason, retry_after = repr(exc), None
             else:
                 if 200 <= status < 300:
                     if self._failing:
@@ -140,7 +143,7 @@ class OtlpHttpSender:
                     return self._failed(reason)
             backoff = retry_after
             if backoff is None:
-                backoff = min(_MAX_BACKOFF_S, 2.0**attempt) * random.uniform(0.8, 1.2)  # noqa: S311
+                backoff = min(_MAX_BACKOFF_S, 2.0**attempt) * random.uniform(0.8, 1.2)
             attempt += 1
             if backoff > deadline - time.monotonic():
                 return self._failed(f"{reason}; no time left to retry")
@@ -170,9 +173,7 @@ class OtlpHttpSender:
             host, port = proxy.hostname or host, proxy.port or 80
         conn: http.client.HTTPConnection
         if self._https:
-            conn = http.client.HTTPSConnection(
-                host, port, timeout=timeout, context=self._context()
-            )
+            conn = http.client.HTTPSConnection(host, port, timeout=timeout, context=self._context())
         else:
             conn = http.client.HTTPConnection(host, port, timeout=timeout)
         if self._proxy is not None and self._https:
@@ -193,10 +194,8 @@ class OtlpHttpSender:
     def _drop_connection(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a broken socket is best effort
                 conn.close()
-            except Exception:  # noqa: BLE001, S110 - closing a broken socket is best effort
-                pass
 
     def _failed(self, reason: str) -> bool:
         if not self._failing:  # once per outage, not once per batch
@@ -231,6 +230,6 @@ def _parse_retry_after(value: str | None) -> float | None:
         if when.tzinfo is None:  # RFC 7231 dates are GMT
             import datetime as dt
 
-            when = when.replace(tzinfo=dt.timezone.utc)
+            when = when.replace(tzinfo=dt.UTC)
         return max(0.0, when.timestamp() - time.time())
-    return max(0.0, seconds) if seconds == seconds and seconds != float("inf") else None
+    return max(0.0, seconds) if math.isfinite(seconds) else None

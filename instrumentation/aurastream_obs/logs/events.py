@@ -114,3 +114,8 @@ def business_event(event_type: str, *, customer_id: str, data: Mapping[str, obje
 def security_event(event_type: str, /, **fields: object) -> None:
     """E.g. `security_event("failed_authentication", customer_id=..., ip_address=...)`."""
     _emit(logging.WARNING, event_type, "security", fields)
+
+
+def audit_event(event_type: str, /, **fields: object) -> None:
+    """An operator or automation action (runbooks): kept 7 years in the audit category."""
+    _emit(logging.INFO, event_type, "audit", fields)

@@ -253,21 +253,38 @@ class AuraStreamService:
         """Liveness plus per-dependency detail; cache trouble degrades, it does not fail.
 
         The cache reads "degraded" when it failed since the previous health check, so a
-        poller sees current trouble, not a transient error from hours ago."""
+        poller sees current trouble, not a transient error from hours ago. The checks run
+        through `ops.health.run_checks`, the code behind `aurastream-obs health`; `health`
+        is its healthy/degraded/unhealthy verdict (`status` stays the liveness "ok")."""
+        from functools import partial
+
+        from aurastream_obs.ops.health import HealthCheck, Probe, run_checks
+
         errors = self.cache.errors + self._cache_failures
         cache_status = "degraded" if errors > self._cache_errors_seen else "ok"
         self._cache_errors_seen = errors
+        checks: dict[str, tuple[dict[str, Any], bool]] = {
+            "analyzer": ({"status": "ok", "name": self.analyzer.name}, True),
+            "cache": ({"status": cache_status, "type": self.cache.name, "errors": errors}, False),
+            "customers": (
+                {"status": "ok" if len(self.customers) else "no_api_keys",
+                 "count": len(self.customers)},
+                False,
+            ),
+        }  # fmt: skip
+
+        def probe(detail: dict[str, Any]) -> Probe:
+            return Probe("healthy" if detail["status"] == "ok" else "degraded", detail)
+
+        report = run_checks(
+            [HealthCheck(name, partial(probe, d), crit) for name, (d, crit) in checks.items()],
+            concurrent=False,  # in-process answers: no threads per request
+        )
         return {
             "status": "ok",
+            "health": report.status,
             "version": __version__,
-            "checks": {
-                "analyzer": {"status": "ok", "name": self.analyzer.name},
-                "cache": {"status": cache_status, "type": self.cache.name, "errors": errors},
-                "customers": {
-                    "status": "ok" if len(self.customers) else "no_api_keys",
-                    "count": len(self.customers),
-                },
-            },
+            "checks": {name: detail for name, (detail, _) in checks.items()},
         }
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -70,7 +70,9 @@ def run_in_thread(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Serve
 
     # Bind ourselves so port 0 resolves to a known port before uvicorn starts.
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # Protocol IPPROTO_TCP (not 0): asyncio only sets TCP_NODELAY on accepted sockets whose
+    # listener says TCP, and without it every keep-alive response waits ~40 ms on delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     server = uvicorn.Server(_config(app, host, sock.getsockname()[1]))

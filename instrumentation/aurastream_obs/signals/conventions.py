@@ -35,7 +35,21 @@ ERROR_TYPE: Final = "error.type"
 # Seconds. Includes the SLO thresholds (0.25, 0.5, 1, 2 s) so that "fraction of requests
 # under 1 s" is an exact bucket boundary, not an interpolation.
 DURATION_BUCKETS_S: Final = (
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.0, 2.5, 5.0, 7.5, 10.0,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.075,
+    0.1,
+    0.25,
+    0.5,
+    0.75,
+    1.0,
+    2.0,
+    2.5,
+    5.0,
+    7.5,
+    10.0,
 )
 CONFIDENCE_BUCKETS: Final = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 
@@ -55,54 +69,71 @@ class InstrumentSpec:
 
 
 HTTP_SERVER_DURATION = InstrumentSpec(
-    "http.server.request.duration", "histogram", "s",
+    "http.server.request.duration",
+    "histogram",
+    "s",
     "Duration of HTTP server requests.",
-    (HTTP_METHOD, HTTP_ROUTE, HTTP_STATUS, ERROR_TYPE, "url.scheme",
-     "network.protocol.version"),
+    (HTTP_METHOD, HTTP_ROUTE, HTTP_STATUS, ERROR_TYPE, "url.scheme", "network.protocol.version"),
     DURATION_BUCKETS_S,
 )
 SENTIMENT_ANALYSES = InstrumentSpec(
-    "aurastream.sentiment.analyses", "counter", "{analysis}",
+    "aurastream.sentiment.analyses",
+    "counter",
+    "{analysis}",
     "Sentiment analyses performed, by resulting sentiment.",
     (SENTIMENT, ANALYZER),
 )
 SENTIMENT_CONFIDENCE = InstrumentSpec(
-    "aurastream.sentiment.confidence", "histogram", "1",
+    "aurastream.sentiment.confidence",
+    "histogram",
+    "1",
     "Confidence score (0-1) of the winning sentiment.",
     (SENTIMENT,),
     CONFIDENCE_BUCKETS,
 )
 SENTIMENT_DURATION = InstrumentSpec(
-    "aurastream.sentiment.duration", "histogram", "s",
+    "aurastream.sentiment.duration",
+    "histogram",
+    "s",
     "Time spent in the analyzer (cache misses only).",
     (SENTIMENT, ANALYZER),
     DURATION_BUCKETS_S,
 )
 CACHE_LOOKUPS = InstrumentSpec(
-    "aurastream.cache.lookups", "counter", "{lookup}",
+    "aurastream.cache.lookups",
+    "counter",
+    "{lookup}",
     "Cache lookups; the hit rate is hits / all.",
     (CACHE_HIT,),
 )
 CUSTOMER_ACTIVITY = InstrumentSpec(
-    "aurastream.customer.activity", "counter", "{event}",
+    "aurastream.customer.activity",
+    "counter",
+    "{event}",
     "Customer activity events by type.",
     (CUSTOMER_ID, ACTIVITY_TYPE),
     cardinality_limit=CUSTOMER_CARDINALITY_LIMIT,
 )
 REVENUE = InstrumentSpec(
-    "aurastream.revenue", "counter", "USD",
+    "aurastream.revenue",
+    "counter",
+    "USD",
     "Revenue earned from billable usage.",
     (CUSTOMER_ID,),
     cardinality_limit=CUSTOMER_CARDINALITY_LIMIT,
 )
 USAGE = InstrumentSpec(
-    "aurastream.usage", "counter", "{analysis}",
+    "aurastream.usage",
+    "counter",
+    "{analysis}",
     "Billable usage units.",
     (CUSTOMER_ID,),
     cardinality_limit=CUSTOMER_CARDINALITY_LIMIT,
 )
 DROPPED_TELEMETRY = InstrumentSpec(
-    "aurastream.telemetry.dropped", "counter", "{item}",
+    "aurastream.telemetry.dropped",
+    "counter",
+    "{item}",
     "Telemetry items dropped by aurastream_obs (full queue, failed export).",
     ("signal", "reason"),
 )

@@ -78,9 +78,7 @@ class AuraStreamMetrics:
         self, customer_id: str, activity_type: str, value: float = 1.0
     ) -> None:
         try:
-            self._activity.add(
-                value, {c.CUSTOMER_ID: customer_id, c.ACTIVITY_TYPE: activity_type}
-            )
+            self._activity.add(value, {c.CUSTOMER_ID: customer_id, c.ACTIVITY_TYPE: activity_type})
         except Exception:  # noqa: BLE001 - telemetry boundary
             _log.debug("record_customer_activity failed", exc_info=True)
 

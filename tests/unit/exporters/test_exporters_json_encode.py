@@ -100,4 +100,4 @@ def test_any_value_special_cases() -> None:
         ({1: True}, {"kvlistValue": {"values": [{"key": "1", "value": {"boolValue": True}}]}}),
     ]
     for value, expected in cases:
-        assert any_value(value) == expected, value
+        assert json.loads(any_value(value)) == expected, value

@@ -317,3 +317,8 @@ def test_real_events_module_receives_the_events(
     for record in records:  # neither the key nor the text is ever logged
         assert "leaked-key-123" not in str(vars(record))
         assert "I love it" not in str(vars(record))
+
+
+def test_health_carries_the_shared_health_verdict(app: Any) -> None:
+    # The same folding as `aurastream-obs health` (ops.health.run_checks).
+    assert request(app, "GET", "/v1/health").json()["health"] == "healthy"

@@ -1,0 +1,80 @@
+"""`aurastream-obs alerts serve`: the alert router over HTTP (SNS + Alertmanager inputs)."""
+
+from __future__ import annotations
+
+import argparse
+
+from aurastream_obs.commands._types import SubParsers
+
+
+def register(sub: SubParsers) -> None:
+    alerts = sub.add_parser("alerts", help="alert router: SNS/Alertmanager → Slack/PagerDuty")
+    actions = alerts.add_subparsers(dest="alerts_command", required=True)
+    serve = actions.add_parser(
+        "serve",
+        help="serve POST /sns and POST /alertmanager (secrets from SLACK_WEBHOOK_URL, "
+        "PAGERDUTY_ROUTING_KEY, AURASTREAM_ALERTS_TOKEN)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=9095, help="port (9095; 0 = any)")
+    serve.add_argument(
+        "--runbooks",
+        action="store_true",
+        help="plan the matching runbook for each firing alert (dry-run only; audit-logged)",
+    )
+    serve.set_defaults(handler=serve_command)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    import sys
+
+    from aurastream_obs.ops.alerts.router import AlertRouter
+    from aurastream_obs.ops.alerts.server import AlertServer
+    from aurastream_obs.ops.alerts.settings import RouterSettings
+
+    json_logging("aurastream-alerts")
+    settings = RouterSettings.from_env()
+    on_alert = None
+    if args.runbooks:
+        from aurastream_obs.ops.runbooks.trigger import dry_run_hook
+
+        on_alert = dry_run_hook()
+    server = AlertServer(AlertRouter(settings, on_alert=on_alert), args.host, args.port)
+    configured = [
+        name
+        for name, value in (
+            ("slack", settings.slack_webhook_url),
+            ("pagerduty", settings.pagerduty_routing_key),
+            ("alertmanager-token", settings.alerts_token),
+        )
+        if value
+    ]
+    print(
+        f"alert router on {server.url} (POST /sns, POST /alertmanager, GET /healthz); "
+        f"configured: {', '.join(configured) or 'nothing'}",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+    return 0
+
+
+def json_logging(service: str) -> None:
+    """The project's JSON log lines (category, redaction) on stderr, for the ops commands:
+    audit lines then carry every field (runbook, action, outcome, ...)."""
+    import logging
+    import sys
+
+    from aurastream_obs.logs.pipeline import JsonLogHandler, build_log_pipeline
+
+    pipeline = build_log_pipeline(
+        service=service, environment="ops", redact=True, allow_analysed_text=False
+    )
+    root = logging.getLogger()
+    root.addHandler(JsonLogHandler(pipeline, stream=sys.stderr))
+    root.setLevel(logging.INFO)

@@ -1,0 +1,59 @@
+"""`aurastream-obs analytics`: customer health, revenue, cost per analysis and per customer,
+and cost/scaling recommendations (recommend-only unless --apply)."""
+
+from __future__ import annotations
+
+import argparse
+
+from aurastream_obs.commands._ops import add_metrics_backend, fail, print_json
+from aurastream_obs.commands._types import SubParsers
+
+
+def register(sub: SubParsers) -> None:
+    analytics = sub.add_parser(
+        "analytics",
+        help="customer health and at-risk list, MRR/CLV, cost per analysis and "
+        "per customer, recommendations (--apply to act)",
+    )
+    add_metrics_backend(analytics)
+    analytics.add_argument(
+        "--lifetime-months",
+        type=float,
+        default=24.0,
+        help="expected customer lifetime for CLV (24)",
+    )
+    analytics.add_argument(
+        "--cost-explorer", action="store_true", help="also read actual AWS costs from Cost Explorer"
+    )
+    analytics.add_argument("--function", help="Lambda function to right-size (recommendations)")
+    analytics.add_argument("--table", help="DynamoDB table to review (recommendations)")
+    analytics.add_argument(
+        "--apply", action="store_true", help="apply the recommendations (within hard limits)"
+    )
+    analytics.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from aurastream_obs.ops.analytics.report import build_analytics, render_analytics
+    from aurastream_obs.ops.backends import metrics_backend
+
+    backend = metrics_backend(
+        prometheus=args.prometheus, cloudwatch=args.cloudwatch, telemetry_dir=args.telemetry_dir
+    )
+    try:
+        report = build_analytics(
+            backend,
+            args.window,
+            lifetime_months=args.lifetime_months,
+            cost_explorer=args.cost_explorer,
+            function=args.function,
+            table=args.table,
+            apply=args.apply,
+        )
+    except (OSError, RuntimeError, ValueError) as error:
+        return fail(str(error))
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(render_analytics(report))
+    return 0

@@ -1,0 +1,60 @@
+"""`aurastream-obs health`: concurrent health checks; exit 0 healthy, 1 degraded, 2 unhealthy."""
+
+from __future__ import annotations
+
+import argparse
+
+from aurastream_obs.commands._ops import fail, print_json
+from aurastream_obs.commands._types import SubParsers
+
+
+def register(sub: SubParsers) -> None:
+    health = sub.add_parser(
+        "health",
+        help="health checks (API, Lambda, DynamoDB, Comprehend, S3, collector, "
+        "Prometheus); exit 0 healthy, 1 degraded, 2 unhealthy",
+    )
+    health.add_argument("--api-url", help="service base URL (GETs /v1/health)")
+    health.add_argument("--prometheus", metavar="URL", help="Prometheus (GETs /-/ready)")
+    health.add_argument("--collector", metavar="URL", help="collector health_check endpoint")
+    health.add_argument("--function", help="Lambda function name")
+    health.add_argument("--table", help="DynamoDB table name")
+    health.add_argument("--bucket", help="S3 bucket name")
+    health.add_argument("--comprehend", action="store_true", help="a fixed DetectSentiment call")
+    health.add_argument("--timeout", type=float, default=5.0, help="per check, seconds (5)")
+    health.add_argument("--json", action="store_true", help="machine-readable output")
+    health.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from aurastream_obs.ops import health_probes as p
+    from aurastream_obs.ops.health import HealthCheck, render_health, run_checks
+
+    checks: list[HealthCheck] = []
+    if args.api_url:
+        checks.append(p.api_check(args.api_url, args.timeout))
+    if args.prometheus:
+        checks.append(p.prometheus_check(args.prometheus, args.timeout))
+    if args.collector:
+        checks.append(p.collector_check(args.collector, args.timeout))
+    if args.function or args.table or args.bucket or args.comprehend:
+        clients = p.boto3_clients(args.timeout)
+        if args.function:
+            checks.append(p.lambda_check(args.function, clients))
+        if args.table:
+            checks.append(p.dynamodb_check(args.table, clients))
+        if args.bucket:
+            checks.append(p.s3_check(args.bucket, clients))
+        if args.comprehend:
+            checks.append(p.comprehend_check(clients))
+    if not checks:
+        return fail(
+            "nothing to check: give --api-url, --prometheus, --collector, --function, "
+            "--table, --bucket or --comprehend"
+        )
+    report = run_checks(checks, timeout_s=args.timeout)
+    if args.json:
+        print_json(report.to_dict())
+    else:
+        print(render_health(report))
+    return report.exit_code

@@ -1,0 +1,64 @@
+"""`aurastream-obs traces`: critical path, self-time, bottlenecks, top operations, waterfall."""
+
+from __future__ import annotations
+
+import argparse
+
+from aurastream_obs.commands._ops import fail, print_json
+from aurastream_obs.commands._types import SubParsers
+
+
+def register(sub: SubParsers) -> None:
+    traces = sub.add_parser(
+        "traces", help="trace analysis: bottlenecks, top operations by self-time, waterfall"
+    )
+    group = traces.add_mutually_exclusive_group(required=True)
+    group.add_argument("--xray", action="store_true", help="AWS X-Ray (boto3)")
+    group.add_argument("--telemetry-dir", metavar="DIR", help="local-mode OTLP/JSON files")
+    traces.add_argument("--since", default="1h", help="X-Ray time range back from now (1h)")
+    traces.add_argument("--threshold-ms", type=float, default=1000.0, help="slow span (1000)")
+    traces.add_argument("--top", type=int, default=10, help="operations/traces to show (10)")
+    traces.add_argument("--json", action="store_true", help="machine-readable output")
+    traces.add_argument(
+        "--waterfall", metavar="OUT", help="write the slowest traces as OUT (.svg or .html)"
+    )
+    traces.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from aurastream_obs.ops.traces.analysis import analyze
+    from aurastream_obs.ops.traces.model import LocalTraceSource, TraceSource
+    from aurastream_obs.ops.traces.report import render_text
+    from aurastream_obs.ops.traces.waterfall import write_waterfall
+
+    source: TraceSource
+    if args.xray:
+        from aurastream_obs.definitions.conventions import window_seconds
+        from aurastream_obs.ops.traces.xray import XRaySource
+
+        source = XRaySource(since_s=window_seconds(args.since))
+    else:
+        source = LocalTraceSource(args.telemetry_dir)
+    try:
+        spans = source.spans()
+    except (OSError, RuntimeError, ValueError) as error:
+        return fail(str(error))
+    analysis = analyze(spans, threshold_ms=args.threshold_ms, source=source.name)
+    written = None
+    if args.waterfall:
+        written = write_waterfall(
+            args.telemetry_dir or ".",
+            args.waterfall,
+            top=min(args.top, 10),
+            threshold_ms=args.threshold_ms,
+            spans=spans,
+        )
+    if args.json:
+        document = analysis.to_dict(args.top)
+        document["waterfall"] = written
+        print_json(document)
+    else:
+        print(render_text(analysis, args.top))
+        if written:
+            print(f"\nwaterfall: {written}")
+    return 0

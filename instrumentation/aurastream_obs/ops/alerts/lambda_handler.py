@@ -1,0 +1,61 @@
+"""The alert router as a Lambda subscribed to the SNS alert topics.
+
+SNS→Lambda invocations are authorised by IAM, but each record still carries the SNS signature
+fields (spelled `SigningCertUrl`); they are verified too, so a record that did not come from
+SNS (a direct `lambda:InvokeFunction` by a compromised principal) routes nothing.
+
+The router (its settings, certificate cache and dedup state) is built on the first invocation
+and reused while the execution environment is warm; `build_handler` gives tests their own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from aurastream_obs.ops.alerts.router import AlertRouter
+from aurastream_obs.ops.alerts.settings import RouterSettings
+from aurastream_obs.ops.alerts.sns import normalize_lambda_record
+
+_log: Final = logging.getLogger("aurastream.alerts.lambda")
+
+LambdaHandler = Callable[[Mapping[str, object], object], dict[str, object]]
+
+
+def build_handler(make_router: Callable[[], AlertRouter]) -> LambdaHandler:
+    router: AlertRouter | None = None
+
+    def handle(event: Mapping[str, object], context: object) -> dict[str, object]:
+        nonlocal router
+        if router is None:
+            router = make_router()
+        records = event.get("Records")
+        results: list[dict[str, object]] = []
+        for record in records if isinstance(records, list) else []:
+            sns = record.get("Sns") if isinstance(record, Mapping) else None
+            if not isinstance(sns, Mapping):
+                results.append({"status": 400, "error": "record without Sns"})
+                continue
+            reply = router.handle_sns(normalize_lambda_record(sns))
+            results.append({"status": reply.status, **reply.body})
+        # Failures are counted and returned, not raised: an async retry would re-run records
+        # whose channels already succeeded in another (cold) environment without dedup state.
+        return {"results": results, "counters": router.counters.snapshot()}
+
+    return handle
+
+
+def _default_router() -> AlertRouter:
+    return AlertRouter(RouterSettings.from_env())
+
+
+_handler: LambdaHandler | None = None
+
+
+def handler(event: Mapping[str, object], context: object) -> dict[str, object]:
+    """The Lambda entry point (`aurastream_obs.ops.alerts.lambda_handler.handler`)."""
+    global _handler  # noqa: PLW0603 - one router per warm execution environment, by design
+    if _handler is None:
+        _handler = build_handler(_default_router)
+    return _handler(event, context)

@@ -1,0 +1,148 @@
+"""Parse the two alert inputs into `Alert`s: a CloudWatch alarm state change (the JSON that
+CloudWatch publishes to SNS) and an Alertmanager webhook payload (version 4)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Final
+
+from aurastream_obs.ops.alerts.model import (
+    Alert,
+    _float_or_none,
+    runbook_url,
+    severity_from_name,
+    signal_from_name,
+)
+
+# (signal, severity) -> threshold, from the definitions (the alarms' single source of truth).
+Thresholds = Mapping[tuple[str, str], float]
+
+MAX_ALERTS_PER_PAYLOAD: Final = 200  # Alertmanager's max_alerts is unbounded by default
+
+# NewStateReason: "Threshold Crossed: 1 out of the last 1 datapoints [7.5 (02/01/25 10:00:00)]
+# was greater than the threshold (5.0) ..." -> the first bracketed datapoint is the value.
+_REASON_VALUE: Final = re.compile(r"\[\s*(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)\s*\(")
+
+
+class PayloadError(ValueError):
+    """The input is not a well-formed alert payload (a 400, not a 500)."""
+
+
+def load_thresholds() -> dict[tuple[str, str], float]:
+    """Thresholds from `definitions.aurastream` (imported lazily: not needed to route)."""
+    from aurastream_obs.definitions.aurastream import ALARMS
+
+    return {
+        (alarm.name, severity): threshold.value
+        for alarm in ALARMS
+        for severity, threshold in alarm.thresholds.items()
+    }
+
+
+def parse_cloudwatch_alarm(
+    message: Mapping[str, object], *, runbook_base: str | None = None
+) -> Alert | None:
+    """A CloudWatch alarm notification → Alert; None for INSUFFICIENT_DATA (not actionable)."""
+    name = message.get("AlarmName")
+    state = message.get("NewStateValue")
+    if not isinstance(name, str) or not name or state not in ("ALARM", "OK", "INSUFFICIENT_DATA"):
+        raise PayloadError("not a CloudWatch alarm notification (AlarmName/NewStateValue)")
+    if state == "INSUFFICIENT_DATA":
+        return None
+    trigger = message.get("Trigger")
+    trigger = trigger if isinstance(trigger, Mapping) else {}
+    reason = str(message.get("NewStateReason") or "")
+    match = _REASON_VALUE.search(reason)
+    signal = signal_from_name(name)
+    labels = {"alarm_name": name, "region": str(message.get("Region") or "")}
+    if signal:
+        labels["signal"] = signal
+    if isinstance(trigger.get("MetricName"), str):
+        labels["metric"] = str(trigger["MetricName"])
+    alert = Alert(
+        name=name,
+        severity=severity_from_name(name) or "warning",
+        status="firing" if state == "ALARM" else "resolved",
+        summary=str(message.get("AlarmDescription") or reason or name)[:1000],
+        source="cloudwatch",
+        value=_float_or_none(match.group(1)) if match else None,
+        threshold=_float_or_none(trigger.get("Threshold")),
+        starts_at=_str(message.get("StateChangeTime")),
+        labels=labels,
+        identity=str(message.get("AlarmArn") or message.get("AWSAccountId") or ""),
+    )
+    return _with_runbook(alert, runbook_base)
+
+
+def parse_alertmanager(
+    payload: Mapping[str, object],
+    *,
+    runbook_base: str | None = None,
+    thresholds: Thresholds | None = None,
+) -> list[Alert]:
+    """An Alertmanager webhook (version "4") → one Alert per entry of `alerts`."""
+    if str(payload.get("version", "")) != "4":
+        raise PayloadError("unsupported Alertmanager webhook version (expected 4)")
+    entries = payload.get("alerts")
+    if not isinstance(entries, list) or len(entries) > MAX_ALERTS_PER_PAYLOAD:
+        raise PayloadError("Alertmanager payload without a bounded 'alerts' list")
+    alerts = []
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            raise PayloadError("alert entries must be objects")
+        labels = _str_map(entry.get("labels"))
+        annotations = _str_map(entry.get("annotations"))
+        name = labels.get("alertname")
+        if not name:
+            raise PayloadError("alert without an alertname label")
+        status = entry.get("status")
+        severity = labels.get("severity") or severity_from_name(name) or "warning"
+        signal = labels.get("signal") or signal_from_name(name)
+        threshold = _float_or_none(annotations.get("threshold"))
+        if threshold is None and thresholds and signal:
+            threshold = thresholds.get((signal, severity))
+        alert = Alert(
+            name=name,
+            severity=severity,
+            status="resolved" if status == "resolved" else "firing",
+            summary=(annotations.get("summary") or annotations.get("description") or name)[:1000],
+            source="alertmanager",
+            value=_float_or_none(annotations.get("value")),
+            threshold=threshold,
+            runbook_url=annotations.get("runbook_url"),
+            starts_at=_str(entry.get("startsAt")),
+            ends_at=_ends_at(entry.get("endsAt")),
+            labels=labels,
+        )
+        alerts.append(_with_runbook(alert, runbook_base))
+    return alerts
+
+
+def _with_runbook(alert: Alert, base: str | None) -> Alert:
+    if alert.runbook_url:
+        return alert
+    url = runbook_url(base, alert.runbook)
+    if url is None:
+        return alert
+    from dataclasses import replace
+
+    return replace(alert, runbook_url=url)
+
+
+def _str_map(value: object) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PayloadError("labels/annotations must be objects")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _ends_at(value: object) -> str | None:
+    # Alertmanager sends the zero time for alerts that have not ended.
+    text = _str(value)
+    return None if text is None or text.startswith("0001-01-01") else text

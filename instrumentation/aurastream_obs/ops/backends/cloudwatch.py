@@ -1,0 +1,154 @@
+"""`CloudWatchBackend`: the KPI interface over CloudWatch GetMetricData (boto3, lazily).
+
+The SLOs' CloudWatch expressions (`FILL(errors, 0) / total`, `1 - fast / 100`, ...) are
+evaluated here over one period spanning the window: GetMetricData returns each MetricStat
+(including percentile stats such as PR(:1000), computed by CloudWatch), and the arithmetic is
+done client-side by a small AST evaluator. One code path for AWS and for moto, which returns
+MetricStat data but does not evaluate metric math.
+
+Per-customer values are deliberately not CloudWatch dimensions (cost), so `counter_by` on a
+customer attribute is not answered here; use Prometheus or the local files for those."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import operator
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from aurastream_obs.definitions import sources as s
+from aurastream_obs.definitions.conventions import window_seconds
+from aurastream_obs.definitions.model import SLO, CwExpression, CwMetric
+from aurastream_obs.ops.backends.base import RequestTotals
+from aurastream_obs.signals.conventions import InstrumentSpec
+
+DEFAULT_PARAMETERS: Final = {
+    "ApiName": "aurastream-api",
+    "FunctionName": "SyncHandler",  # the seed's function name
+    "TableName": "aurastream-sentiment-cache",
+    "ServiceName": "aurastream-api",
+}
+_OPS: Final[Mapping[type[ast.operator], Callable[[float, float], float]]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+}
+_FILL: Final = re.compile(r"FILL\((\w+),\s*0\)")
+
+
+def evaluate(expression: str, values: Mapping[str, float | None]) -> float | None:
+    """Arithmetic over metric ids; `FILL(x, 0)` reads a missing x as 0; None when a needed
+    id has no data or a division by zero occurs."""
+    filled = set(_FILL.findall(expression))
+    tree = ast.parse(_FILL.sub(r"\1", expression), mode="eval")
+
+    def walk(node: ast.AST) -> float | None:
+        if isinstance(node, ast.Expression):
+            return walk(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            value = values.get(node.id)
+            return 0.0 if value is None and node.id in filled else value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            inner = walk(node.operand)
+            return None if inner is None else -inner
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
+            left, right = walk(node.left), walk(node.right)
+            if left is None or right is None or (isinstance(node.op, ast.Div) and right == 0):
+                return None
+            return _OPS[type(node.op)](left, right)
+        raise ValueError(f"unsupported metric math: {expression!r}")
+
+    return walk(tree)
+
+
+class CloudWatchBackend:
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        parameters: Mapping[str, str] | None = None,
+        now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        if client is None:
+            import boto3
+
+            client = boto3.client("cloudwatch")
+        self.client = client
+        self.parameters = {**DEFAULT_PARAMETERS, **(parameters or {})}
+        self.now = now
+
+    @property
+    def name(self) -> str:
+        return "cloudwatch"
+
+    def _dimensions(self, metric: CwMetric) -> list[dict[str, str]]:
+        def resolve(value: str) -> str:
+            return re.sub(r"\$\{(\w+)\}", lambda m: self.parameters.get(m[1], m[0]), value)
+
+        return [{"Name": k, "Value": resolve(v)} for k, v in metric.dimensions]
+
+    def fetch(self, metrics: Mapping[str, CwMetric], window: str) -> dict[str, float | None]:
+        """One value per id: the statistic over a single period covering the window."""
+        seconds = max(60, window_seconds(window) // 60 * 60)  # periods are multiples of 60
+        end = self.now()
+        queries = [
+            {
+                "Id": mid,
+                "ReturnData": True,
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": m.namespace,
+                        "MetricName": m.name,
+                        "Dimensions": self._dimensions(m),
+                    },
+                    "Period": seconds,
+                    "Stat": m.stat,
+                },
+            }
+            for mid, m in metrics.items()
+        ]
+        answer = self.client.get_metric_data(
+            MetricDataQueries=queries, StartTime=end - dt.timedelta(seconds=seconds), EndTime=end
+        )
+        out: dict[str, float | None] = dict.fromkeys(metrics)
+        for result in answer.get("MetricDataResults", []):
+            values = result.get("Values") or []
+            if values:  # one period: aggregate defensively if CloudWatch split it anyway
+                stat = metrics[result["Id"]].stat
+                out[result["Id"]] = sum(values) if stat == "Sum" else max(values)
+        return out
+
+    def _expression(self, expr: CwExpression, window: str) -> float | None:
+        return evaluate(expr.expression, self.fetch(dict(expr.metrics), window))
+
+    def request_totals(self, window: str) -> RequestTotals | None:
+        got = self.fetch({"total": s.api("Count"), "errors": s.api("5XXError")}, window)
+        if got["total"] is None:
+            return None
+        total = got["total"]
+        return RequestTotals(total, got["errors"] or 0.0, total / window_seconds(window))
+
+    def latency_quantile(self, q: float, window: str) -> float | None:
+        stat = f"p{100 * q:g}"
+        value = self.fetch({"latency": s.api("Latency", stat)}, window)["latency"]
+        return None if value is None else value / 1000  # API Gateway Latency is in ms
+
+    def cache_hit_ratio(self, window: str) -> float | None:
+        got = self.fetch({"hits": s.CW_CACHE_HITS, "misses": s.CW_CACHE_MISSES}, window)
+        return evaluate("FILL(hits, 0) / (FILL(hits, 0) + misses)", got)
+
+    def sli_error_ratio(self, slo: SLO, window: str) -> float | None:
+        return self._expression(slo.cloudwatch, window)
+
+    def counter_by(
+        self, spec: InstrumentSpec, attribute: str, window: str, offset: str | None = None
+    ) -> Mapping[str, float]:
+        raise ValueError(
+            f"{attribute} is not a CloudWatch dimension of {spec.name} (kept out of dimensions "
+            "for cost); use --prometheus or --telemetry-dir for per-customer analytics"
+        )

@@ -1,0 +1,133 @@
+"""The seed's IncidentResponse handlers as runbooks: each turns an `Alert` into a `Plan`.
+
+Planning calls only the injected read-only probes (cache hit rate, AWS health); it never
+touches AWS, so a dry-run cannot change anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from aurastream_obs.ops.alerts.model import Alert
+from aurastream_obs.ops.runbooks.model import Action, Plan
+
+CACHE_HIT_RATE_FLOOR: Final = 0.5  # seed: warm the cache below 50 % hits
+
+
+@dataclass(frozen=True)
+class RunbookSettings:
+    """Targets and probes. Overrides (`concurrency`, `memory_mb`) come from the operator."""
+
+    environment: str = "prod"
+    function_name: str = "aurastream-sync-handler"
+    concurrency: int = 100  # seed: _scale_lambda_concurrency('SyncHandler', 100)
+    memory_mb: int = 1024  # seed: _scale_lambda_memory('SyncHandler', 1024)
+    dr_region: str = "us-west-2"
+    ip_set_name: str = "aurastream-blocked-ips"
+    ip_set_id: str = ""
+    ip_set_scope: str = "REGIONAL"
+    cache_hit_rate: Callable[[], float | None] | None = None  # 0..1; from ops.backends
+    aws_healthy: Callable[[], bool] | None = None  # None: assume AWS is healthy → restart
+
+    @property
+    def circuit_breaker_parameter(self) -> str:
+        return f"/aurastream/{self.environment}/circuit-breaker"
+
+    @property
+    def failover_parameter(self) -> str:
+        return f"/aurastream/{self.environment}/active-region"
+
+
+def _notify(alert: Alert, what: str) -> Action:
+    text = f"{what}: {alert.name} ({alert.severity}) {alert.summary}".strip()
+    return Action("notify", "incident-team", {"message": text[:500]}, "seed: notify the team")
+
+
+def high_error_rate(alert: Alert, s: RunbookSettings) -> tuple[Action, ...]:
+    return (
+        Action(
+            "lambda.raise_concurrency",
+            s.function_name,
+            {"concurrency": s.concurrency},
+            "absorb retries without throttling",
+        ),
+        Action(
+            "ssm.put_flag",
+            s.circuit_breaker_parameter,
+            {"value": "open"},
+            "the service sheds calls to the failing dependency while the flag is open",
+        ),
+        _notify(alert, "High error rate detected"),
+    )
+
+
+def high_latency(alert: Alert, s: RunbookSettings) -> tuple[Action, ...]:
+    rate = s.cache_hit_rate() if s.cache_hit_rate else None
+    actions: list[Action] = []
+    if rate is None or rate < CACHE_HIT_RATE_FLOOR:
+        shown = "unknown" if rate is None else f"{rate:.0%}"
+        actions.append(Action("cache.warm", "sentiment-cache", {}, f"cache hit rate {shown}"))
+    actions.append(
+        Action(
+            "lambda.raise_memory",
+            s.function_name,
+            {"memory_mb": s.memory_mb},
+            "more memory is more CPU",
+        )
+    )
+    actions.append(_notify(alert, "High latency detected"))
+    return tuple(actions)
+
+
+def service_down(alert: Alert, s: RunbookSettings) -> tuple[Action, ...]:
+    healthy = s.aws_healthy() if s.aws_healthy else True
+    first = (
+        Action("lambda.restart", s.function_name, {}, "AWS healthy: recycle our instances")
+        if healthy
+        else Action(
+            "ssm.put_flag",
+            s.failover_parameter,
+            {"value": s.dr_region},
+            "AWS unhealthy in this region: route to the DR region",
+        )
+    )
+    return (first, _notify(alert, "Service down detected"))
+
+
+_IPS: Final = re.compile(r"[\s,;]+")
+
+
+def security_incident(alert: Alert, s: RunbookSettings) -> tuple[Action, ...]:
+    raw = alert.labels.get("suspicious_ips", "")
+    addresses = [a for a in _IPS.split(raw) if a]
+    actions: list[Action] = []
+    if addresses:
+        actions.append(
+            Action(
+                "waf.block_ips",
+                s.ip_set_name,
+                {"addresses": addresses, "ip_set_id": s.ip_set_id, "scope": s.ip_set_scope},
+                "block the suspicious sources at the edge",
+            )
+        )
+    actions.append(_notify(alert, "Security incident detected"))
+    return tuple(actions)
+
+
+RUNBOOKS: Final[Mapping[str, Callable[[Alert, RunbookSettings], tuple[Action, ...]]]] = {
+    "high-error-rate": high_error_rate,
+    "high-latency": high_latency,
+    "service-down": service_down,
+    "security-incident": security_incident,
+}
+
+
+def plan_for(alert: Alert, settings: RunbookSettings, runbook: str | None = None) -> Plan:
+    """The plan of `runbook` (default: the alert's own runbook). KeyError if unknown."""
+    name = runbook or alert.runbook
+    if name is None or name not in RUNBOOKS:
+        raise KeyError(f"no runbook {name!r}; known: {', '.join(sorted(RUNBOOKS))}")
+    return Plan(name, alert.name, alert.dedup_key, RUNBOOKS[name](alert, settings))

@@ -1,0 +1,159 @@
+"""Run a `Plan`: check it whole against the limits, then dry-run (record) or execute it.
+
+AWS calls go through boto3 clients from an injectable factory (`clients("lambda")`), so
+tests point them at a moto server or a botocore Stubber. boto3 is imported only by the
+default factory.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from aurastream_obs.ops.runbooks.model import (
+    Action,
+    ActionResult,
+    Limits,
+    Plan,
+    RunbookRefused,
+    audit,
+    violations,
+    waf_cidr,
+)
+
+ClientFactory = Callable[[str], Any]  # service name -> boto3 client (untyped: no stubs)
+_log: Final = logging.getLogger("aurastream.runbooks")
+
+
+def boto3_clients(region: str | None = None) -> ClientFactory:
+    import boto3
+
+    return lambda service: boto3.client(service, region_name=region)
+
+
+class Executor:
+    def __init__(
+        self,
+        *,
+        clients: ClientFactory | None = None,
+        limits: Limits | None = None,
+        warm_cache: Callable[[], int] | None = None,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        self.limits = limits or Limits()
+        self._clients = clients
+        self._warm_cache = warm_cache
+        self._notify = notify
+
+    def run(self, plan: Plan, *, execute: bool = False) -> list[ActionResult]:
+        """Refuse the whole plan if any action breaks a limit; else run or record each."""
+        mode = "execute" if execute else "dry-run"
+        problems = [(a, violations(a, self.limits)) for a in plan.actions]
+        if any(why for _, why in problems):
+            for action, why in problems:
+                refused = ActionResult(action, "refused" if why else "skipped", "; ".join(why))
+                audit(plan, refused, mode=mode)
+            text = "; ".join(f"{a.kind} {a.target}: {', '.join(w)}" for a, w in problems if w)
+            raise RunbookRefused(f"runbook {plan.runbook} refused (nothing executed): {text}")
+        results = []
+        for action in plan.actions:
+            result = self._perform(action) if execute else ActionResult(action, "planned")
+            audit(plan, result, mode=mode)
+            results.append(result)
+        return results
+
+    def _perform(self, action: Action) -> ActionResult:
+        try:
+            outcome, detail = _HANDLERS[action.kind](self, action)
+        except Exception as exc:  # noqa: BLE001 - one failed action is recorded, the rest run
+            return ActionResult(action, "failed", f"{type(exc).__name__}: {exc}"[:500])
+        return ActionResult(action, outcome, detail)  # type: ignore[arg-type]  # handler literals
+
+    def _client(self, service: str) -> Any:
+        if self._clients is None:
+            self._clients = boto3_clients()
+        return self._clients(service)
+
+    # --- actions: each returns (outcome, detail) --------------------------------------------
+    def _raise_concurrency(self, a: Action) -> tuple[str, str]:
+        client, target = self._client("lambda"), int(a.params["concurrency"])  # type: ignore[call-overload]
+        current = client.get_function_concurrency(FunctionName=a.target).get(
+            "ReservedConcurrentExecutions"
+        )
+        if current is not None and int(current) >= target:
+            return "unchanged", f"reserved concurrency already {current}"
+        client.put_function_concurrency(FunctionName=a.target, ReservedConcurrentExecutions=target)
+        return "succeeded", f"reserved concurrency {current} -> {target}"
+
+    def _raise_memory(self, a: Action) -> tuple[str, str]:
+        client, target = self._client("lambda"), int(a.params["memory_mb"])  # type: ignore[call-overload]
+        current = int(client.get_function_configuration(FunctionName=a.target)["MemorySize"])
+        if current >= target:
+            return "unchanged", f"memory already {current} MB"
+        client.update_function_configuration(FunctionName=a.target, MemorySize=target)
+        return "succeeded", f"memory {current} -> {target} MB"
+
+    def _restart(self, a: Action) -> tuple[str, str]:
+        # A configuration change makes Lambda start fresh execution environments; the merged
+        # environment keeps every existing variable (the API replaces the whole map).
+        client = self._client("lambda")
+        config = client.get_function_configuration(FunctionName=a.target)
+        variables = dict(config.get("Environment", {}).get("Variables", {}))
+        variables["AURASTREAM_RESTARTED_AT"] = datetime.now(UTC).isoformat(timespec="seconds")
+        client.update_function_configuration(
+            FunctionName=a.target, Environment={"Variables": variables}
+        )
+        return "succeeded", "configuration updated: new execution environments"
+
+    def _put_flag(self, a: Action) -> tuple[str, str]:
+        value = str(a.params["value"])
+        self._client("ssm").put_parameter(Name=a.target, Value=value, Type="String", Overwrite=True)
+        return "succeeded", f"{a.target} = {value}"
+
+    def _block_ips(self, a: Action) -> tuple[str, str]:
+        waf = self._client("wafv2")
+        wanted = {waf_cidr(str(x)) for x in a.params["addresses"]}  # type: ignore[attr-defined]
+        scope, ip_set_id = str(a.params["scope"]), str(a.params["ip_set_id"])
+        ident = {"Name": a.target, "Scope": scope, "Id": ip_set_id}
+        for attempt in (1, 2):  # WAF's optimistic lock: re-read once if someone else wrote
+            current = waf.get_ip_set(**ident)
+            existing = set(current["IPSet"]["Addresses"])
+            if wanted <= existing:
+                return "unchanged", "all addresses already blocked"
+            try:
+                waf.update_ip_set(
+                    **ident,
+                    Addresses=sorted(existing | wanted),
+                    LockToken=current["LockToken"],
+                )
+                return "succeeded", f"blocked {len(wanted - existing)} new address(es)"
+            except waf.exceptions.WAFOptimisticLockException:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _warm(self, a: Action) -> tuple[str, str]:
+        if self._warm_cache is None:
+            return "skipped", "no cache warmer configured"
+        return "succeeded", f"warmed {self._warm_cache()} entries"
+
+    def _send_notification(self, a: Action) -> tuple[str, str]:
+        message = str(a.params.get("message", ""))
+        if self._notify is None:
+            _log.warning("%s", message, extra={"category": "application"})
+            return "succeeded", "logged (no notifier configured)"
+        self._notify(message)
+        return "succeeded", "notified"
+
+
+_HANDLERS: Final[dict[str, Callable[[Executor, Action], tuple[str, str]]]] = {
+    "lambda.raise_concurrency": Executor._raise_concurrency,
+    "lambda.raise_memory": Executor._raise_memory,
+    "lambda.restart": Executor._restart,
+    "ssm.put_flag": Executor._put_flag,
+    "waf.block_ips": Executor._block_ips,
+    "cache.warm": Executor._warm,
+    "notify": Executor._send_notification,
+}

@@ -1,0 +1,147 @@
+"""`aurastream-obs kpi` against a real Prometheus (Debian) scraping the reference service in
+local mode under traffic, and against the local files the same run wrote (issue 6, §1)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aurastream_obs._internal.configure import build_telemetry
+from aurastream_obs._internal.settings import resolve_settings
+from aurastream_obs.ops.backends.local_files import LocalFilesBackend
+from aurastream_obs.ops.backends.prometheus import PrometheusBackend, PrometheusError
+from aurastream_obs.ops.kpi import BREACH_EXIT_CODE, build_kpi_report
+from aurastream_obs.service import create_app
+from aurastream_obs.service.analyzer import AnalysisResult, LexiconAnalyzer
+from aurastream_obs.service.customers import CustomerDirectory
+from aurastream_obs.service.server import run_in_thread
+
+try:
+    from .promstack import free_port, start_prometheus, wait_until
+except ImportError:
+    from promstack import free_port, start_prometheus, wait_until
+
+pytestmark = pytest.mark.integration
+JOB = "aurastream-api"
+KEY = "demo-key-acme"
+
+
+class FailingAnalyzer(LexiconAnalyzer):
+    """Fails (a 500) on texts containing "boom": server errors on demand."""
+
+    def analyze(self, text: str, language_code: str) -> AnalysisResult:
+        if "boom" in text:
+            raise RuntimeError("analyzer exploded")
+        return super().analyze(text, language_code)
+
+
+def _post(url: str, text: str) -> int:
+    request = urllib.request.Request(
+        f"{url}/v1/analyze", data=json.dumps({"text": text}).encode(),
+        headers={"content-type": "application/json", "x-api-key": KEY},
+    )  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        error.read()
+        return int(error.code)
+
+
+@pytest.fixture
+def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+    settings = resolve_settings(
+        JOB, "local", env={"AURASTREAM_TELEMETRY_DIR": str(tmp_path)}, prometheus_port=free_port()
+    )
+    telemetry = build_telemetry(settings)
+    app = create_app(
+        analyzer=FailingAnalyzer(), customers=CustomerDirectory.demo(),
+        metrics=telemetry.metrics, tracer_provider=telemetry.tracer_provider,
+        meter_provider=telemetry.meter_provider,
+    )  # fmt: skip
+    config = (
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        f"scrape_configs:\n  - job_name: {JOB}\n    static_configs:\n"
+        f"      - targets: ['127.0.0.1:{telemetry.prometheus_port}']\n"
+    )
+    try:
+        with run_in_thread(app) as server, start_prometheus(config) as prometheus:
+            yield {"url": server.url, "prometheus": prometheus, "telemetry": telemetry,
+                   "dir": tmp_path}  # fmt: skip
+    finally:
+        telemetry.shutdown(5000)
+
+
+def test_kpi_report_from_prometheus_and_from_the_files(stack: dict[str, Any]) -> None:
+    url, prometheus = stack["url"], stack["prometheus"]
+    # Warm-up: every series (ok, 500, hit, miss) exists and is scraped before the measured
+    # traffic, because increase() cannot count a counter's first sample.
+    assert [_post(url, t) for t in ("warm up", "warm up", "boom warm")] == [200, 200, 500]
+    prometheus.wait_for_target_up(JOB)
+    wait_until(
+        lambda: len(prometheus.query("aurastream_cache_lookups_total")) == 2,
+        timeout=20,
+        what="hit and miss series",
+    )
+    wait_until(
+        lambda: bool(
+            prometheus.query(
+                'http_server_request_duration_seconds_count{http_response_status_code="500"}'
+            )
+        ),
+        timeout=20,
+        what="the 500 series",
+    )
+    time.sleep(2)
+    # Measured: 20 distinct texts (misses), 10 repeats (hits), 2 failures -> 32 requests.
+    texts = [f"review number {i} is great" for i in range(20)] + ["review number 1 is great"] * 10
+    statuses = [_post(url, t) for t in texts] + [_post(url, f"boom {i}") for i in range(2)]
+    assert statuses.count(500) == 2 and statuses.count(200) == 30
+    total = 35
+    wait_until(
+        lambda: (
+            prometheus.query("sum(http_server_request_duration_seconds_count)")[0]["value"][1]
+            == str(total)
+        ),
+        timeout=20,
+        what=f"{total} requests scraped",
+    )
+    time.sleep(2.5)  # two more scrapes of the final values
+
+    report = build_kpi_report(PrometheusBackend(prometheus.url), "5m")
+    kpis = {k.name: k.value for k in report.kpis}
+    slos = {s.name: s for s in report.slos}
+    # increase() extrapolates each series from its own first sample, so ratios are close to
+    # the truth, not exact (series first scraped a second apart extrapolate differently).
+    assert kpis["availability"] == pytest.approx(100 * 30 / 32, abs=0.5)
+    assert kpis["error_rate"] == pytest.approx(100 * 2 / 32, rel=0.08)
+    assert slos["availability"].burn_rate == pytest.approx((2 / 32) / 0.001, rel=0.08)
+    assert kpis["cache_hit_rate"] == pytest.approx(100 * 10 / 30, abs=2)
+    assert report.requests is not None and 32 <= report.requests <= 32 * 1.6  # extrapolated
+    assert kpis["latency_p99"] is not None and 0 < kpis["latency_p99"] < 1000
+    assert report.exit_code == BREACH_EXIT_CODE and "availability" in report.breached
+
+    # The local files of the same run: every request, warm-up included, counted exactly.
+    assert stack["telemetry"].force_flush(10_000)
+    local = build_kpi_report(LocalFilesBackend(stack["dir"]), "1h")
+    local_kpis = {k.name: k.value for k in local.kpis}
+    assert local.requests == total
+    assert local_kpis["availability"] == pytest.approx(100 * 32 / 35)
+    assert local_kpis["cache_hit_rate"] == pytest.approx(100 * 11 / 32)  # "warm up" hit once
+
+
+def test_prometheus_errors_are_reported(stack: dict[str, Any]) -> None:
+    backend = PrometheusBackend(stack["prometheus"].url)
+    with pytest.raises(PrometheusError, match="400"):
+        backend.query("sum(")
+    with pytest.raises(PrometheusError):
+        PrometheusBackend(f"http://127.0.0.1:{free_port()}", timeout_s=1).query("up")

@@ -1,0 +1,112 @@
+"""build_logging(): JSON lines and OTLP log records from one redacted event; the OTel logs API
+(other libraries) shares the same export queue."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+
+from aurastream_obs._internal.batching import DropCounter
+from aurastream_obs._internal.log_export import build_logging
+from aurastream_obs._internal.settings import Settings
+from aurastream_obs.exporters.otlp_proto import encode_logs
+
+
+class Collecting(LogRecordExporter):
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        self.fail = False
+
+    def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
+        if self.fail:
+            return LogRecordExportResult.FAILURE
+        self.bodies.append(encode_logs(batch))
+        return LogRecordExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+    def records(self) -> list[Any]:
+        return [
+            (scope_logs.scope.name, record)
+            for body in self.bodies
+            for rl in ExportLogsServiceRequest.FromString(body).resource_logs
+            for scope_logs in rl.scope_logs
+            for record in scope_logs.log_records
+        ]
+
+
+@pytest.fixture
+def wired() -> Iterator[tuple[logging.Logger, Any, Collecting, DropCounter]]:
+    exporter = Collecting()
+    drops = DropCounter()
+    settings = replace(Settings(), mode="otlp", log_stdout=False, service_name="sink-test")
+    provider, handler = build_logging(
+        settings, Resource.create({"service.name": "sink-test"}), exporter, drops=drops
+    )
+    logger = logging.getLogger(f"test.sink.{uuid.uuid4().hex}")
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    yield logger, provider, exporter, drops
+    logger.removeHandler(handler)
+    assert provider is not None
+    provider.shutdown()
+
+
+def test_records_are_redacted_correlated_and_typed(wired: Any) -> None:
+    logger, provider, exporter, drops = wired
+    tracer = TracerProvider().get_tracer("t")
+    with tracer.start_as_current_span("work") as span:
+        logger.error(
+            "failed for %s",
+            "someone@example.com",
+            extra={"password": "hunter2", "attempt": 2, "ok": False, "nested": {"a": [1]}},
+        )
+        provider.get_logger("a.library", "2.0").emit(
+            severity_number=SeverityNumber.WARN, body={"structured": True}
+        )
+    logger.debug("below the handler's level (INFO): not exported")
+    logger.info("no span here")
+    assert provider.force_flush(5_000)
+    records = exporter.records()  # grouped by scope, in order within a scope
+    assert [scope for scope, _ in records] == ["aurastream_obs", "aurastream_obs", "a.library"]
+    ours, outside, api = (record for _, record in records)
+    ctx = span.get_span_context()
+    assert ours.trace_id == api.trace_id == ctx.trace_id.to_bytes(16, "big")
+    assert ours.span_id == api.span_id == ctx.span_id.to_bytes(8, "big")
+    assert ours.flags == int(ctx.trace_flags)
+    assert not outside.trace_id and outside.severity_number == 9  # INFO
+    assert (ours.severity_number, ours.severity_text) == (17, "ERROR")
+    assert ours.body.string_value == "failed for [EMAIL]"
+    attributes = {kv.key: kv.value for kv in ours.attributes}
+    assert attributes["password"].string_value == "[REDACTED]"
+    assert attributes["attempt"].int_value == 2
+    assert attributes["ok"].WhichOneof("value") == "bool_value"
+    assert attributes["nested"].string_value == '{"a":[1]}'  # nested data as JSON text
+    assert attributes["service"].string_value == "sink-test"
+    assert attributes["logger"].string_value == logger.name
+    assert api.body.kvlist_value.values[0].key == "structured"
+    assert drops.total() == 0
+
+
+def test_a_failing_export_is_counted(wired: Any) -> None:
+    logger, provider, exporter, drops = wired
+    exporter.fail = True
+    logger.info("one")
+    logger.info("two")
+    provider.force_flush(5_000)
+    assert drops.counts[("logs", "export_failed")] == 2

@@ -1,0 +1,114 @@
+"""JsonLogHandler with flush_interval_s: batched for pipes, not for terminals, never lost."""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from logs_testkit import strict_loads
+
+from aurastream_obs.logs import JsonLogHandler
+
+
+class PipeLike(io.StringIO):
+    """A non-terminal stream that counts its writes."""
+
+    def __init__(self, tty: bool = False) -> None:
+        super().__init__()
+        self.writes = 0
+        self.tty = tty
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+class Broken(PipeLike):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError("reader went away")
+
+
+@pytest.fixture
+def logger() -> Iterator[logging.Logger]:
+    log = logging.getLogger(f"test.batching.{uuid.uuid4().hex}")
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    yield log
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+        handler.close()
+
+
+def _attach(logger: logging.Logger, stream: PipeLike, interval: float) -> JsonLogHandler:
+    handler = JsonLogHandler(stream=stream, flush_interval_s=interval)
+    logger.addHandler(handler)
+    return handler
+
+
+def test_pipe_lines_wait_for_flush_in_order(logger: logging.Logger) -> None:
+    stream = PipeLike()
+    handler = _attach(logger, stream, 60.0)
+    for i in range(5):
+        logger.info("line %d", i)
+    assert stream.getvalue() == ""  # batched, not yet written
+    handler.flush()
+    messages = [strict_loads(line)["message"] for line in stream.getvalue().splitlines()]
+    assert messages == [f"line {i}" for i in range(5)]
+    assert stream.writes == 1  # one write for the batch
+
+
+def test_the_timer_writes_within_the_interval(logger: logging.Logger) -> None:
+    stream = PipeLike()
+    _attach(logger, stream, 0.05)
+    logger.info("soon")
+    deadline = time.monotonic() + 2.0
+    while "soon" not in stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "soon" in stream.getvalue()
+
+
+def test_a_terminal_gets_every_line_at_once(logger: logging.Logger) -> None:
+    stream = PipeLike(tty=True)
+    _attach(logger, stream, 60.0)
+    logger.info("now")
+    assert "now" in stream.getvalue()
+
+
+def test_without_an_interval_every_line_is_written_at_once(logger: logging.Logger) -> None:
+    stream = PipeLike()
+    logger.addHandler(JsonLogHandler(stream=stream))
+    logger.info("now")
+    assert "now" in stream.getvalue()
+
+
+def test_a_full_batch_is_written_without_waiting(logger: logging.Logger) -> None:
+    stream = PipeLike()
+    _attach(logger, stream, 60.0)
+    for _ in range(200):  # about 200 * 150 chars > 16 KB
+        logger.info("x" * 100)
+    assert stream.writes >= 1
+    assert len(stream.getvalue().splitlines()) >= 100
+
+
+def test_close_writes_what_is_pending(logger: logging.Logger) -> None:
+    stream = PipeLike()
+    handler = _attach(logger, stream, 60.0)
+    logger.info("last words")
+    logger.removeHandler(handler)
+    handler.close()
+    assert "last words" in stream.getvalue()
+
+
+def test_a_failed_batch_counts_every_line(logger: logging.Logger) -> None:
+    handler = _attach(logger, Broken(), 60.0)
+    for _ in range(3):
+        logger.info("lost")
+    handler.flush()  # must not raise
+    assert handler.dropped == 3

@@ -1,0 +1,246 @@
+"""The router over real HTTP: SNS and Alertmanager in, Slack/PagerDuty stand-ins out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from alerts_rig import ROUTING_KEY, SECRETS, TOKEN, Rig
+from alerts_snskit import Signer, alarm_message, notification, subscription_confirmation
+
+from aurastream_obs.ops.alerts.delivery import RetryPolicy
+
+
+def post(url: str, body: object, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="POST", headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def am_payload(status: str = "firing", severity: str = "critical", **labels: str) -> dict[str, Any]:
+    name = f"aurastream-local-error-rate-{severity}"
+    return {
+        "version": "4", "groupKey": "{}:{alertname}", "truncatedAlerts": 0, "status": status,
+        "receiver": "router", "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
+        "externalURL": "http://am",
+        "alerts": [{
+            "status": status,
+            "labels": {"alertname": name, "severity": severity, "signal": "error-rate",
+                       "service": "aurastream-api", **labels},
+            "annotations": {"summary": "error-rate > 5 percent", "value": "7.25"},
+            "startsAt": "2025-01-02T10:00:00Z",
+            "endsAt": "0001-01-01T00:00:00Z" if status == "firing" else "2025-01-02T10:09:00Z",
+            "generatorURL": "http://prom", "fingerprint": "abc",
+        }],
+    }  # fmt: skip
+
+
+def bearer(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+# --- SNS -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_signed_critical_alarm_pages_and_posts_to_slack(
+    make_rig: Callable[..., Rig], signer: Signer, version: str
+) -> None:
+    rig = make_rig()
+    status, body = post(
+        rig.server.url + "/sns", signer.sign(notification(alarm_message()), version)
+    )
+    assert status == 200, body
+    assert body["alerts"][0]["channels"] == {"pagerduty": "sent", "slack": "sent"}
+    event = rig.pagerduty.bodies[0]
+    assert event["event_action"] == "trigger" and event["routing_key"] == ROUTING_KEY
+    assert event["payload"]["severity"] == "critical"
+    assert event["links"][0]["href"] == "https://runbooks.example.com/aurastream/high-error-rate"
+    text = rig.slack.bodies[0]["text"]
+    assert "FIRING" in text and "aurastream-prod-error-rate-critical" in text
+    assert "value 7.5" in text and "threshold 5" in text and "high-error-rate" in text
+
+
+def test_tampered_sns_message_is_403_and_sends_nothing(
+    make_rig: Callable[..., Rig], signer: Signer
+) -> None:
+    rig = make_rig()
+    message = signer.sign(notification(alarm_message()))
+    message["Message"] = message["Message"].replace("7.5", "1.0")
+    status, body = post(rig.server.url + "/sns", message)
+    assert status == 403 and body == {"error": "SNS signature verification failed"}
+    assert rig.slack.requests == [] and rig.pagerduty.requests == []
+    assert rig.router.counters.snapshot()["rejected"] == 1
+
+
+@pytest.mark.parametrize(
+    "cert_url",
+    ["http://sns.eu-west-1.amazonaws.com/c.pem", "https://attacker.example/c.pem"],
+)
+def test_wrong_certificate_host_is_403_without_fetching(
+    make_rig: Callable[..., Rig], signer: Signer, cert_url: str
+) -> None:
+    rig = make_rig()
+    message = signer.sign(dict(notification(alarm_message()), SigningCertURL=cert_url))
+    status, _ = post(rig.server.url + "/sns", message)
+    assert status == 403
+    assert rig.fetched == [] and rig.slack.requests == []
+
+
+def test_expired_certificate_is_403(make_rig: Callable[..., Rig]) -> None:
+    expired = Signer(expired=True)
+    rig = make_rig(pem=expired.pem)
+    status, _ = post(rig.server.url + "/sns", expired.sign(notification(alarm_message())))
+    assert status == 403 and rig.slack.requests == []
+
+
+def test_subscription_confirmation_gets_the_subscribe_url(
+    make_rig: Callable[..., Rig], signer: Signer
+) -> None:
+    rig = make_rig()
+    url = "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=t&Token=x"
+    status, body = post(rig.server.url + "/sns", signer.sign(subscription_confirmation(url)))
+    assert (status, body) == (200, {"confirmed": True})
+    assert rig.confirmed == [url]
+
+
+def test_subscription_confirmation_to_a_foreign_url_is_not_followed(
+    make_rig: Callable[..., Rig], signer: Signer
+) -> None:
+    rig = make_rig()
+    message = signer.sign(subscription_confirmation("https://169.254.169.254/latest/meta-data"))
+    status, _ = post(rig.server.url + "/sns", message)
+    assert status == 400 and rig.confirmed == []
+
+
+# --- Alertmanager --------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "headers", [{}, bearer("wrong-token"), {"Authorization": f"Basic {TOKEN}"}, bearer("")]
+)
+def test_alertmanager_without_the_right_token_is_401(
+    make_rig: Callable[..., Rig], headers: dict[str, str]
+) -> None:
+    rig = make_rig()
+    status, body = post(rig.server.url + "/alertmanager", am_payload(), headers)
+    assert (status, body) == (401, {"error": "unauthorized"})
+    assert rig.slack.requests == []
+
+
+def test_warning_goes_to_slack_only(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig()
+    status, body = post(rig.server.url + "/alertmanager", am_payload(severity="warning"), bearer())
+    assert status == 200
+    assert body["alerts"][0]["channels"] == {"slack": "sent"}
+    assert rig.pagerduty.requests == [] and len(rig.slack.requests) == 1
+    assert "threshold 2" in rig.slack.bodies[0]["text"]  # from the definitions (warning: 2 %)
+
+
+def test_trigger_then_resolve_share_the_dedup_key(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig()
+    assert post(rig.server.url + "/alertmanager", am_payload("firing"), bearer())[0] == 200
+    assert post(rig.server.url + "/alertmanager", am_payload("resolved"), bearer())[0] == 200
+    trigger, resolve = rig.pagerduty.bodies
+    assert (trigger["event_action"], resolve["event_action"]) == ("trigger", "resolve")
+    assert trigger["dedup_key"] == resolve["dedup_key"]
+    assert trigger["dedup_key"].startswith("aurastream-local-error-rate-critical/")
+    assert "RESOLVED" in rig.slack.bodies[1]["text"]
+
+
+def test_repeats_are_suppressed_within_the_window(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig()
+    for _ in range(3):
+        _, body = post(rig.server.url + "/alertmanager", am_payload(), bearer())
+    assert body["alerts"][0]["channels"] == {"pagerduty": "suppressed", "slack": "suppressed"}
+    assert len(rig.pagerduty.requests) == 1 and len(rig.slack.requests) == 1
+    # another instance (different labels) is a different alert
+    post(rig.server.url + "/alertmanager", am_payload(instance="b"), bearer())
+    assert len(rig.slack.requests) == 2
+
+
+def test_429_with_retry_after_is_retried_after_that_delay(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig(policy=RetryPolicy(base_delay_s=0.01, budget_s=30.0))
+    rig.slack.script = [(429, {"Retry-After": "3"})]
+    status, body = post(rig.server.url + "/alertmanager", am_payload(severity="warning"), bearer())
+    assert status == 200 and body["alerts"][0]["channels"] == {"slack": "sent"}
+    assert len(rig.slack.requests) == 2
+    assert rig.sleeps == [3.0]
+
+
+def test_500s_until_the_budget_ends_count_as_failed(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig(policy=RetryPolicy(max_attempts=4, base_delay_s=0.01, budget_s=5.0))
+    rig.pagerduty.default = 500
+    status, body = post(rig.server.url + "/alertmanager", am_payload(), bearer())
+    assert status == 502  # lets Alertmanager retry; Slack (sent) will then be deduplicated
+    assert body["alerts"][0]["channels"] == {"pagerduty": "failed", "slack": "sent"}
+    assert len(rig.pagerduty.requests) == 4
+    assert rig.sleeps == [0.01, 0.02, 0.04]
+    assert rig.router.counters.snapshot()["failed"] == 1
+    rig.pagerduty.default = 202  # the retry delivers only what failed
+    status, body = post(rig.server.url + "/alertmanager", am_payload(), bearer())
+    assert status == 200
+    assert body["alerts"][0]["channels"] == {"pagerduty": "sent", "slack": "suppressed"}
+
+
+def test_retry_after_beyond_the_budget_gives_up(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig(policy=RetryPolicy(budget_s=2.0))
+    rig.slack.script = [(429, {"Retry-After": "60"})]
+    status, body = post(rig.server.url + "/alertmanager", am_payload(severity="warning"), bearer())
+    assert status == 502 and body["alerts"][0]["channels"] == {"slack": "failed"}
+    assert rig.sleeps == [] and len(rig.slack.requests) == 1
+
+
+def test_bad_input_is_rejected(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig()
+    assert post(rig.server.url + "/alertmanager", b"not json", bearer())[0] == 400
+    assert (
+        post(rig.server.url + "/alertmanager", {"version": "3", "alerts": []}, bearer())[0] == 400
+    )
+    assert post(rig.server.url + "/sns", b"[]")[0] == 400
+    assert post(rig.server.url + "/nope", {})[0] == 404
+    big = b"x" * (1024 * 1024 + 1)
+    assert post(rig.server.url + "/alertmanager", big, bearer())[0] == 413
+
+
+def test_no_secret_in_logs_or_responses(
+    make_rig: Callable[..., Rig], signer: Signer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    rig = make_rig()
+    rig.pagerduty.default = 500
+    responses = [
+        post(rig.server.url + "/alertmanager", am_payload(), bearer()),
+        post(rig.server.url + "/alertmanager", am_payload(), bearer("wrong")),
+        post(rig.server.url + "/sns", signer.sign(notification(alarm_message(), message_id="x"))),
+        post(rig.server.url + "/sns", {"Type": "Notification"}),
+    ]
+    text = json.dumps(responses) + "\n".join(
+        r.getMessage() + json.dumps(r.__dict__, default=str) for r in caplog.records
+    )
+    assert caplog.records  # something was logged (deliveries, failures, rejections)
+    assert "pagerduty: HTTP 500" in caplog.text
+    for secret in SECRETS:
+        assert secret not in text
+    assert "***" in repr(rig.router.settings)
+
+
+def test_healthz_reports_counters(make_rig: Callable[..., Rig]) -> None:
+    rig = make_rig()
+    post(rig.server.url + "/alertmanager", am_payload(severity="warning"), bearer())
+    with urllib.request.urlopen(rig.server.url + "/healthz", timeout=5) as response:
+        health = json.loads(response.read())
+    assert health["status"] == "ok" and health["sent"] == 1
+
+
+def test_runbook_hook_runs_once_per_fresh_firing(make_rig: Callable[..., Rig]) -> None:
+    seen: list[str] = []
+    rig = make_rig(on_alert=lambda alert: seen.append(alert.runbook))
+    for status in ("firing", "firing", "resolved"):
+        post(rig.server.url + "/alertmanager", am_payload(status), bearer())
+    assert seen == ["high-error-rate"]

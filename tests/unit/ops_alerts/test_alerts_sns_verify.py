@@ -1,0 +1,135 @@
+"""SNS signature verification with a locally generated certificate (no network)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from alerts_snskit import CERT_URL, Signer, alarm_message, notification, subscription_confirmation
+
+from aurastream_obs.ops.alerts.sns import (
+    SignatureError,
+    SnsVerifier,
+    is_sns_url,
+    normalize_lambda_record,
+    string_to_sign,
+)
+
+
+def verifier_for(pem: bytes, fetched: list[str] | None = None) -> SnsVerifier:
+    def fetch(url: str) -> bytes:
+        if fetched is not None:
+            fetched.append(url)
+        return pem
+
+    return SnsVerifier(fetch=fetch)
+
+
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_valid_signatures_pass(signer: Signer, version: str) -> None:
+    message = signer.sign(notification(alarm_message()), version)
+    verifier_for(signer.pem).verify(message)  # no exception
+
+
+def test_canonical_string_follows_the_aws_field_order() -> None:
+    message = {"Type": "Notification", "Message": "m", "MessageId": "i", "Subject": "s",
+               "Timestamp": "t", "TopicArn": "a", "Extra": "ignored"}  # fmt: skip
+    assert (
+        string_to_sign(message)
+        == b"Message\nm\nMessageId\ni\nSubject\ns\nTimestamp\nt\nTopicArn\na\nType\nNotification\n"
+    )
+    del message["Subject"]  # absent Subject is skipped, not written empty
+    assert b"Subject" not in string_to_sign(message)
+
+
+def test_tampered_message_fails(signer: Signer) -> None:
+    message = signer.sign(notification(alarm_message()))
+    message["Message"] = json.dumps(alarm_message(value=0.1))
+    with pytest.raises(SignatureError, match="does not match"):
+        verifier_for(signer.pem).verify(message)
+
+
+def test_version_1_signature_presented_as_version_2_fails(signer: Signer) -> None:
+    message = signer.sign(notification(alarm_message()), "1")
+    message["SignatureVersion"] = "2"
+    with pytest.raises(SignatureError):
+        verifier_for(signer.pem).verify(message)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://sns.eu-west-1.amazonaws.com/cert.pem",  # not https
+        "https://sns.eu-west-1.amazonaws.com.evil.example/cert.pem",  # suffix trick
+        "https://evil.example/sns.eu-west-1.amazonaws.com/cert.pem",
+        "https://s3.amazonaws.com/cert.pem",
+        "https://user@sns.eu-west-1.amazonaws.com/cert.pem",
+        "https://sns.eu-west-1.amazonaws.com:8443/cert.pem",
+        "https://sns.eu-west-1.amazonaws.com/cert.txt",
+    ],
+)
+def test_bad_certificate_urls_are_rejected_before_fetching(signer: Signer, url: str) -> None:
+    message = signer.sign(dict(notification(alarm_message()), SigningCertURL=url))
+    fetched: list[str] = []
+    with pytest.raises(SignatureError, match="SigningCertURL"):
+        verifier_for(signer.pem, fetched).verify(message)
+    assert fetched == []
+
+
+def test_china_region_host_is_accepted() -> None:
+    assert is_sns_url("https://sns.cn-north-1.amazonaws.com.cn/x.pem", path_suffix=".pem")
+
+
+def test_expired_certificate_fails(signer: Signer) -> None:
+    expired = Signer(expired=True)
+    message = expired.sign(notification(alarm_message()))
+    with pytest.raises(SignatureError, match="expired"):
+        verifier_for(expired.pem).verify(message)
+
+
+def test_signature_by_another_key_fails(signer: Signer) -> None:
+    other = Signer()
+    message = other.sign(notification(alarm_message()))
+    with pytest.raises(SignatureError, match="does not match"):
+        verifier_for(signer.pem).verify(message)
+
+
+def test_unknown_version_and_garbage_signature_fail(signer: Signer) -> None:
+    message = signer.sign(notification(alarm_message()))
+    with pytest.raises(SignatureError, match="SignatureVersion"):
+        verifier_for(signer.pem).verify(dict(message, SignatureVersion="3"))
+    with pytest.raises(SignatureError, match="base64"):
+        verifier_for(signer.pem).verify(dict(message, Signature="***not base64***"))
+
+
+def test_certificate_is_fetched_once_per_url(signer: Signer) -> None:
+    fetched: list[str] = []
+    verifier = verifier_for(signer.pem, fetched)
+    for i in range(3):
+        verifier.verify(signer.sign(notification(alarm_message(), message_id=f"m-{i}")))
+    assert fetched == [CERT_URL]
+
+
+def test_topic_allow_list(signer: Signer) -> None:
+    verifier = SnsVerifier(fetch=lambda _: signer.pem, topic_arns=frozenset({"arn:other"}))
+    with pytest.raises(SignatureError, match="TopicArn"):
+        verifier.verify(signer.sign(notification(alarm_message())))
+
+
+def test_subscription_confirmation_signature(signer: Signer) -> None:
+    url = "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=abc"
+    message = signer.sign(subscription_confirmation(url))
+    verifier_for(signer.pem).verify(message)
+    with pytest.raises(SignatureError):
+        verifier_for(signer.pem).verify(dict(message, SubscribeURL=url + "x"))
+
+
+def test_lambda_record_shape_is_normalised_and_verifies(signer: Signer) -> None:
+    signed = signer.sign(dict(notification(alarm_message()), Subject=None))
+    record = dict(signed)
+    record["SigningCertUrl"] = record.pop("SigningCertURL")
+    normal = normalize_lambda_record(record)
+    assert normal["SigningCertURL"] == CERT_URL and "Subject" not in normal
+    verifier_for(signer.pem).verify(normal)
+    assert base64.b64decode(str(normal["Signature"]))

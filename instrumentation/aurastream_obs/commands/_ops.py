@@ -20,8 +20,11 @@ def add_metrics_backend(parser: argparse.ArgumentParser) -> None:
 
 
 def print_json(document: Any) -> None:
-    json.dump(document, sys.stdout, indent=2, sort_keys=False, default=str)
-    sys.stdout.write("\n")
+    try:
+        sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... --json | head` closed the pipe: not an error of ours
+        sys.stderr.close()
 
 
 def fail(message: str, code: int = 2) -> int:

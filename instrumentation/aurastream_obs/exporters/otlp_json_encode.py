@@ -139,7 +139,13 @@ def _group(
     resource_keys: dict[int, tuple[str, str]] = {}
     scope_keys: dict[int, tuple[str, str]] = {}
     groups: dict[tuple[str, str], dict[tuple[str, str], list[str]]] = {}
+    last: tuple[object, object] = (None, ())  # a batch is mostly one resource and scope
+    leaves: list[str] = []
     for text, resource, scope in items:
+        if resource is last[0] and scope is last[1]:
+            leaves.append(text)
+            continue
+        last = (resource, scope)
         rkey = resource_keys.get(id(resource))
         if rkey is None:
             rkey = resource_keys[id(resource)] = (
@@ -155,9 +161,10 @@ def _group(
         scopes = groups.get(rkey)
         if scopes is None:
             scopes = groups[rkey] = {}
-        leaves = scopes.get(skey)
-        if leaves is None:
-            leaves = scopes[skey] = []
+        found = scopes.get(skey)
+        if found is None:
+            found = scopes[skey] = []
+        leaves = found
         leaves.append(text)
     out = []
     for (resource_text, resource_schema), scopes in groups.items():

@@ -209,15 +209,20 @@ def _group(
     share one entry, as the SDK's hash-based grouping does.
     """
     groups: dict[tuple[bytes, bytes], dict[tuple[bytes, bytes], list[bytes]]] = {}
+    last: tuple[object, object] = (None, ())  # a batch is mostly one resource and scope
+    items: list[bytes] = []
     for item, resource, scope in encoded:
-        res_key = _ENCODED.resource(resource)
-        scopes = groups.get(res_key)
-        if scopes is None:
-            scopes = groups[res_key] = {}
-        scope_key = _ENCODED.scope(scope)
-        items = scopes.get(scope_key)
-        if items is None:
-            items = scopes[scope_key] = []
+        if resource is not last[0] or scope is not last[1]:
+            last = (resource, scope)
+            res_key = _ENCODED.resource(resource)
+            scopes = groups.get(res_key)
+            if scopes is None:
+                scopes = groups[res_key] = {}
+            scope_key = _ENCODED.scope(scope)
+            found = scopes.get(scope_key)
+            if found is None:
+                found = scopes[scope_key] = []
+            items = found
         items.append(item)
     out = []
     for (resource_field, resource_schema), scopes in groups.items():

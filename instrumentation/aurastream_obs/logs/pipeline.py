@@ -88,10 +88,14 @@ class LogPipeline:
             "logger": record.name,
             "category": attrs.get("category") or DEFAULT_CATEGORY,
         }
-        for key, value in attrs.items():
-            if key not in _RESERVED:
-                # An extra must not overwrite a core field ("level", "timestamp", ...).
-                event[f"extra_{key}" if key in event else key] = value
+        # The extras: one C-level set difference instead of a Python loop over the ~20
+        # standard attributes; then the record's own order is kept.
+        extras = attrs.keys() - _RESERVED
+        if extras:
+            for key, value in attrs.items():
+                if key in extras:
+                    # An extra must not overwrite a core field ("level", "timestamp", ...).
+                    event[f"extra_{key}" if key in event else key] = value
         if message_error is not None:
             event["message_error"] = message_error
         exc_info = record.exc_info

@@ -20,6 +20,7 @@ from aurastream_obs.ops.alerts.router import AlertRouter, Reply
 
 MAX_BODY_BYTES: Final = 1024 * 1024  # SNS messages are at most 256 KiB; JSON escaping grows them
 READ_TIMEOUT_S: Final = 10.0
+_DRAIN_LIMIT_BYTES: Final = 4 * MAX_BODY_BYTES
 _log: Final = logging.getLogger("aurastream.alerts.http")
 
 
@@ -61,7 +62,16 @@ def _handler_class(router: AlertRouter) -> type[BaseHTTPRequestHandler]:
                 return None
             length = int(raw)
             if length > MAX_BODY_BYTES:
-                self.close_connection = True  # do not read the oversized body
+                self.close_connection = True
+                if length <= _DRAIN_LIMIT_BYTES:
+                    # Discard (not keep) a moderately oversized body so that the client, still
+                    # sending, reads our 413 instead of a broken pipe.
+                    remaining = length
+                    while remaining > 0:
+                        chunk = self.rfile.read(min(remaining, 65536))
+                        if not chunk:
+                            break
+                        remaining -= len(chunk)
                 self._reply(Reply(413, {"error": f"body over {MAX_BODY_BYTES} bytes"}))
                 return None
             return self.rfile.read(length)

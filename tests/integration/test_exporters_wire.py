@@ -262,6 +262,24 @@ def test_prometheus_endpoint_serves_lint_clean_text_with_expected_names(
     assert lint.returncode == 0, lint.stdout.decode() + lint.stderr.decode()
 
 
+def test_a_flush_between_scrapes_does_not_duplicate_families() -> None:
+    reader, endpoint = start_prometheus_endpoint("127.0.0.1", 0)
+    provider = MeterProvider(metric_readers=[reader], resource=RESOURCE)
+    try:
+        counter = provider.get_meter("t").create_counter("flushes", description="Flushes.")
+        counter.add(1)
+        provider.force_flush()  # queues a snapshot in the pull reader
+        counter.add(1)
+        provider.force_flush()
+        body = _scrape(endpoint.url)[2]
+        types = [line for line in body.splitlines() if line.startswith("# TYPE")]
+        assert len(types) == len(set(types)), types
+        assert re.search(r"^flushes_total\{[^}]*\} 2\.0$", body, re.MULTILINE), body
+    finally:
+        endpoint.close()
+        provider.shutdown()
+
+
 def test_prometheus_endpoint_concurrent_scrapes_stay_valid(prometheus_endpoint: Any) -> None:
     # The exporter's collector queues one snapshot per collection and drains the whole queue:
     # overlapping scrapes without the endpoint's lock yield duplicated families or empty bodies

@@ -118,8 +118,23 @@ def start_prometheus_endpoint(
     from opentelemetry.exporter.prometheus import PrometheusMetricReader
     from prometheus_client import CollectorRegistry, make_wsgi_app
 
+    class LatestSnapshotReader(PrometheusMetricReader):
+        """Keeps only the newest collection. Every stream is cumulative, so the newest snapshot
+        supersedes older ones; the SDK's collector queues each (a MeterProvider.force_flush
+        between scrapes adds one) and then yields every family once per queued snapshot,
+        which is invalid exposition text (duplicate families)."""
+
+        def _receive_metrics(
+            self, metrics_data: Any, timeout_millis: float = 10_000, **kwargs: Any
+        ) -> None:
+            if metrics_data is None:
+                return
+            queued = self._collector._metrics_datas
+            queued.clear()
+            queued.append(metrics_data)
+
     registry = registry if registry is not None else CollectorRegistry()
-    reader = PrometheusMetricReader(disable_target_info=disable_target_info, registry=registry)
+    reader = LatestSnapshotReader(disable_target_info=disable_target_info, registry=registry)
     server_class = _IPv6ThreadingWSGIServer if ":" in host else _ThreadingWSGIServer
     try:
         server = make_server(

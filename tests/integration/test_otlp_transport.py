@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import threading
 import time
 from typing import Any
@@ -163,3 +164,21 @@ def test_proxy_variables_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
     sender = OtlpHttpSender("http://elsewhere:4318/v1/traces")
     assert sender._proxy == "http://proxy.internal:3128"
     assert sender._path == "http://elsewhere:4318/v1/traces"  # absolute URI via the proxy
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_uses_its_own_connection(otlp_receiver: Any) -> None:
+    sender = _sender(otlp_receiver)
+    try:
+        assert sender.send(BODY)
+        parent_connection = sender._conn
+        pid = os.fork()
+        if pid == 0:  # the child: a fresh connection, never the parent's socket
+            ok = sender._conn is None and sender.send(BODY)
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert sender._conn is parent_connection and sender.send(BODY)
+    finally:
+        sender.close()
+    assert len(otlp_receiver.requests("traces")) == 3

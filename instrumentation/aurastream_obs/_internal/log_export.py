@@ -9,7 +9,9 @@ Why the sink does not go through the SDK `Logger.emit`: that path builds a ReadW
 the SDK encoder later walks it again; ≈12 µs per line on the reference machine. The sink
 queues a `LogItem` (plain fields) and the exporter encodes it straight to OTLP. The
 LoggerProvider stays installed (the contract) and shares the same queue, so records emitted
-through the OTel logs API by other libraries are exported alongside ours.
+through the OTel logs API by other libraries are exported alongside ours. Should anyone add a
+processor of their own to that provider, our records go through `Logger.emit` again, so that
+processor sees every record as before (`AuraLoggerProvider.shared`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWriteLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExportResult
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from aurastream_obs._internal.batching import BatchWorker, DropCounter
-from aurastream_obs.exporters.otlp_proto import LogItem, log_item_from_sdk
+from aurastream_obs.exporters.log_item import LogItem, log_item_from_sdk
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs.export import LogRecordExporter
@@ -82,21 +85,34 @@ def _attribute_value(value: Any) -> Any:
     return json.dumps(value, default=repr, separators=(",", ":"))
 
 
+class AuraLoggerProvider(LoggerProvider):
+    """The SDK LoggerProvider; `shared` turns true once a processor not ours is added."""
+
+    shared = False
+
+    def add_log_record_processor(self, log_record_processor: LogRecordProcessor) -> None:
+        super().add_log_record_processor(log_record_processor)
+        if not isinstance(log_record_processor, LogQueueProcessor):
+            self.shared = True
+
+
 class OtlpLogSink:
     """Turns a processed (redacted) event dict into a queued OTLP log record."""
 
     def __init__(
         self,
         put: Callable[[LogItem], None],
-        resource: Resource,
+        provider: AuraLoggerProvider,
         scope: InstrumentationScope,
         span_getter: Callable[[], Any] | None = None,
     ) -> None:
         from opentelemetry import trace
 
         self._put = put
-        self._resource = resource
+        self._provider = provider
+        self._resource = provider.resource
         self._scope = scope
+        self._sdk_logger = provider.get_logger(scope.name, scope.version)
         self._current_span = span_getter or trace.get_current_span
 
     def __call__(self, event: Mapping[str, Any], record: logging.LogRecord) -> None:
@@ -114,6 +130,9 @@ class OtlpLogSink:
         else:
             trace_id = span_id = flags = 0
         message = event.get("message", "")
+        if self._provider.shared:  # every processor of the provider must see the record
+            self._emit_through_sdk(record, message, attributes)
+            return
         self._put(
             LogItem(
                 int(record.created * 1e9),
@@ -128,6 +147,18 @@ class OtlpLogSink:
                 self._resource,
                 self._scope,
             )
+        )
+
+    def _emit_through_sdk(
+        self, record: logging.LogRecord, message: Any, attributes: dict[str, Any]
+    ) -> None:
+        # context=None: the SDK takes trace_id/span_id from the active span, as above.
+        self._sdk_logger.emit(
+            timestamp=int(record.created * 1e9),
+            severity_number=SeverityNumber(_SEVERITY.get(record.levelno, 0)),
+            severity_text=record.levelname,
+            body=message if message.__class__ is str else str(message),
+            attributes=attributes,
         )
 
 
@@ -165,10 +196,11 @@ def build_logging(
             schedule_delay_s=settings.schedule_delay_ms / 1000.0,
             on_shutdown=exporter.shutdown,
         )
-        provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
-        provider.add_log_record_processor(LogQueueProcessor(worker))
+        aura_provider = AuraLoggerProvider(resource=resource, shutdown_on_exit=False)
+        aura_provider.add_log_record_processor(LogQueueProcessor(worker))
         scope = InstrumentationScope("aurastream_obs", __version__)
-        sinks.append(OtlpLogSink(worker.put, resource, scope))
+        sinks.append(OtlpLogSink(worker.put, aura_provider, scope))
+        provider = aura_provider
     # Stdout is always on in local and lambda modes; in otlp mode it can be turned off.
     to_stdout = settings.mode != "otlp" or settings.log_stdout
     # On AWS Lambda every line is flushed (a frozen environment may never run a timer again);

@@ -14,48 +14,22 @@ from typing import Any, Final
 from aurastream_obs.collector.placeholders import AMP_WORKSPACE_ID, AWS_REGION, ENVIRONMENT
 from aurastream_obs.logs.categories import DEFAULT_CATEGORY, LOG_CATEGORIES, log_group_name
 from aurastream_obs.signals import conventions as c
+from aurastream_obs.signals.conventions import (
+    EMF_DIMENSIONS,
+    EMF_NAMESPACE,
+    SERVICE_NAME,
+    XRAY_INDEXED,
+)
 
 Config = dict[str, Any]
 
-EMF_NAMESPACE: Final = "AuraStream/Application"
-SERVICE_NAME: Final = "service.name"
 HEALTH_CHECK_PORT: Final = 13133
 PROMETHEUS_EXPORTER_PORT: Final = 8889
 OTLP_GRPC_PORT: Final = 4317
 OTLP_HTTP_PORT: Final = 4318
 
-# CloudWatch dimension sets per metric (awsemf metric_declarations). Each set is billed as one
-# custom metric per distinct value combination, so only what alarms and dashboards slice by:
-# route and status for the RED views, sentiment, cache hit. Business metrics get no customer
-# dimension: per-customer values stay EMF properties (searchable in Logs Insights).
-EMF_DIMENSIONS: Final[dict[str, list[list[str]]]] = {
-    c.HTTP_SERVER_DURATION.name: [
-        [SERVICE_NAME, c.HTTP_ROUTE, c.HTTP_STATUS],
-        [SERVICE_NAME, c.HTTP_ROUTE],
-        [SERVICE_NAME],
-    ],
-    c.SENTIMENT_ANALYSES.name: [[SERVICE_NAME, c.SENTIMENT], [SERVICE_NAME]],
-    c.SENTIMENT_CONFIDENCE.name: [[SERVICE_NAME, c.SENTIMENT]],
-    c.SENTIMENT_DURATION.name: [[SERVICE_NAME]],
-    c.CACHE_LOOKUPS.name: [[SERVICE_NAME, c.CACHE_HIT]],
-    c.CUSTOMER_ACTIVITY.name: [[SERVICE_NAME, c.ACTIVITY_TYPE]],
-    c.REVENUE.name: [[SERVICE_NAME]],
-    c.USAGE.name: [[SERVICE_NAME]],
-    c.DROPPED_TELEMETRY.name: [[SERVICE_NAME, "signal", "reason"]],
-}
-
-# X-Ray annotations (indexed, filterable in the console). The customer id IS indexed here:
-# annotations create no CloudWatch metric and X-Ray bills per trace recorded/scanned, not per
-# distinct annotation value, so "show me this customer's slow requests" costs nothing extra.
-XRAY_INDEXED: Final = [
-    c.HTTP_ROUTE,
-    c.HTTP_STATUS,
-    c.HTTP_METHOD,
-    c.ERROR_TYPE,
-    c.SENTIMENT,
-    c.CACHE_HIT,
-    c.CUSTOMER_ID,
-]
+# EMF dimension sets and X-Ray indexed keys live with the conventions: the Lambda mode's own
+# EMF and X-Ray emitters use the same ones.
 
 
 def otlp_receiver(host: str) -> Config:

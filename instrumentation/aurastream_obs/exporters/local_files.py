@@ -16,14 +16,7 @@ from typing import Any, Final
 
 from opentelemetry.sdk._logs import ReadableLogRecord
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
-from opentelemetry.sdk.metrics import (
-    Counter,
-    Histogram,
-    ObservableCounter,
-    ObservableGauge,
-    ObservableUpDownCounter,
-    UpDownCounter,
-)
+from opentelemetry.sdk.metrics import Histogram
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
     MetricExporter,
@@ -34,31 +27,28 @@ from opentelemetry.sdk.metrics.view import Aggregation, ExplicitBucketHistogramA
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from aurastream_obs.exporters.log_item import LogItem
 from aurastream_obs.exporters.otlp_json import (
     encode_logs_json,
     encode_metrics_json,
     encode_spans_json,
 )
+from aurastream_obs.exporters.temporality import CUMULATIVE
+
+__all__ = [
+    "CUMULATIVE",
+    "JsonLinesLogExporter",
+    "JsonLinesMetricExporter",
+    "JsonLinesSpanExporter",
+    "JsonLinesWriter",
+    "build_local_exporters",
+]
 
 _log = logging.getLogger("aurastream_obs")
 
 TRACES_FILE: Final = "traces.jsonl"
 METRICS_FILE: Final = "metrics.jsonl"
 LOGS_FILE: Final = "logs.jsonl"
-
-# Cumulative everywhere: a reader of the file (or a Prometheus-style consumer) sees running
-# totals, so any single line is meaningful on its own and a lost line loses no counts.
-CUMULATIVE: Final[dict[type, AggregationTemporality]] = {
-    kind: AggregationTemporality.CUMULATIVE
-    for kind in (
-        Counter,
-        UpDownCounter,
-        Histogram,
-        ObservableCounter,
-        ObservableUpDownCounter,
-        ObservableGauge,
-    )
-}
 
 
 class JsonLinesWriter:
@@ -178,7 +168,7 @@ class JsonLinesLogExporter(LogRecordExporter):
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.writer = JsonLinesWriter(path)
 
-    def export(self, batch: Sequence[ReadableLogRecord]) -> LogRecordExportResult:
+    def export(self, batch: Sequence[ReadableLogRecord | LogItem]) -> LogRecordExportResult:
         ok = self.writer.write(lambda: encode_logs_json(batch), len(batch))
         return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
 

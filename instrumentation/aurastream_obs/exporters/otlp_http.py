@@ -20,6 +20,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from aurastream_obs.exporters.otlp_proto import encode_logs, encode_spans
 from aurastream_obs.exporters.otlp_transport import OtlpHttpSender, TlsFiles
+from aurastream_obs.exporters.temporality import CUMULATIVE
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics.export import AggregationTemporality, MetricsData
@@ -137,8 +138,6 @@ def build_otlp_exporters(
     Every export is bounded by `otlp_timeout_s`, retries included, and a failure returns
     FAILURE rather than raising.
     """
-    from aurastream_obs.exporters.local_files import CUMULATIVE
-
     env = os.environ if env is None else env
 
     def sender(endpoint: str, signal: str) -> OtlpHttpSender:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.metrics.export import MetricsData
     from opentelemetry.sdk.trace import ReadableSpan
 
-    from aurastream_obs.exporters.otlp_proto import LogItem
+    from aurastream_obs.exporters.log_item import LogItem
 
 Signal = Literal["traces", "metrics", "logs"]
 ExportRequest = ExportTraceServiceRequest | ExportMetricsServiceRequest | ExportLogsServiceRequest

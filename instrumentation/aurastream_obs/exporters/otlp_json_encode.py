@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any, Final
 from opentelemetry.sdk.trace import ReadableSpan as _ReadableSpan
 
 from aurastream_obs._internal.spans import LeanSpan
-from aurastream_obs.exporters.otlp_proto import as_log_item
+from aurastream_obs.exporters.log_item import as_log_item
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import ReadableSpan
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-    from aurastream_obs.exporters.otlp_proto import LogItem
+    from aurastream_obs.exporters.log_item import LogItem
 
 _INT64_MIN: Final = -(1 << 63)
 _INT64_MAX: Final = (1 << 63) - 1

@@ -18,6 +18,7 @@ import os
 import random
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -99,6 +100,22 @@ class OtlpHttpSender:
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._failing = False
+        if hasattr(os, "register_at_fork"):
+            ref = weakref.WeakMethod(self._after_fork)
+
+            def _reinit() -> None:
+                method = ref()
+                if method is not None:
+                    method()
+
+            os.register_at_fork(after_in_child=_reinit)
+
+    def _after_fork(self) -> None:
+        # The child must not share the parent's TCP connection (their requests would
+        # interleave on it), nor a lock some parent thread held at fork time. Forget both;
+        # closing the inherited socket is the parent's business.
+        self._conn = None
+        self._lock = threading.Lock()
 
     @property
     def endpoint(self) -> str:

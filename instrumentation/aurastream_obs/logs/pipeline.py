@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 import threading
 import time
 import traceback
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Final, TextIO
@@ -200,6 +202,21 @@ class JsonLogHandler(logging.Handler):
         self._tty_of: tuple[int, bool] = (0, True)  # (id of the stream, is it a terminal)
         self._pending: list[str] = []
         self._pending_chars = 0
+        if flush_interval_s is not None and hasattr(os, "register_at_fork"):
+            ref = weakref.WeakMethod(self._after_fork)
+
+            def _reinit() -> None:
+                method = ref()
+                if method is not None:
+                    method()
+
+            os.register_at_fork(after_in_child=_reinit)
+
+    def _after_fork(self) -> None:
+        # The parent writes the lines it buffered; the child starts empty, without a timer
+        # (timer threads do not survive a fork).
+        self._pending, self._pending_chars = [], 0
+        self._flush_timer = None
 
     @property
     def stream(self) -> TextIO | None:

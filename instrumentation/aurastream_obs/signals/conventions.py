@@ -149,3 +149,40 @@ ALL_INSTRUMENTS: Final[tuple[InstrumentSpec, ...]] = (
     USAGE,
     DROPPED_TELEMETRY,
 )
+
+# CloudWatch (EMF) namespace and resource key used as a dimension, for every export path.
+EMF_NAMESPACE: Final = "AuraStream/Application"
+SERVICE_NAME: Final = "service.name"
+
+# CloudWatch dimension sets per metric (awsemf metric_declarations). Each set is billed as one
+# custom metric per distinct value combination, so only what alarms and dashboards slice by:
+# route and status for the RED views, sentiment, cache hit. Business metrics get no customer
+# dimension: per-customer values stay EMF properties (searchable in Logs Insights).
+EMF_DIMENSIONS: Final[dict[str, list[list[str]]]] = {
+    HTTP_SERVER_DURATION.name: [
+        [SERVICE_NAME, HTTP_ROUTE, HTTP_STATUS],
+        [SERVICE_NAME, HTTP_ROUTE],
+        [SERVICE_NAME],
+    ],
+    SENTIMENT_ANALYSES.name: [[SERVICE_NAME, SENTIMENT], [SERVICE_NAME]],
+    SENTIMENT_CONFIDENCE.name: [[SERVICE_NAME, SENTIMENT]],
+    SENTIMENT_DURATION.name: [[SERVICE_NAME]],
+    CACHE_LOOKUPS.name: [[SERVICE_NAME, CACHE_HIT]],
+    CUSTOMER_ACTIVITY.name: [[SERVICE_NAME, ACTIVITY_TYPE]],
+    REVENUE.name: [[SERVICE_NAME]],
+    USAGE.name: [[SERVICE_NAME]],
+    DROPPED_TELEMETRY.name: [[SERVICE_NAME, "signal", "reason"]],
+}
+
+# X-Ray annotations (indexed, filterable in the console). The customer id IS indexed here:
+# annotations create no CloudWatch metric and X-Ray bills per trace recorded/scanned, not per
+# distinct annotation value, so "show me this customer's slow requests" costs nothing extra.
+XRAY_INDEXED: Final = [
+    HTTP_ROUTE,
+    HTTP_STATUS,
+    HTTP_METHOD,
+    ERROR_TYPE,
+    SENTIMENT,
+    CACHE_HIT,
+    CUSTOMER_ID,
+]

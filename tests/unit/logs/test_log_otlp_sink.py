@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
+from opentelemetry.sdk._logs.export import (
+    InMemoryLogRecordExporter,
+    LogRecordExporter,
+    LogRecordExportResult,
+    SimpleLogRecordProcessor,
+)
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
@@ -110,3 +115,24 @@ def test_a_failing_export_is_counted(wired: Any) -> None:
     logger.info("two")
     provider.force_flush(5_000)
     assert drops.counts[("logs", "export_failed")] == 2
+
+
+def test_a_processor_added_to_the_provider_still_sees_our_records(wired: Any) -> None:
+    logger, provider, exporter, _ = wired
+    logger.info("before")  # fast path: only our queue
+    mine = InMemoryLogRecordExporter()
+    provider.add_log_record_processor(SimpleLogRecordProcessor(mine))
+    tracer = TracerProvider().get_tracer("t")
+    with tracer.start_as_current_span("work") as span:
+        logger.info("after", extra={"attempt": 3})
+    assert provider.force_flush(5_000)
+    (seen,) = mine.get_finished_logs()  # only what was logged once it was added
+    assert seen.log_record.body == "after"
+    assert seen.log_record.trace_id == span.get_span_context().trace_id
+    assert seen.log_record.attributes is not None
+    assert seen.log_record.attributes["attempt"] == 3
+    assert seen.instrumentation_scope is not None
+    assert seen.instrumentation_scope.name == "aurastream_obs"
+    # And our exporter got each record exactly once, whichever path it took.
+    bodies = [record.body.string_value for _, record in exporter.records()]
+    assert bodies == ["before", "after"]

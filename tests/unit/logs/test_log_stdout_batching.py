@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -112,3 +113,25 @@ def test_a_failed_batch_counts_every_line(logger: logging.Logger) -> None:
         logger.info("lost")
     handler.flush()  # must not raise
     assert handler.dropped == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_neither_repeats_nor_stalls(logger: logging.Logger) -> None:
+    stream = PipeLike()
+    handler = _attach(logger, stream, 0.05)
+    logger.info("parent's line")
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: nothing of the parent's buffer, and its own timer works
+        ok = handler._pending == []
+        logger.info("child's line")
+        time.sleep(0.3)
+        ok = ok and "child's line" in stream.getvalue() and "parent's" not in stream.getvalue()
+        os.write(write_fd, b"1" if ok else b"0")
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read_fd, 1) == b"1"
+    os.close(read_fd)
+    os.close(write_fd)
+    handler.flush()
+    assert "parent's line" in stream.getvalue() and "child's line" not in stream.getvalue()

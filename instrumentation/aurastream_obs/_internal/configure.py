@@ -167,7 +167,13 @@ def build_telemetry(settings: Settings) -> Telemetry:
         except OSError as exc:  # port taken: keep the files, lose only the endpoint
             _log.warning("aurastream_obs: Prometheus endpoint not started: %s", exc)
     telemetry.tracer_provider = build_tracer_provider(
-        resource, build_sampler(settings), span_exporters, drops=drops, settings=settings
+        resource,
+        # The resource knows service.name from OTEL_RESOURCE_ATTRIBUTES and cloud.platform,
+        # which X-Ray rules match on (service name and type).
+        build_sampler(settings, resource_attributes=resource.attributes),
+        span_exporters,
+        drops=drops,
+        settings=settings,
     )
     telemetry.meter_provider = build_meter_provider(resource, readers, settings=settings)
     telemetry.logger_provider, telemetry.log_handler = build_logging(

@@ -17,16 +17,25 @@ from aurastream_obs._internal.version import __version__
 
 if TYPE_CHECKING:
     from aurastream_obs._internal.configure import Telemetry, configure
+    from aurastream_obs.aws_lambda import instrument_handler
     from aurastream_obs.logs import events
     from aurastream_obs.signals import AuraStreamMetrics
 
-__all__ = ["AuraStreamMetrics", "Telemetry", "__version__", "configure", "events"]
+__all__ = [
+    "AuraStreamMetrics",
+    "Telemetry",
+    "__version__",
+    "configure",
+    "events",
+    "instrument_handler",
+]
 
 _LAZY = {
     "configure": ("aurastream_obs._internal.configure", "configure"),
     "Telemetry": ("aurastream_obs._internal.configure", "Telemetry"),
     "AuraStreamMetrics": ("aurastream_obs.signals", "AuraStreamMetrics"),
     "events": ("aurastream_obs.logs.events", None),
+    "instrument_handler": ("aurastream_obs.aws_lambda.handler", "instrument_handler"),
 }
 
 

@@ -143,10 +143,11 @@ def build_telemetry(settings: Settings) -> Telemetry:
     if settings.mode == "none":
         return telemetry
     if settings.mode == "lambda":
-        _log.warning(
-            "aurastream_obs: lambda mode exporters (EMF, X-Ray UDP) are not available yet; "
-            "writing JSON logs to stdout only"
-        )
+        # Collectorless Lambda (X-Ray UDP, EMF, JSON logs) without the SDK: cold start.
+        from aurastream_obs.aws_lambda.pipeline import build_lambda_pipelines
+
+        build_lambda_pipelines(telemetry)
+        return telemetry
     from aurastream_obs._internal.log_export import build_logging
     from aurastream_obs._internal.metrics import build_meter_provider
     from aurastream_obs._internal.resource import build_resource
@@ -210,6 +211,11 @@ def _register_drop_metric(telemetry: Telemetry) -> None:
 
 def install(telemetry: Telemetry) -> None:
     """Set the OTel globals, the propagator and the root log handler."""
+    if telemetry.settings.mode == "lambda":  # no opentelemetry.propagate: entry-point scan
+        from aurastream_obs.aws_lambda.pipeline import install_lambda
+
+        install_lambda(telemetry)
+        return
     from opentelemetry import metrics as metrics_api
     from opentelemetry import propagate, trace
 

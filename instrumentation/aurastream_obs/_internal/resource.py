@@ -36,6 +36,18 @@ from opentelemetry.semconv.attributes.telemetry_attributes import (
 from opentelemetry.util.types import AttributeValue
 
 from aurastream_obs._internal import settings as _settings
+from aurastream_obs._internal.faas import (  # re-exported: SDK-free, shared with the Lambda mode
+    AWS_LOG_GROUP_NAMES,  # noqa: F401  (re-exported)
+    CLOUD_PLATFORM,
+    CLOUD_PROVIDER,
+    CLOUD_REGION,  # noqa: F401  (re-exported)
+    FAAS_INSTANCE,  # noqa: F401  (re-exported)
+    FAAS_MAX_MEMORY,  # noqa: F401  (re-exported)
+    FAAS_NAME,  # noqa: F401  (re-exported)
+    FAAS_VERSION,  # noqa: F401  (re-exported)
+    _region,
+    lambda_attributes,
+)
 from aurastream_obs._internal.version import __version__
 
 _log = logging.getLogger(__name__)
@@ -43,21 +55,12 @@ _log = logging.getLogger(__name__)
 # Incubating semconv names as literals: opentelemetry.semconv._incubating is a private module
 # whose names may move, and importing its cloud/faas/container modules costs ~2 ms of cold start.
 # tests/unit/tracing checks every literal against the installed semconv package.
-CLOUD_PROVIDER: Final = "cloud.provider"
-CLOUD_PLATFORM: Final = "cloud.platform"
-CLOUD_REGION: Final = "cloud.region"
-FAAS_NAME: Final = "faas.name"
-FAAS_VERSION: Final = "faas.version"
-FAAS_INSTANCE: Final = "faas.instance"
-FAAS_MAX_MEMORY: Final = "faas.max_memory"
-AWS_LOG_GROUP_NAMES: Final = "aws.log.group.names"
 AWS_ECS_LAUNCHTYPE: Final = "aws.ecs.launchtype"
 CONTAINER_ID: Final = "container.id"
 DEPLOYMENT_ENVIRONMENT: Final = "deployment.environment"  # older name, still read by ADOT/X-Ray
 
 SERVICE_NAMESPACE_VALUE: Final = "aurastream"
 DISTRO_NAME: Final = "aurastream_obs"
-_MIB: Final = 1024 * 1024  # faas.max_memory is in bytes; Lambda gives MB (semconv: x 1,048,576)
 # Container id as the ECS agent names it: a Docker id, or Fargate's "<task id>-<number>".
 _ECS_CONTAINER_ID = re.compile(r"[0-9a-f]{64}|[0-9a-f]{32}-[0-9]+")
 _ECS_LAUNCH_TYPES: Final = {"AWS_ECS_FARGATE": "fargate", "AWS_ECS_EC2": "ec2"}
@@ -123,35 +126,6 @@ def _telemetry_attributes() -> dict[str, AttributeValue]:
         TELEMETRY_DISTRO_NAME: DISTRO_NAME,
         TELEMETRY_DISTRO_VERSION: __version__,
     }
-
-
-def _region(env: Mapping[str, str]) -> dict[str, AttributeValue]:
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
-    return {CLOUD_REGION: region} if region else {}
-
-
-def lambda_attributes(env: Mapping[str, str]) -> dict[str, AttributeValue]:
-    """AWS Lambda attributes from the runtime's environment variables; empty off Lambda."""
-    name = env.get("AWS_LAMBDA_FUNCTION_NAME")
-    if not name:
-        return {}
-    attributes: dict[str, AttributeValue] = {
-        CLOUD_PROVIDER: "aws",
-        CLOUD_PLATFORM: "aws_lambda",
-        FAAS_NAME: name,
-        **_region(env),
-    }
-    optional = (
-        (FAAS_VERSION, "AWS_LAMBDA_FUNCTION_VERSION"),
-        (FAAS_INSTANCE, "AWS_LAMBDA_LOG_STREAM_NAME"),
-    )
-    attributes.update({key: env[var] for key, var in optional if env.get(var)})
-    memory = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "").strip()
-    if memory.isdigit():
-        attributes[FAAS_MAX_MEMORY] = int(memory) * _MIB
-    if env.get("AWS_LAMBDA_LOG_GROUP_NAME"):
-        attributes[AWS_LOG_GROUP_NAMES] = (env["AWS_LAMBDA_LOG_GROUP_NAME"],)
-    return attributes
 
 
 def ecs_attributes(env: Mapping[str, str]) -> dict[str, AttributeValue]:

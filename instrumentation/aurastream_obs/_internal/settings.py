@@ -85,6 +85,27 @@ MAX_QUEUE_SIZE = EnvVar(
     "Bound of each export queue (spans, log records); overflow is counted, never blocking.",
     "65536",
 )
+LAMBDA_SAMPLED0 = EnvVar(
+    "AURASTREAM_LAMBDA_SAMPLED0",
+    "Lambda mode: what a remote parent with Sampled=0 (Lambda's _X_AMZN_TRACE_ID when Active "
+    "tracing is off) means: sample_locally (the X-Ray rules decide) or respect (drop).",
+    "sample_locally",
+)
+XRAY_ANNOTATIONS = EnvVar(
+    "AURASTREAM_XRAY_ANNOTATIONS",
+    "Lambda mode: span attributes sent to X-Ray as (indexed) annotations, comma separated, "
+    "* for all; the others go to metadata. Default: the conventions' indexed keys.",
+    "(indexed keys)",
+)
+EMF_NAMESPACE = EnvVar(
+    "AURASTREAM_EMF_NAMESPACE", "Lambda mode: CloudWatch namespace of the EMF metrics.",
+    "AuraStream/Application",
+)  # fmt: skip
+XRAY_DAEMON_ADDRESS = EnvVar(
+    "AWS_XRAY_DAEMON_ADDRESS",
+    "Set by Lambda: the X-Ray daemon's UDP address (lambda mode sends segments there).",
+    "127.0.0.1:2000",
+)
 EXPORT_INTERVAL_MS = EnvVar(
     "OTEL_METRIC_EXPORT_INTERVAL", "Metric export interval in milliseconds.", "10000"
 )
@@ -177,6 +198,10 @@ class Settings:
     propagators: tuple[str, ...] = ("tracecontext", "baggage", "xray")
     exemplar_filter: str = "trace_based"
     resource_attributes: Mapping[str, str] = field(default_factory=dict)
+    lambda_sampled0: str = LAMBDA_SAMPLED0.default
+    xray_annotations: tuple[str, ...] | None = None  # None: conventions.XRAY_INDEXED
+    emf_namespace: str = EMF_NAMESPACE.default
+    xray_daemon_address: str = XRAY_DAEMON_ADDRESS.default
 
 
 _warned: set[str] = set()
@@ -283,6 +308,10 @@ def detect_mode(env: Mapping[str, str]) -> str:
     return "local"
 
 
+def _names(raw: str | None) -> tuple[str, ...] | None:
+    return None if raw is None else tuple(n.strip() for n in raw.split(",") if n.strip())
+
+
 def _timeout_seconds(env: Mapping[str, str]) -> float:
     # The OTel spec defines OTEL_EXPORTER_OTLP_TIMEOUT in milliseconds.
     return _int(env, OTLP_TIMEOUT, 5000, minimum=1) / 1000.0
@@ -338,6 +367,12 @@ def resolve_settings(
             env, EXEMPLAR_FILTER, ("trace_based", "always_on", "always_off"), "trace_based"
         ),
         resource_attributes=parse_key_values(_get(env, RESOURCE_ATTRIBUTES)),
+        lambda_sampled0=_choice(
+            env, LAMBDA_SAMPLED0, ("sample_locally", "respect"), LAMBDA_SAMPLED0.default
+        ),
+        xray_annotations=_names(_get(env, XRAY_ANNOTATIONS)),
+        emf_namespace=_get(env, EMF_NAMESPACE) or EMF_NAMESPACE.default,
+        xray_daemon_address=_get(env, XRAY_DAEMON_ADDRESS) or XRAY_DAEMON_ADDRESS.default,
     )
     known = {f.name for f in fields(Settings)}
     valid = {k: v for k, v in overrides.items() if k in known and v is not None}

@@ -11,12 +11,11 @@ cardinality limit; overflow lands in the `otel.metric.overflow` series, as in th
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, Literal
 
 from opentelemetry import metrics as metrics_api
-from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.metrics import CallbackOptions, CallbackT
 from opentelemetry.util.types import Attributes, AttributeValue
 
 from aurastream_obs.signals.conventions import ALL_INSTRUMENTS
@@ -28,14 +27,22 @@ MAX_HISTOGRAM_VALUES: Final = 10_000  # per series per flush; beyond, counted as
 _ALLOWED: Final = {spec.name: frozenset(spec.attributes) for spec in ALL_INSTRUMENTS}
 
 
-@dataclass(frozen=True)
 class MetricPoint:
-    name: str
-    unit: str
-    kind: Kind
-    attributes: Mapping[str, AttributeValue]
-    value: float = 0.0
-    values: tuple[float, ...] = ()
+    """One series of one flush (a plain class: dataclass creation costs cold-start time)."""
+
+    __slots__ = ("attributes", "kind", "name", "unit", "value", "values")
+
+    def __init__(  # noqa: PLR0917  (a record: positional like the dataclass it replaces)
+        self,
+        name: str,
+        unit: str,
+        kind: Kind,
+        attributes: Mapping[str, AttributeValue],
+        value: float = 0.0,
+        values: tuple[float, ...] = (),
+    ) -> None:
+        self.name, self.unit, self.kind = name, unit, kind
+        self.attributes, self.value, self.values = attributes, value, values
 
 
 class _Instrument:
@@ -60,7 +67,7 @@ class _Instrument:
         key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in items))
         if key not in self._data and len(self._data) >= self._limit:
             return _OVERFLOW
-        return key  # type: ignore[return-value]  # lists became tuples above
+        return key
 
     def collect(self) -> list[MetricPoint]:
         with self._lock:
@@ -72,9 +79,7 @@ class _Instrument:
 
 
 class _Adder(_Instrument):
-    def add(
-        self, amount: float, attributes: Attributes = None, context: Any = None
-    ) -> None:
+    def add(self, amount: float, attributes: Attributes = None, context: Any = None) -> None:
         try:
             key = self._key(attributes)
             with self._lock:
@@ -93,7 +98,7 @@ class LambdaUpDownCounter(_Adder, metrics_api.UpDownCounter):
     pass
 
 
-class LambdaGauge(_Instrument, metrics_api.Gauge):
+class LambdaGauge(_Instrument):  # the API's Gauge base is exported as the private _Gauge
     kind: Kind = "gauge"
 
     def set(self, amount: float, attributes: Attributes = None, context: Any = None) -> None:
@@ -125,14 +130,14 @@ class LambdaHistogram(_Instrument, metrics_api.Histogram):
         return MetricPoint(self.name, self.unit, "histogram", attrs, values=tuple(value))
 
 
-Callback = Callable[[CallbackOptions], Iterable[Observation]]
+Callback = CallbackT
 
 
 class _Observable(_Instrument):
     """Callbacks run at collect; cumulative counters are turned into deltas."""
 
     def __init__(
-        self, name: str, unit: str, description: str, limit: int,
+        self, name: str, unit: str, description: str, limit: int, *,
         callbacks: Sequence[Callback] | None, kind: Kind, cumulative: bool,
     ) -> None:  # fmt: skip
         super().__init__(name, unit, description, limit)
@@ -145,7 +150,8 @@ class _Observable(_Instrument):
         points = []
         for callback in self._callbacks:
             try:
-                observations = list(callback(CallbackOptions()))
+                # Generator callbacks (allowed by the API type) are not supported here.
+                observations = list(callback(CallbackOptions()))  # type: ignore[operator]
             except Exception:  # noqa: BLE001 - a failing callback loses its own points only
                 continue
             for obs in observations:
@@ -191,31 +197,32 @@ class LambdaMeter(metrics_api.Meter):
         return self._add(LambdaHistogram(name, unit, description, self._provider.limit))
 
     def _observable(
-        self, name: str, callbacks: Sequence[Callback] | None, unit: str, description: str,
+        self, name: str, callbacks: Sequence[Callback] | None, unit: str, description: str, *,
         kind: Kind, cumulative: bool,
     ) -> Any:  # fmt: skip
-        limit = self._provider.limit
-        return self._add(
-            _Observable(name, unit, description, limit, callbacks, kind, cumulative)
-        )
+        instrument = _Observable(
+            name, unit, description, self._provider.limit,
+            callbacks=callbacks, kind=kind, cumulative=cumulative,
+        )  # fmt: skip
+        return self._add(instrument)
 
     def create_observable_counter(
         self, name: str, callbacks: Sequence[Callback] | None = None, unit: str = "",
         description: str = "",
     ) -> Any:  # fmt: skip
-        return self._observable(name, callbacks, unit, description, "sum", True)
+        return self._observable(name, callbacks, unit, description, kind="sum", cumulative=True)
 
     def create_observable_gauge(
         self, name: str, callbacks: Sequence[Callback] | None = None, unit: str = "",
         description: str = "",
     ) -> Any:  # fmt: skip
-        return self._observable(name, callbacks, unit, description, "gauge", False)
+        return self._observable(name, callbacks, unit, description, kind="gauge", cumulative=False)
 
     def create_observable_up_down_counter(
         self, name: str, callbacks: Sequence[Callback] | None = None, unit: str = "",
         description: str = "",
     ) -> Any:  # fmt: skip
-        return self._observable(name, callbacks, unit, description, "gauge", False)
+        return self._observable(name, callbacks, unit, description, kind="gauge", cumulative=False)
 
 
 class LambdaMeterProvider(metrics_api.MeterProvider):

@@ -15,12 +15,12 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import Any, Final, NamedTuple
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.util._decorator import _agnosticcontextmanager
 from opentelemetry.util.types import Attributes, AttributeValue
 
 MAX_ATTRIBUTES: Final = 128  # the OTel default span limits (OTEL_SPAN_*_COUNT_LIMIT)
@@ -54,11 +54,16 @@ Sampler = Callable[[SpanContext | None, int, str, SpanKind, Mapping[str, Attribu
 def _clean(value: object) -> AttributeValue | None:
     """A valid attribute value, or None (dropped), as the OTel API rules say."""
     if isinstance(value, _SCALARS):
-        return value  # type: ignore[return-value]  # the isinstance above narrows to these
+        return value
     if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
         items = [v for v in value if isinstance(v, _SCALARS)]
-        return tuple(items)  # type: ignore[arg-type]  # homogeneity is the exporter's concern
+        return tuple(items)
     return None
+
+
+def _clean_all(attributes: Attributes) -> dict[str, AttributeValue]:
+    cleaned = {key: _clean(value) for key, value in (attributes or {}).items()}
+    return {key: value for key, value in cleaned.items() if value is not None}
 
 
 class LambdaSpan(trace_api.Span):
@@ -67,6 +72,7 @@ class LambdaSpan(trace_api.Span):
     def __init__(
         self,
         name: str,
+        *,
         context: SpanContext,
         parent: SpanContext | None,
         kind: SpanKind,
@@ -117,8 +123,7 @@ class LambdaSpan(trace_api.Span):
     ) -> None:
         if self.end_time is not None or len(self.events) >= MAX_EVENTS:
             return
-        cleaned = {k: v for k, v in (attributes or {}).items() if (v := _clean(v)) is not None}
-        self.events.append(Event(name, cleaned, timestamp or time.time_ns()))
+        self.events.append(Event(name, _clean_all(attributes), timestamp or time.time_ns()))
 
     def update_name(self, name: str) -> None:
         if self.end_time is None:
@@ -150,7 +155,7 @@ class LambdaSpan(trace_api.Span):
             "exception.message": str(exception),
             "exception.stacktrace": stack,
         }
-        event.update({k: v for k, v in (attributes or {}).items() if (v := _clean(v)) is not None})
+        event.update(_clean_all(attributes))
         self.add_event("exception", event, timestamp)
 
     def end(self, end_time: int | None = None) -> None:
@@ -172,7 +177,7 @@ class LambdaTracer(trace_api.Tracer):
         self._provider = provider
         self._scope = scope
 
-    def start_span(
+    def start_span(  # noqa: PLR0917  (signature fixed by the OTel API)
         self,
         name: str,
         context: context_api.Context | None = None,
@@ -199,19 +204,19 @@ class LambdaTracer(trace_api.Tracer):
             return trace_api.NonRecordingSpan(span_context)
         span = LambdaSpan(
             name,
-            span_context,
-            parent_ctx,
-            kind,
-            self._provider.span_ended,
-            self._scope,
-            links or (),
-            start_time,
+            context=span_context,
+            parent=parent_ctx,
+            kind=kind,
+            on_end=self._provider.span_ended,
+            scope=self._scope,
+            links=links or (),
+            start_time=start_time,
         )
         span.set_attributes(attrs)
         return span
 
-    @contextmanager  # type: ignore[override]  # the API's own decorator is private
-    def start_as_current_span(
+    @_agnosticcontextmanager  # what the API's Tracer uses (a context manager and decorator)
+    def start_as_current_span(  # noqa: PLR0917  (signature fixed by the OTel API)
         self,
         name: str,
         context: context_api.Context | None = None,

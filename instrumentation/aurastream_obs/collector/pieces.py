@@ -13,13 +13,7 @@ from typing import Any, Final
 
 from aurastream_obs.collector.placeholders import AMP_WORKSPACE_ID, AWS_REGION, ENVIRONMENT
 from aurastream_obs.logs.categories import DEFAULT_CATEGORY, LOG_CATEGORIES, log_group_name
-from aurastream_obs.signals import conventions as c
-from aurastream_obs.signals.conventions import (
-    EMF_DIMENSIONS,
-    EMF_NAMESPACE,
-    SERVICE_NAME,
-    XRAY_INDEXED,
-)
+from aurastream_obs.signals.conventions import EMF_DIMENSIONS, EMF_NAMESPACE, XRAY_INDEXED
 
 Config = dict[str, Any]
 

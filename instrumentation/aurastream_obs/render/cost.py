@@ -32,7 +32,7 @@ VALUES_PER_DIMENSION: Final = {
 
 def custom_metrics(customers: int) -> int:
     """Custom metrics the collector's awsemf declarations create for `customers` customers."""
-    from aurastream_obs.collector.pieces import EMF_DIMENSIONS
+    from aurastream_obs.signals.conventions import EMF_DIMENSIONS
 
     values = {**VALUES_PER_DIMENSION, c.CUSTOMER_ID: customers}
     return sum(prod(values[d] for d in dims) for sets in EMF_DIMENSIONS.values() for dims in sets)

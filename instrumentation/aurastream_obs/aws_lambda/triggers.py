@@ -1,0 +1,167 @@
+"""Recognise the invoking event and describe it as a span: name, kind, semconv attributes, headers.
+
+Shapes (AWS Lambda developer guide, "Using Lambda with ..." pages): API Gateway REST proxy
+(v1: `httpMethod` + `requestContext.resourcePath`), HTTP API and Function URL (v2:
+`version: "2.0"`, `requestContext.http`; a Function URL's domain contains `.lambda-url.`),
+ALB (`requestContext.elb`), SQS (`Records[].eventSource == "aws:sqs"`), EventBridge
+(`source` + `detail-type`), and anything else as a direct invocation. Never raises: an
+unexpected shape, or a field of the wrong type, gives the generic description.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from opentelemetry.trace import SpanKind
+from opentelemetry.util.types import AttributeValue
+
+MAX_LINKS: Final = 32  # SQS batches: one link per traced message, bounded
+
+
+@dataclass
+class Trigger:
+    """What the handler's span needs from the event."""
+
+    trigger: str  # faas.trigger: http, pubsub, timer, other
+    source: str  # api_gateway_v1, http_api, function_url, alb, sqs, eventbridge, direct
+    name: str
+    kind: SpanKind
+    attributes: dict[str, AttributeValue] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
+    link_headers: list[str] = field(default_factory=list)  # X-Ray headers of SQS messages
+
+    @property
+    def is_http(self) -> bool:
+        return self.trigger == "http"
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _headers(event: Mapping[str, Any]) -> dict[str, str]:
+    headers = {
+        str(k).lower(): v for k, v in _mapping(event.get("headers")).items() if isinstance(v, str)
+    }
+    for key, values in _mapping(event.get("multiValueHeaders")).items():
+        if str(key).lower() not in headers and isinstance(values, list) and values:
+            headers[str(key).lower()] = str(values[-1])
+    return headers
+
+
+def describe(event: Any, function_name: str) -> Trigger:
+    try:
+        if isinstance(event, Mapping):
+            found = _http(event) or _sqs(event) or _eventbridge(event)
+            if found is not None:
+                return found
+    except Exception:  # noqa: BLE001 - an odd event must never fail the invocation
+        pass
+    return Trigger(
+        "other", "direct", function_name or "invoke", SpanKind.SERVER, {"faas.trigger": "other"}
+    )
+
+
+def _http(event: Mapping[str, Any]) -> Trigger | None:
+    context = _mapping(event.get("requestContext"))
+    http = _mapping(context.get("http"))
+    headers = _headers(event)
+    route: str | None = None
+    if event.get("version") == "2.0" and http:
+        method, path = (
+            _str(http.get("method")),
+            _str(http.get("path")) or _str(event.get("rawPath")),
+        )
+        query = _str(event.get("rawQueryString"))
+        client, protocol = _str(http.get("sourceIp")), _str(http.get("protocol"))
+        domain = _str(context.get("domainName")) or ""
+        source = "function_url" if ".lambda-url." in domain else "http_api"
+        route_key = _str(event.get("routeKey")) or ""
+        if source == "http_api" and route_key and route_key != "$default":
+            route = route_key.partition(" ")[2] or route_key
+    elif _str(event.get("httpMethod")) and (context or "path" in event):
+        method, path = _str(event.get("httpMethod")), _str(event.get("path"))
+        params = _mapping(event.get("queryStringParameters"))
+        query = "&".join(f"{k}={v}" for k, v in params.items()) or None
+        client = _str(_mapping(context.get("identity")).get("sourceIp"))
+        protocol = _str(context.get("protocol"))
+        if "elb" in context:
+            source = "alb"
+            client = client or (headers.get("x-forwarded-for", "").split(",")[0].strip() or None)
+        else:
+            source = "api_gateway_v1"
+            route = _str(event.get("resource")) or _str(context.get("resourcePath"))
+        domain = _str(context.get("domainName")) or ""
+    else:
+        return None
+    method = (method or "GET").upper()
+    attrs: dict[str, AttributeValue] = {
+        "faas.trigger": "http",
+        "http.request.method": method,
+        "url.scheme": headers.get("x-forwarded-proto", "https"),
+    }
+    optional = {
+        "url.path": path,
+        "url.query": query,
+        "server.address": headers.get("host") or domain or None,
+        "client.address": client,
+        "user_agent.original": headers.get("user-agent"),
+        "http.route": route,
+        "network.protocol.version": (protocol or "").partition("/")[2] or None,
+    }
+    attrs.update({k: v for k, v in optional.items() if v})
+    name = f"{method} {route}" if route else method
+    return Trigger("http", source, name, SpanKind.SERVER, attrs, headers)
+
+
+def _sqs(event: Mapping[str, Any]) -> Trigger | None:
+    records = event.get("Records")
+    if not isinstance(records, list) or not records:
+        return None
+    first = _mapping(records[0])
+    if first.get("eventSource") != "aws:sqs":
+        return None
+    arn = _str(first.get("eventSourceARN")) or ""
+    queue = arn.rpartition(":")[2] or "unknown"
+    attrs: dict[str, AttributeValue] = {
+        "faas.trigger": "pubsub",
+        "messaging.system": "aws_sqs",
+        "messaging.operation.type": "process",
+        "messaging.operation.name": "process",
+        "messaging.destination.name": queue,
+        "messaging.batch.message_count": len(records),
+    }
+    if len(records) == 1 and _str(first.get("messageId")):
+        attrs["messaging.message.id"] = first["messageId"]
+    links = []
+    for record in records[:MAX_LINKS]:
+        header = _str(_mapping(_mapping(record).get("attributes")).get("AWSTraceHeader"))
+        if header:
+            links.append(header)
+    return Trigger("pubsub", "sqs", f"process {queue}", SpanKind.CONSUMER, attrs, {}, links)
+
+
+def _eventbridge(event: Mapping[str, Any]) -> Trigger | None:
+    source, detail_type = _str(event.get("source")), _str(event.get("detail-type"))
+    if source is None or detail_type is None:
+        return None
+    scheduled = source == "aws.events" and detail_type == "Scheduled Event"
+    attrs: dict[str, AttributeValue] = {
+        "faas.trigger": "timer" if scheduled else "pubsub",
+        "cloudevents.event_source": source,
+        "cloudevents.event_type": detail_type,
+    }
+    if _str(event.get("id")):
+        attrs["cloudevents.event_id"] = event["id"]
+    if scheduled and _str(event.get("time")):
+        attrs["faas.time"] = event["time"]
+    return Trigger(
+        str(attrs["faas.trigger"]), "eventbridge", f"{source} {detail_type}", SpanKind.CONSUMER,
+        attrs,
+    )  # fmt: skip

@@ -13,7 +13,8 @@ from aurastream_obs.render.artifacts import Artifact
 
 PROMETHEUS_IMAGE: Final = "prom/prometheus:v2.53.0"
 ALERTMANAGER_IMAGE: Final = "prom/alertmanager:v0.27.0"
-GRAFANA_IMAGE: Final = "grafana/grafana:11.1.0"
+# Grafana 12: the dashboards use schemaVersion 42.
+GRAFANA_IMAGE: Final = "grafana/grafana:12.2.0"
 PYTHON_IMAGE: Final = "python:3.11-slim"
 COLLECTOR: Final = "otel-collector"
 SERVE: Final = (
@@ -60,7 +61,10 @@ def compose() -> dict[str, Any]:
             "alertmanager": {
                 "image": ALERTMANAGER_IMAGE,
                 "command": ["--config.file=/etc/alertmanager/alertmanager.yml"],
-                "volumes": ["./alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro"],
+                # Secrets stay out of the repo: create ./secrets/slack-webhook-url and
+                # ./secrets/pagerduty-routing-key (git-ignored) before `docker compose up`.
+                "volumes": ["./alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro",
+                            "./secrets:/etc/alertmanager/secrets:ro"],
                 "ports": ["9093:9093"],
             },
             "grafana": {

@@ -172,6 +172,32 @@ def test_service_over_http_with_dynamodb_cache(dynamodb: Any) -> None:
     meter_provider.shutdown()
 
 
+def test_service_with_comprehend_on_a_moto_server(dynamodb: Any, moto_endpoint: str) -> None:
+    """The Comprehend analyzer through a real boto3 client against a real moto server."""
+    import boto3
+
+    from aurastream_obs.service.analyzer import ComprehendAnalyzer
+
+    client = boto3.client("comprehend", endpoint_url=moto_endpoint, region_name="us-east-1")
+    app = create_app(
+        analyzer=ComprehendAnalyzer(client),
+        cache=DynamoDBCache(TABLE, client=dynamodb),
+        customers=CustomerDirectory.demo(),
+        tracer_provider=TracerProvider(),
+        meter_provider=MeterProvider(),
+    )
+    with run_in_thread(app) as server:
+        headers = {"x-api-key": "demo-key-acme", "content-type": "application/json"}
+        text = {"text": "Comprehend, please judge this sentence.", "language_code": "en"}
+        status, _, body = _http(f"{server.url}/v1/analyze", "POST", text, headers)
+        assert status == 200, body
+        assert body["sentiment"] in {"POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"}
+        assert set(body["scores"]) == {"positive", "negative", "neutral", "mixed"}
+        assert abs(sum(body["scores"].values()) - 1.0) < 0.05
+        status, _, again = _http(f"{server.url}/v1/analyze", "POST", text, headers)
+        assert status == 200 and again["cached"] is True
+
+
 def test_server_stops_and_releases_port() -> None:
     app = create_app(analyzer=LexiconAnalyzer(), customers=CustomerDirectory())
     server = run_in_thread(app)

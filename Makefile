@@ -39,8 +39,21 @@ render: $(STAMP)
 test: $(STAMP) tools lint typecheck generated
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
+# Per-request overhead, then Lambda cold start (whole process, side by side: needs hyperfine,
+# installed from Debian when missing and running as root, else that part is skipped).
 bench: $(STAMP)
+	-$(BIN)/pip install -q -e '.[bench]'  # the comparison baselines (optional)
 	$(BIN)/python bench/request_overhead.py
+	@if ! command -v hyperfine >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; \
+	  fi; \
+	fi
+	@if command -v hyperfine >/dev/null; then \
+	  $(BIN)/python bench/cold_start.py --runs 40; \
+	else \
+	  echo "bench/cold_start.py skipped: hyperfine missing (apt-get install -y hyperfine as root)"; \
+	fi
 
 clean:
 	rm -rf $(VENV) .telemetry .mypy_cache .ruff_cache

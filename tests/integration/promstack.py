@@ -115,9 +115,11 @@ class _Process:
 
 
 class PrometheusHandle(_Process):
-    def query(self, promql: str) -> list[dict[str, Any]]:
-        """Instant query; the `data.result` list (vector results are dicts with metric/value)."""
-        url = f"{self.url}/api/v1/query?" + urllib.parse.urlencode({"query": promql})
+    def query(self, promql: str, *, at: float | None = None) -> list[dict[str, Any]]:
+        """Instant query (now, or at Unix time `at`); the `data.result` list (vector results
+        are dicts with metric/value)."""
+        params = {"query": promql} if at is None else {"query": promql, "time": f"{at:.3f}"}
+        url = f"{self.url}/api/v1/query?" + urllib.parse.urlencode(params)
         body = http_get_json(url)
         if body.get("status") != "success":
             raise AssertionError(f"query {promql!r} failed: {body}")

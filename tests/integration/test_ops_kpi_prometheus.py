@@ -4,7 +4,6 @@ local mode under traffic, and against the local files the same run wrote (issue 
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -24,13 +23,14 @@ from aurastream_obs.service.customers import CustomerDirectory
 from aurastream_obs.service.server import run_in_thread
 
 try:
-    from .promstack import free_port, start_prometheus, wait_until
+    from .promstack import PrometheusHandle, free_port, start_prometheus, wait_until
 except ImportError:
-    from promstack import free_port, start_prometheus, wait_until
+    from promstack import PrometheusHandle, free_port, start_prometheus, wait_until
 
 pytestmark = pytest.mark.integration
 JOB = "aurastream-api"
 KEY = "demo-key-acme"
+COUNTERS = '__name__=~"http_server_request_duration_seconds_count|aurastream_cache_lookups_total"'
 
 
 class FailingAnalyzer(LexiconAnalyzer):
@@ -81,52 +81,73 @@ def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str,
         telemetry.shutdown(5000)
 
 
+def _newest_scrape(prometheus: PrometheusHandle) -> tuple[float, list[dict[str, Any]]]:
+    """The newest scrape's timestamp and the counter series it holds (their last samples)."""
+    rows = prometheus.query(f"{{{COUNTERS}}}[5s]")
+    if not rows:
+        return 0.0, []
+    newest = max(float(r["values"][-1][0]) for r in rows)
+    return newest, [r for r in rows if float(r["values"][-1][0]) == newest]
+
+
+def _scrape_with(prometheus: PrometheusHandle, requests: int) -> float:
+    """Wait for a scrape holding all four counter series (200, 500, cache hit, cache miss)
+    with `requests` requests counted; its timestamp."""
+    found: list[float] = []
+
+    def scraped() -> bool:
+        at, rows = _newest_scrape(prometheus)
+        counted = sum(
+            float(r["values"][-1][1])
+            for r in rows
+            if r["metric"]["__name__"] == "http_server_request_duration_seconds_count"
+        )
+        found[:] = [at]
+        return len(rows) == 4 and counted == requests
+
+    wait_until(scraped, timeout=20, what=f"one scrape of all 4 series with {requests} requests")
+    return found[0]
+
+
 def test_kpi_report_from_prometheus_and_from_the_files(stack: dict[str, Any]) -> None:
     url, prometheus = stack["url"], stack["prometheus"]
-    # Warm-up: every series (ok, 500, hit, miss) exists and is scraped before the measured
-    # traffic, because increase() cannot count a counter's first sample.
+    # Warm-up: every series (ok, 500, hit, miss) exists before the measured traffic, because
+    # increase() cannot count a counter's first sample.
     assert [_post(url, t) for t in ("warm up", "warm up", "boom warm")] == [200, 200, 500]
     prometheus.wait_for_target_up(JOB)
-    wait_until(
-        lambda: len(prometheus.query("aurastream_cache_lookups_total")) == 2,
-        timeout=20,
-        what="hit and miss series",
-    )
-    wait_until(
-        lambda: bool(
-            prometheus.query(
-                'http_server_request_duration_seconds_count{http_response_status_code="500"}'
-            )
-        ),
-        timeout=20,
-        what="the 500 series",
-    )
-    time.sleep(2)
+    start = _scrape_with(prometheus, 3)
     # Measured: 20 distinct texts (misses), 10 repeats (hits), 2 failures -> 32 requests.
     texts = [f"review number {i} is great" for i in range(20)] + ["review number 1 is great"] * 10
     statuses = [_post(url, t) for t in texts] + [_post(url, f"boom {i}") for i in range(2)]
     assert statuses.count(500) == 2 and statuses.count(200) == 30
     total = 35
-    wait_until(
-        lambda: (
-            prometheus.query("sum(http_server_request_duration_seconds_count)")[0]["value"][1]
-            == str(total)
-        ),
-        timeout=20,
-        what=f"{total} requests scraped",
-    )
-    time.sleep(2.5)  # two more scrapes of the final values
+    end = _scrape_with(prometheus, total)
 
-    report = build_kpi_report(PrometheusBackend(prometheus.url), "5m")
+    # The report window starts 1 ms before the `start` scrape and ends after the `end` one,
+    # evaluated at a pinned time. increase() extrapolates each series from its own first and
+    # last samples (by up to half a scrape interval, less for a series whose first value is
+    # small next to its increase): over "the last 5m" the series' ratios came out a few
+    # percent off depending on where the scrapes fell, and once past the tolerance. Here all
+    # four series share both samples and the start extrapolation is 1 ms, so every series is
+    # scaled by the same factor: the ratios are exact and `requests` is 32 times that factor.
+    window_s = round(end - start) + 1
+    at = start - 0.001 + window_s
+    wait_until(
+        lambda: _newest_scrape(prometheus)[0] > at, timeout=10, what="a scrape after the window"
+    )
+    (last,) = prometheus.query(f'timestamp(up{{job="{JOB}"}})', at=at)
+    last_scrape = float(last["value"][1])
+    assert last_scrape >= end
+    report = build_kpi_report(PrometheusBackend(prometheus.url, at=at), f"{window_s}s")
     kpis = {k.name: k.value for k in report.kpis}
     slos = {s.name: s for s in report.slos}
-    # increase() extrapolates each series from its own first sample, so ratios are close to
-    # the truth, not exact (series first scraped a second apart extrapolate differently).
-    assert kpis["availability"] == pytest.approx(100 * 30 / 32, abs=0.5)
-    assert kpis["error_rate"] == pytest.approx(100 * 2 / 32, rel=0.08)
-    assert slos["availability"].burn_rate == pytest.approx((2 / 32) / 0.001, rel=0.08)
-    assert kpis["cache_hit_rate"] == pytest.approx(100 * 10 / 30, abs=2)
-    assert report.requests is not None and 32 <= report.requests <= 32 * 1.6  # extrapolated
+    assert kpis["availability"] == pytest.approx(100 * 30 / 32, rel=1e-6)
+    assert kpis["error_rate"] == pytest.approx(100 * 2 / 32, rel=1e-6)
+    assert slos["availability"].burn_rate == pytest.approx((2 / 32) / 0.001, rel=1e-6)
+    assert kpis["cache_hit_rate"] == pytest.approx(100 * 10 / 30, rel=1e-6)
+    # Extrapolated over at most the whole window (never beyond it): 32 x window / sampled.
+    assert report.requests is not None
+    assert 32 * (1 - 1e-6) <= report.requests <= 32 * window_s / (last_scrape - start) * (1 + 1e-6)
     assert kpis["latency_p99"] is not None and 0 < kpis["latency_p99"] < 1000
     assert report.exit_code == BREACH_EXIT_CODE and "availability" in report.breached
 

@@ -138,11 +138,11 @@ class XRayPropagator(AwsXRayPropagator):
     ) -> Context:
         context = Context() if context is None else context
         values = getter.get(carrier, XRAY_HEADER)
-        if not values or len(values) != 1:
-            return context
-        parsed = parse_xray_header(values[0])
+        parsed = parse_xray_header(values[0]) if values and len(values) == 1 else None
         if parsed is None:
-            return context
+            parsed = self._fallback(context)
+            if parsed is None:
+                return context
         current = get_current_span(context).get_span_context()
         same_trace = current.is_valid and current.trace_id == parsed.trace_id
         span_context = SpanContext(
@@ -175,6 +175,10 @@ class XRayPropagator(AwsXRayPropagator):
     def fields(self) -> set[str]:
         return {XRAY_HEADER}
 
+    def _fallback(self, context: Context) -> XRayHeader | None:
+        """The parent to use when the carrier gives no valid one: none here."""
+        return None
+
 
 class XRayLambdaPropagator(XRayPropagator):
     """Falls back to Lambda's ``_X_AMZN_TRACE_ID`` when the carrier gives no valid parent.
@@ -185,19 +189,10 @@ class XRayLambdaPropagator(XRayPropagator):
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self._environ = os.environ if environ is None else environ
 
-    def extract(
-        self,
-        carrier: CarrierT,
-        context: Context | None = None,
-        getter: Getter[CarrierT] = default_getter,
-    ) -> Context:
-        extracted = super().extract(carrier, context, getter)
-        if get_current_span(extracted).get_span_context().is_valid:
-            return extracted
-        header = self._environ.get(LAMBDA_TRACE_ENV)
-        if not header:
-            return extracted
-        return super().extract({XRAY_HEADER: header}, extracted, HEADER_GETTER)
+    def _fallback(self, context: Context) -> XRayHeader | None:
+        if get_current_span(context).get_span_context().is_valid:
+            return None  # an earlier propagator (traceparent) already gave a parent
+        return parse_xray_header(self._environ.get(LAMBDA_TRACE_ENV))
 
 
 def _as_strings(value: object) -> list[str] | None:

@@ -2,14 +2,15 @@
 
 `EventSink` forwards to `aurastream_obs.logs.events` with the same signatures, resolved once and
 lazily (it pulls in the logging pipeline); when that module is unavailable every call is a
-no-op. A failing event is logged at debug level, never raised. Tests inject a recording
-subclass instead of patching.
+no-op. A failing event is logged at debug level, never raised, and counted. Tests inject a
+recording subclass (or a fake module) instead of patching.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol, cast
 
 _log = logging.getLogger("aurastream_obs")
@@ -50,11 +51,15 @@ class _EventsModule(Protocol):
 
 
 class EventSink:
-    """Facade over the events module: same signatures, but a failure is logged at debug only."""
+    """Facade over the events module: same signatures, but a failure is logged at debug only
+    and counted in `dropped`.
 
-    def __init__(self) -> None:
-        self._module: _EventsModule | None = None
-        self._resolved = False
+    `module` replaces the lazily imported events module (tests pass a fake)."""
+
+    def __init__(self, module: _EventsModule | None = None) -> None:
+        self._module = module
+        self._resolved = module is not None
+        self.dropped = 0
 
     def _get(self) -> _EventsModule | None:
         if not self._resolved:
@@ -69,6 +74,16 @@ class EventSink:
     def available(self) -> bool:
         return self._get() is not None
 
+    def _emit(self, event: str, call: Callable[[_EventsModule], None]) -> None:
+        module = self._get()
+        if module is None:
+            return
+        try:
+            call(module)
+        except Exception:  # noqa: BLE001 - telemetry boundary: never fail the request
+            self.dropped += 1
+            _log.debug("%s event failed", event, exc_info=True)
+
     def api_request(
         self,
         *,
@@ -79,36 +94,30 @@ class EventSink:
         user_agent: str,
         ip_address: str,
     ) -> None:
-        module = self._get()
-        if module is None:
-            return
-        try:
-            module.api_request(
+        self._emit(
+            "api_request",
+            lambda m: m.api_request(
                 request_id=request_id,
                 method=method,
                 path=path,
                 customer_id=customer_id,
                 user_agent=user_agent,
                 ip_address=ip_address,
-            )
-        except Exception:  # noqa: BLE001 - telemetry boundary: never fail the request
-            _log.debug("api_request event failed", exc_info=True)
+            ),
+        )
 
     def api_response(
         self, *, request_id: str, status_code: int, response_time_ms: float, cache_hit: bool
     ) -> None:
-        module = self._get()
-        if module is None:
-            return
-        try:
-            module.api_response(
+        self._emit(
+            "api_response",
+            lambda m: m.api_response(
                 request_id=request_id,
                 status_code=status_code,
                 response_time_ms=response_time_ms,
                 cache_hit=cache_hit,
-            )
-        except Exception:  # noqa: BLE001 - telemetry boundary
-            _log.debug("api_response event failed", exc_info=True)
+            ),
+        )
 
     def error(
         self,
@@ -119,34 +128,22 @@ class EventSink:
         client_error: bool = False,
         exc: BaseException | None = None,
     ) -> None:
-        module = self._get()
-        if module is None:
-            return
-        try:
-            module.error(
+        self._emit(
+            "error",
+            lambda m: m.error(
                 request_id=request_id,
                 error_type=error_type,
                 error_message=error_message,
                 client_error=client_error,
                 exc=exc,
-            )
-        except Exception:  # noqa: BLE001 - telemetry boundary
-            _log.debug("error event failed", exc_info=True)
+            ),
+        )
 
     def business_event(self, event_type: str, *, customer_id: str, data: dict[str, Any]) -> None:
-        module = self._get()
-        if module is None:
-            return
-        try:
-            module.business_event(event_type, customer_id=customer_id, data=data)
-        except Exception:  # noqa: BLE001 - telemetry boundary
-            _log.debug("business event failed", exc_info=True)
+        self._emit(
+            "business",
+            lambda m: m.business_event(event_type, customer_id=customer_id, data=data),
+        )
 
     def security_event(self, event_type: str, **fields: Any) -> None:
-        module = self._get()
-        if module is None:
-            return
-        try:
-            module.security_event(event_type, **fields)
-        except Exception:  # noqa: BLE001 - telemetry boundary
-            _log.debug("security event failed", exc_info=True)
+        self._emit("security", lambda m: m.security_event(event_type, **fields))

@@ -34,6 +34,7 @@ MAX_DIMENSIONS_PER_SET: Final = 30
 MAX_VALUES_PER_METRIC: Final = 100
 MAX_DIMENSION_VALUE: Final = 1024
 STORAGE_RESOLUTION: Final = 60
+_LAYOUT_MEMO_MAX: Final = 1024
 # OTel (UCUM) unit → CloudWatch unit. Annotations in braces ({request}) are counts; currency
 # and ratios ("1") have no CloudWatch unit.
 _UNITS: Final = {
@@ -84,6 +85,9 @@ class EmfEncoder:
         self.service_name = service_name
         self.namespace = namespace
         self.properties = dict(properties or {})
+        self._layouts: dict[
+            tuple[str, str, frozenset[str]], tuple[list[list[str]], str, dict[str, Any]]
+        ] = {}
 
     def documents(
         self, points: list[MetricPoint], timestamp_ms: int | None = None
@@ -118,6 +122,25 @@ class EmfEncoder:
         for chunk in chunks:
             yield from self._chunk_documents(attrs, keys, chunk, stamp)
 
+    def _layout(
+        self, point: MetricPoint, keys: frozenset[str]
+    ) -> tuple[list[list[str]], str, dict[str, Any]]:
+        """Dimension sets, their layout key and the metric definition; memoised (the same few
+        metrics flush on every invocation). The parts are shared: serialised, never mutated."""
+        memo_key = (point.name, point.unit, keys)
+        found = self._layouts.get(memo_key)
+        if found is None:
+            dims = dimension_sets(point.name, keys)
+            metric = {
+                "Name": point.name,
+                "Unit": cloudwatch_unit(point.unit),
+                "StorageResolution": STORAGE_RESOLUTION,
+            }
+            found = (dims, repr(dims), metric)
+            if len(self._layouts) < _LAYOUT_MEMO_MAX:  # attribute keys may vary: bounded
+                self._layouts[memo_key] = found
+        return found
+
     def _chunk_documents(
         self,
         attrs: dict[str, Any],
@@ -131,18 +154,11 @@ class EmfEncoder:
             directives: dict[str, dict[str, Any]] = {}
             doc: dict[str, Any] = {**self.properties}
             for point, value in part:
-                dims = dimension_sets(point.name, keys)
-                layout = json.dumps(dims)
+                dims, layout, metric = self._layout(point, keys)
                 directive = directives.setdefault(
                     layout, {"Namespace": self.namespace, "Dimensions": dims, "Metrics": []}
                 )
-                directive["Metrics"].append(
-                    {
-                        "Name": point.name,
-                        "Unit": cloudwatch_unit(point.unit),
-                        "StorageResolution": STORAGE_RESOLUTION,
-                    }
-                )
+                directive["Metrics"].append(metric)
                 doc[point.name] = value
             dimension_keys = {k for d in directives.values() for s in d["Dimensions"] for k in s}
             for key, value in attrs.items():

@@ -11,7 +11,6 @@ unexpected shape, or a field of the wrong type, gives the generic description.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final
 
 from opentelemetry.trace import SpanKind
@@ -20,17 +19,31 @@ from opentelemetry.util.types import AttributeValue
 MAX_LINKS: Final = 32  # SQS batches: one link per traced message, bounded
 
 
-@dataclass
 class Trigger:
-    """What the handler's span needs from the event."""
+    """What the handler's span needs from the event (a plain class: cold start)."""
 
-    trigger: str  # faas.trigger: http, pubsub, timer, other
-    source: str  # api_gateway_v1, http_api, function_url, alb, sqs, eventbridge, direct
-    name: str
-    kind: SpanKind
-    attributes: dict[str, AttributeValue] = field(default_factory=dict)
-    headers: dict[str, str] = field(default_factory=dict)  # lower-cased names
-    link_headers: list[str] = field(default_factory=list)  # X-Ray headers of SQS messages
+    __slots__ = ("attributes", "headers", "kind", "link_headers", "name", "source", "trigger")
+
+    def __init__(  # noqa: PLR0917 - a record, positional like the dataclass it was
+        self,
+        trigger: str,  # faas.trigger: http, pubsub, timer, other
+        source: str,  # api_gateway_v1, http_api, function_url, alb, sqs, eventbridge, direct
+        name: str,
+        kind: SpanKind,
+        attributes: dict[str, AttributeValue] | None = None,
+        headers: dict[str, str] | None = None,  # lower-cased names
+        link_headers: list[str] | None = None,  # X-Ray headers of SQS messages
+    ) -> None:
+        self.trigger = trigger
+        self.source = source
+        self.name = name
+        self.kind = kind
+        self.attributes: dict[str, AttributeValue] = {} if attributes is None else attributes
+        self.headers: dict[str, str] = {} if headers is None else headers
+        self.link_headers: list[str] = [] if link_headers is None else link_headers
+
+    def __repr__(self) -> str:
+        return f"Trigger({self.trigger!r}, {self.source!r}, {self.name!r})"
 
     @property
     def is_http(self) -> bool:

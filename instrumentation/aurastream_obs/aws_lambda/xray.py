@@ -11,9 +11,11 @@ may hold only letters, digits and `_`, values are strings, numbers or booleans.
 
 from __future__ import annotations
 
+# `_socket` (the C module `socket` wraps) is enough for one UDP sendto: `socket` itself builds
+# four IntEnum classes and imports `selectors` at import (≈ 2 ms of cold start).
+import _socket
 import json
 import re
-import socket
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
@@ -198,7 +200,7 @@ class XRayUdpExporter:
         self.encoder = encoder
         self.address = address
         self._on_drop = on_drop
-        self._socket: socket.socket | None = None
+        self._socket: _socket.socket | None = None
         self.sent = 0
 
     def datagrams(self, spans: list[LambdaSpan]) -> list[bytes]:
@@ -259,7 +261,7 @@ class XRayUdpExporter:
             datagrams = self.datagrams(spans)
             sock = self._socket
             if sock is None:
-                sock = self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sock = self._socket = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
             for data in datagrams:
                 sock.sendto(data, self.address)
                 self.sent += 1

@@ -6,7 +6,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from aurastream_obs.demo.otlp_files import SpanRecord
 from aurastream_obs.demo.report import (
     LOGS_FILE,
     METRICS_FILE,
@@ -17,6 +16,7 @@ from aurastream_obs.demo.report import (
     DemoReport,
 )
 from aurastream_obs.signals import conventions as c
+from aurastream_obs.telemetry_files.otlp_files import SpanRecord
 
 _RULE: Final = "=" * 78
 # Span attributes worth a glance in the trace tree, with their short labels.

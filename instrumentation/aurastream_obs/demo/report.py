@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from aurastream_obs.demo.client import ClientTally
-from aurastream_obs.demo.otlp_files import (
+from aurastream_obs.signals import conventions as c
+from aurastream_obs.telemetry_files.otlp_files import (
     LogRecordView,
     MetricPoints,
     SpanRecord,
@@ -27,7 +28,7 @@ from aurastream_obs.demo.otlp_files import (
     read_spans,
     sum_by,
 )
-from aurastream_obs.demo.stats import (
+from aurastream_obs.telemetry_files.stats import (
     Histogram,
     fraction_at_or_below,
     histogram_quantile,
@@ -35,7 +36,6 @@ from aurastream_obs.demo.stats import (
     percentile,
     quantile_bucket,
 )
-from aurastream_obs.signals import conventions as c
 
 TRACES_FILE: Final = "traces.jsonl"
 METRICS_FILE: Final = "metrics.jsonl"

@@ -1,6 +1,6 @@
-"""Deployment templates as Artifacts: ECS Fargate (CloudFormation), EKS manifests, the Amazon
-Managed Prometheus / Grafana stack and the local docker-compose stack. Registered in
-render/registry.py; PyYAML is imported only when rendering."""
+"""Deployment templates as Artifacts: ECS Fargate (CloudFormation), AWS Lambda (SAM), EKS
+manifests, the Amazon Managed Prometheus / Grafana stack and the local docker-compose stack.
+Registered in render/registry.py; PyYAML is imported only when rendering."""
 
 from __future__ import annotations
 
@@ -10,6 +10,12 @@ from aurastream_obs.render.artifacts import Artifact
 
 
 def deploy_artifacts() -> Iterable[Artifact]:
-    from aurastream_obs.deploy import amp, ecs, eks, local
+    from aurastream_obs.deploy import amp, ecs, eks, local, sam
 
-    return [ecs.artifact(), *eks.artifacts(), amp.artifact(), *local.artifacts()]
+    return [
+        ecs.artifact(),
+        *eks.artifacts(),
+        amp.artifact(),
+        *local.artifacts(),
+        sam.artifact(),
+    ]

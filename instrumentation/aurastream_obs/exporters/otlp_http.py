@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
@@ -30,6 +30,19 @@ if TYPE_CHECKING:
     from aurastream_obs._internal.settings import Settings
 
 _log = logging.getLogger("aurastream_obs.exporters")
+_T = TypeVar("_T")
+
+
+def _encode_and_send(
+    sender: OtlpHttpSender, encode: Callable[[_T], bytes], items: _T, what: str
+) -> bool:
+    """Encode and POST one export; False (the batch is dropped) when either step fails."""
+    try:
+        body = encode(items)
+    except Exception:  # noqa: BLE001 - telemetry boundary; the processor counts the failure
+        _log.exception("aurastream_obs: could not encode %s", what)
+        return False
+    return sender.send(body)
 
 
 class OtlpHttpSpanExporter(SpanExporter):
@@ -39,14 +52,7 @@ class OtlpHttpSpanExporter(SpanExporter):
         self.sender = sender
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        if not spans:
-            return SpanExportResult.SUCCESS
-        try:
-            body = encode_spans(spans)
-        except Exception:  # noqa: BLE001 - telemetry boundary; the batch is counted as dropped
-            _log.exception("aurastream_obs: could not encode %d spans", len(spans))
-            return SpanExportResult.FAILURE
-        ok = self.sender.send(body)
+        ok = not spans or _encode_and_send(self.sender, encode_spans, spans, f"{len(spans)} spans")
         return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
 
     def shutdown(self) -> None:
@@ -63,14 +69,9 @@ class OtlpHttpLogExporter(LogRecordExporter):
         self.sender = sender
 
     def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
-        if not batch:
-            return LogRecordExportResult.SUCCESS
-        try:
-            body = encode_logs(batch)
-        except Exception:  # noqa: BLE001 - telemetry boundary; the batch is counted as dropped
-            _log.exception("aurastream_obs: could not encode %d log records", len(batch))
-            return LogRecordExportResult.FAILURE
-        ok = self.sender.send(body)
+        ok = not batch or _encode_and_send(
+            self.sender, encode_logs, batch, f"{len(batch)} log records"
+        )
         return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
 
     def shutdown(self) -> None:
@@ -100,12 +101,10 @@ class OtlpHttpMetricExporter(MetricExporter):
     ) -> MetricExportResult:
         from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
 
-        try:
-            body = encode_metrics(metrics_data).SerializeToString()
-        except Exception:  # noqa: BLE001 - telemetry boundary
-            _log.exception("aurastream_obs: could not encode metrics")
-            return MetricExportResult.FAILURE
-        ok = self.sender.send(body)
+        def encode(data: MetricsData) -> bytes:
+            return bytes(encode_metrics(data).SerializeToString())
+
+        ok = _encode_and_send(self.sender, encode, metrics_data, "metrics")
         return MetricExportResult.SUCCESS if ok else MetricExportResult.FAILURE
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:

@@ -21,6 +21,7 @@ from opentelemetry.sdk.trace import ReadableSpan as _ReadableSpan
 
 from aurastream_obs._internal.spans import LeanSpan
 from aurastream_obs.exporters.log_item import as_log_item
+from aurastream_obs.exporters.otlp_grouping import group_by_resource_scope
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
@@ -138,34 +139,21 @@ def _group(
     # Keyed by identity, merged by content (equal resources/scopes held by distinct objects).
     resource_keys: dict[int, tuple[str, str]] = {}
     scope_keys: dict[int, tuple[str, str]] = {}
-    groups: dict[tuple[str, str], dict[tuple[str, str], list[str]]] = {}
-    last: tuple[object, object] = (None, ())  # a batch is mostly one resource and scope
-    leaves: list[str] = []
-    for text, resource, scope in items:
-        if resource is last[0] and scope is last[1]:
-            leaves.append(text)
-            continue
-        last = (resource, scope)
-        rkey = resource_keys.get(id(resource))
-        if rkey is None:
-            rkey = resource_keys[id(resource)] = (
-                _resource(resource),
-                _schema(resource.schema_url),
-            )
-        skey = scope_keys.get(id(scope))
-        if skey is None:
-            skey = scope_keys[id(scope)] = (
-                _scope(scope),
-                _schema(scope.schema_url if scope is not None else None),
-            )
-        scopes = groups.get(rkey)
-        if scopes is None:
-            scopes = groups[rkey] = {}
-        found = scopes.get(skey)
-        if found is None:
-            found = scopes[skey] = []
-        leaves = found
-        leaves.append(text)
+
+    def resource_key(resource: Resource) -> tuple[str, str]:
+        key = resource_keys.get(id(resource))
+        if key is None:
+            key = resource_keys[id(resource)] = (_resource(resource), _schema(resource.schema_url))
+        return key
+
+    def scope_key(scope: InstrumentationScope | None) -> tuple[str, str]:
+        key = scope_keys.get(id(scope))
+        if key is None:
+            schema = _schema(scope.schema_url if scope is not None else None)
+            key = scope_keys[id(scope)] = (_scope(scope), schema)
+        return key
+
+    groups = group_by_resource_scope(items, resource_key, scope_key)
     out = []
     for (resource_text, resource_schema), scopes in groups.items():
         scope_list = [

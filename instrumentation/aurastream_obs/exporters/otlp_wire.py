@@ -13,6 +13,8 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from aurastream_obs.exporters.otlp_grouping import group_by_resource_scope
+
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.util.instrumentation import InstrumentationScope
@@ -187,27 +189,9 @@ _ENCODED: Final = _Encoded()
 def group(
     encoded: Iterable[tuple[bytes, Resource, InstrumentationScope | None]],
 ) -> bytes:
-    """Resource → scope → items, in first-seen order, as the repeated field 1 of a request.
-
-    Grouping is by encoded bytes, so equal resources (or scopes) held by distinct objects
-    share one entry, as the SDK's hash-based grouping does.
-    """
-    groups: dict[tuple[bytes, bytes], dict[tuple[bytes, bytes], list[bytes]]] = {}
-    last: tuple[object, object] = (None, ())  # a batch is mostly one resource and scope
-    items: list[bytes] = []
-    for item, resource, scope in encoded:
-        if resource is not last[0] or scope is not last[1]:
-            last = (resource, scope)
-            res_key = _ENCODED.resource(resource)
-            scopes = groups.get(res_key)
-            if scopes is None:
-                scopes = groups[res_key] = {}
-            scope_key = _ENCODED.scope(scope)
-            found = scopes.get(scope_key)
-            if found is None:
-                found = scopes[scope_key] = []
-            items = found
-        items.append(item)
+    """Resource → scope → items (`group_by_resource_scope`, keyed by the encoded resource and
+    scope), as the repeated field 1 of a request."""
+    groups = group_by_resource_scope(encoded, _ENCODED.resource, _ENCODED.scope)
     out = []
     for (resource_field, resource_schema), scopes in groups.items():
         scope_fields = [

@@ -121,7 +121,17 @@ _TEXT_KEYS: Final = frozenset({"text", "analysed_text", "analyzed_text", "input_
 # delimiters (quotes, key=value, paths, query strings) than part of an address; a local part
 # ending in one of them is still masked from that character on. Lengths bounded (RFC 5321)
 # so that hostile input cannot make the regex quadratic.
-_EMAIL_RE: Final = re.compile(r"[\w.!#$%&*+^~\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,8}")
+_EMAIL_PATTERN: Final = r"[\w.!#$%&*+^~\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,8}"
+_email_re: re.Pattern[str] | None = None  # compiled on first use (cold start: most never do)
+
+
+def _email_sub(text: str) -> str:
+    global _email_re  # noqa: PLW0603 - a lazily compiled, immutable pattern
+    if _email_re is None:
+        _email_re = re.compile(_EMAIL_PATTERN)
+    return _email_re.sub(EMAIL_MASK, text)
+
+
 _PLAIN, _SECRET, _IP, _TEXT = 0, 1, 2, 3
 _KEY_CACHE_MAX: Final = 4096
 _SCALARS: Final = frozenset({int, float, bool, type(None)})
@@ -191,7 +201,7 @@ def mask_ip(value: object) -> object:
 
 def mask_emails(text: str) -> str:
     """Replaces every e-mail address in `text` by `[EMAIL]`."""
-    return _EMAIL_RE.sub(EMAIL_MASK, text) if "@" in text else text
+    return _email_sub(text) if "@" in text else text
 
 
 class Redactor:
@@ -240,7 +250,7 @@ class Redactor:
                 if value.__class__ in _SCALARS:
                     out[key] = value
                 elif value.__class__ is str:
-                    out[key] = _EMAIL_RE.sub(EMAIL_MASK, value) if "@" in value else value
+                    out[key] = _email_sub(value) if "@" in value else value
                 else:
                     out[key] = self._value(value, depth)
             elif kind == _SECRET:

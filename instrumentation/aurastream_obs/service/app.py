@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from opentelemetry import metrics as metrics_api
@@ -33,6 +33,7 @@ from aurastream_obs.service.customers import (
     key_fingerprint,
 )
 from aurastream_obs.service.http import (
+    MAX_BODY_BYTES,
     ClientDisconnected,
     HttpError,
     parse_analyze_request,
@@ -97,45 +98,76 @@ class AuraStreamService:
         path = str(scope.get("path", ""))
         method = str(scope.get("method", "")).upper()
         try:
-            allowed = ROUTES.get(path)
-            if allowed is None:
-                raise HttpError(404, "not_found", f"No route for {path[:100]}")
-            if method not in allowed:
-                allow = ", ".join(allowed).encode()
-                raise HttpError(
-                    405, "method_not_allowed", f"{method[:16]} not allowed", [(b"allow", allow)]
-                )
-            if path == ANALYZE_ROUTE:
-                await self._analyze(info, receive, send)
+            if self.route(method, path) == ANALYZE_ROUTE:
+                customer = self.authenticate(info)
+                body = await read_body(receive, info.headers)
+                # Network/sleeping collaborators go to a worker thread (contextvars, hence the
+                # current span, are copied); in-process ones run inline: a hop costs more.
+                blocking = self.cache.blocking or self.analyzer.blocking
+                payload = await self._run(blocking, self.analyze, info, customer, body)
+                await send_json(send, 200, payload)
             else:
                 await send_json(send, 200, self.health())
         except HttpError as error:
-            if error.status != 401:  # 401s are security events, logged where they happen
-                self._events.error(
-                    request_id=info.request_id,
-                    error_type=error.code,
-                    error_message=error.message,
-                    client_error=True,
-                )
+            self.client_error(info, error)
             await send_error(send, error)
         except ClientDisconnected:
             return
 
-    async def _analyze(self, info: RequestInfo, receive: Receive, send: Send) -> None:
-        customer = self._authenticate(info)
-        info.customer_id = customer.customer_id
-        body = await read_body(receive, info.headers)
+    # -- the request-handling core, shared with the Lambda entry (service/lambda_entry.py) ----
+    def handle(
+        self, info: RequestInfo, method: str, path: str, body: bytes
+    ) -> tuple[int, dict[str, Any], Sequence[tuple[bytes, bytes]]]:
+        """One whole request whose body is already read: (status, JSON payload, headers).
+
+        Client errors are answered here; anything else (an analyzer failure) propagates."""
+        try:
+            if self.route(method, path) == ANALYZE_ROUTE:
+                customer = self.authenticate(info)
+                if len(body) > MAX_BODY_BYTES:
+                    raise HttpError(
+                        413, "payload_too_large", f"Request body exceeds {MAX_BODY_BYTES} bytes"
+                    )
+                return 200, self.analyze(info, customer, body), ()
+            return 200, self.health(), ()
+        except HttpError as error:
+            return error.status, self.client_error(info, error), error.headers
+
+    @staticmethod
+    def route(method: str, path: str) -> str:
+        """The route of a request, or 404/405."""
+        allowed = ROUTES.get(path)
+        if allowed is None:
+            raise HttpError(404, "not_found", f"No route for {path[:100]}")
+        if method not in allowed:
+            allow = ", ".join(allowed).encode()
+            raise HttpError(
+                405, "method_not_allowed", f"{method[:16]} not allowed", [(b"allow", allow)]
+            )
+        return path
+
+    def client_error(self, info: RequestInfo, error: HttpError) -> dict[str, Any]:
+        """Log a 4xx (401s are security events, logged where they happen); its JSON body."""
+        if error.status != 401:
+            self._events.error(
+                request_id=info.request_id,
+                error_type=error.code,
+                error_message=error.message,
+                client_error=True,
+            )
+        return {"error": {"code": error.code, "message": error.message}}
+
+    def analyze(self, info: RequestInfo, customer: Customer, body: bytes) -> dict[str, Any]:
+        """`POST /v1/analyze` after authentication: validate, cache, analyze, record."""
         text, language = parse_analyze_request(body, self.analyzer.languages)
         key = cache_key(text, language)
-        found = await self._run(self.cache.blocking, self._lookup, key)
+        found = self._lookup(key)
         duration_s: float | None = None  # analyzer time; None on a hit
         if found is not None:
             result = found
         else:
-            result, duration_s = await self._run(
-                self.analyzer.blocking, self._analyze_text, text, language
-            )
-            await self._run(self.cache.blocking, self._store, key, result)
+            result, duration_s = self._analyze_text(text, language)
+            self._store(key, result)
         cached = duration_s is None
         info.cache_hit = cached
         self._record(
@@ -146,13 +178,14 @@ class AuraStreamService:
             text_length=len(text),
             language=language,
         )
-        payload = {"sentiment": result.sentiment, "scores": result.scores(), "cached": cached}
-        await send_json(send, 200, payload)
+        return {"sentiment": result.sentiment, "scores": result.scores(), "cached": cached}
 
-    def _authenticate(self, info: RequestInfo) -> Customer:
+    def authenticate(self, info: RequestInfo) -> Customer:
+        """The customer of the request's API key (noted on `info`), else a security event + 401."""
         api_key = info.headers.get(API_KEY_HEADER)
         customer = self.customers.authenticate(api_key)
         if customer is not None:
+            info.customer_id = customer.customer_id
             return customer
         fields: dict[str, Any] = {
             "request_id": info.request_id,
@@ -169,8 +202,6 @@ class AuraStreamService:
 
     @staticmethod
     async def _run(blocking: bool, fn: Callable[..., _T], *args: Any) -> _T:
-        # Network/sleeping collaborators go to a worker thread (contextvars, hence the current
-        # span, are copied); in-process ones run inline: a thread hop costs more than they do.
         if blocking:
             return await asyncio.to_thread(fn, *args)
         return fn(*args)

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from demo_otlp_builders import (
+from otlp_builders import (
     SERVER,
     histogram_metric,
     histogram_point,

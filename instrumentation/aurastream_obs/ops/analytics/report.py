@@ -124,12 +124,13 @@ def gather_recommendations(
         used = max_memory_used_mb(clients, function)
         if used is not None:
             recs.append(r.right_size_memory(function, int(config["MemorySize"]), used))
+        lambda_client = clients("lambda")
         try:
-            current = clients("lambda").get_provisioned_concurrency_config(
+            current = lambda_client.get_provisioned_concurrency_config(
                 FunctionName=function, Qualifier=qualifier
             )["RequestedProvisionedConcurrentExecutions"]
-        except Exception:  # noqa: BLE001 - botocore's ProvisionedConcurrencyConfigNotFound: none
-            current = 0
+        except lambda_client.exceptions.ProvisionedConcurrencyConfigNotFoundException:
+            current = 0  # none configured; any other error (access, throttling) is raised
         p99 = backend.latency_quantile(0.99, window)
         totals = backend.request_totals(window)
         errors = 100 * totals.errors_5xx / totals.requests if totals and totals.requests else None

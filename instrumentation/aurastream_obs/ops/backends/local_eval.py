@@ -19,9 +19,9 @@ from typing import Final
 
 from aurastream_obs.definitions.conventions import prometheus_label, prometheus_series
 from aurastream_obs.definitions.model import PromSelector
-from aurastream_obs.demo.otlp_files import Attributes, AttrValue, MetricPoints
-from aurastream_obs.demo.stats import Histogram
 from aurastream_obs.signals.conventions import ALL_INSTRUMENTS, InstrumentSpec
+from aurastream_obs.telemetry_files.otlp_files import Attributes, AttrValue, MetricPoints
+from aurastream_obs.telemetry_files.stats import Histogram
 
 _SERIES: Final = {
     series: (spec, series.rsplit("_", 1)[-1])

@@ -26,9 +26,13 @@ class PrometheusError(RuntimeError):
 
 
 class PrometheusBackend:
-    def __init__(self, url: str, *, timeout_s: float = 10.0) -> None:
+    """`at`: evaluate every query at this Unix time (seconds) instead of now, so a report over
+    a past incident, or a test, reads exactly the window it names."""
+
+    def __init__(self, url: str, *, timeout_s: float = 10.0, at: float | None = None) -> None:
         self.url = url.rstrip("/")
         self.timeout_s = timeout_s
+        self.at = at
 
     @property
     def name(self) -> str:
@@ -36,7 +40,8 @@ class PrometheusBackend:
 
     def query(self, expr: str) -> list[tuple[dict[str, str], float]]:
         """An instant query: (labels, value) per result sample; NaN samples are dropped."""
-        url = f"{self.url}/api/v1/query?{urllib.parse.urlencode({'query': expr})}"
+        params = {"query": expr} if self.at is None else {"query": expr, "time": f"{self.at:.3f}"}
+        url = f"{self.url}/api/v1/query?{urllib.parse.urlencode(params)}"
         try:
             with urllib.request.urlopen(url, timeout=self.timeout_s) as response:
                 body: dict[str, Any] = json.load(response)

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from aurastream_obs.demo.stats import (
+from aurastream_obs.telemetry_files.stats import (
     Histogram,
     fraction_at_or_below,
     histogram_quantile,

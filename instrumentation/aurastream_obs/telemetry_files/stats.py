@@ -1,4 +1,4 @@
-"""Pure maths of the demo report: histogram buckets, quantiles, exact percentiles.
+"""Pure maths over local telemetry: histogram buckets, quantiles, exact percentiles.
 
 `histogram_quantile` follows Prometheus' `histogram_quantile()` (promql/quantile.go,
 `bucketQuantile`): the rank `q * count` is located in the cumulative buckets and the value is

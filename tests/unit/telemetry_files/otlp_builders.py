@@ -1,4 +1,4 @@
-"""Hand-built OTLP/JSON lines (the local exporters' format) for the demo report tests."""
+"""Hand-built OTLP/JSON lines (the local exporters' format) for telemetry_files and demo tests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Read local-mode OTLP/JSON files into small plain records for the demo report.
+"""Read local-mode OTLP/JSON files into small plain records (demo report, ops tools).
 
 Parsing is `aurastream_obs.exporters.otlp_json.iter_json_lines` (the same protobuf messages
 the exporters wrote); this module only flattens them: spans, log records, and metric data
@@ -22,9 +22,10 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.metrics.v1.metrics_pb2 import HistogramDataPoint, NumberDataPoint
 
-from aurastream_obs.demo.stats import Histogram
 from aurastream_obs.exporters.otlp_json import Signal, iter_json_lines
+from aurastream_obs.telemetry_files.stats import Histogram
 
 AttrValue = str | bool | int | float
 Attributes = Mapping[str, AttrValue]
@@ -132,45 +133,75 @@ def _requests(path: str | os.PathLike[str], kind: type[_R], signal: Signal) -> I
 
 def read_spans(path: str | os.PathLike[str]) -> list[SpanRecord]:
     """Every span of a traces.jsonl file (a missing file has none)."""
-    spans: list[SpanRecord] = []
-    for request in _requests(path, ExportTraceServiceRequest, "traces"):
-        for resource_spans in request.resource_spans:
-            for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    spans.append(
-                        SpanRecord(
-                            trace_id=span.trace_id.hex(),
-                            span_id=span.span_id.hex(),
-                            parent_span_id=span.parent_span_id.hex(),
-                            name=span.name,
-                            kind=int(span.kind),
-                            start_ns=int(span.start_time_unix_nano),
-                            end_ns=int(span.end_time_unix_nano),
-                            status_code=int(span.status.code),
-                            attributes=attributes_of(span.attributes),
-                        )
-                    )
-    return spans
+    return [
+        SpanRecord(
+            trace_id=span.trace_id.hex(),
+            span_id=span.span_id.hex(),
+            parent_span_id=span.parent_span_id.hex(),
+            name=span.name,
+            kind=int(span.kind),
+            start_ns=int(span.start_time_unix_nano),
+            end_ns=int(span.end_time_unix_nano),
+            status_code=int(span.status.code),
+            attributes=attributes_of(span.attributes),
+        )
+        for request in _requests(path, ExportTraceServiceRequest, "traces")
+        for resource_spans in request.resource_spans
+        for scope_spans in resource_spans.scope_spans
+        for span in scope_spans.spans
+    ]
 
 
 def read_logs(path: str | os.PathLike[str]) -> list[LogRecordView]:
     """Every log record of a logs.jsonl file (a missing file has none)."""
-    records: list[LogRecordView] = []
-    for request in _requests(path, ExportLogsServiceRequest, "logs"):
-        for resource_logs in request.resource_logs:
-            for scope_logs in resource_logs.scope_logs:
-                for record in scope_logs.log_records:
-                    records.append(
-                        LogRecordView(
-                            trace_id=record.trace_id.hex(),
-                            span_id=record.span_id.hex(),
-                            body=str(any_value(record.body)),
-                            severity=record.severity_text,
-                            time_ns=int(record.time_unix_nano),
-                            attributes=attributes_of(record.attributes),
-                        )
-                    )
-    return records
+    return [
+        LogRecordView(
+            trace_id=record.trace_id.hex(),
+            span_id=record.span_id.hex(),
+            body=str(any_value(record.body)),
+            severity=record.severity_text,
+            time_ns=int(record.time_unix_nano),
+            attributes=attributes_of(record.attributes),
+        )
+        for request in _requests(path, ExportLogsServiceRequest, "logs")
+        for resource_logs in request.resource_logs
+        for scope_logs in resource_logs.scope_logs
+        for record in scope_logs.log_records
+    ]
+
+
+class _DataPoint(Protocol):
+    """The fields every OTLP metric data point has (`HistogramDataPoint`, `NumberDataPoint`)."""
+
+    @property
+    def attributes(self) -> Iterable[KeyValue]: ...
+
+    @property
+    def start_time_unix_nano(self) -> int: ...
+
+    @property
+    def time_unix_nano(self) -> int: ...
+
+    @property
+    def flags(self) -> int: ...
+
+
+_D = TypeVar("_D", bound=_DataPoint)
+
+
+def _recorded(points: Iterable[_D]) -> Iterator[_D]:
+    return (point for point in points if not point.flags & _NO_RECORDED_VALUE)
+
+
+def _histogram(point: HistogramDataPoint) -> Histogram:
+    counts = tuple(int(c) for c in point.bucket_counts) or (int(point.count),)
+    bounds = tuple(float(b) for b in point.explicit_bounds)
+    return Histogram(bounds if point.bucket_counts else (), counts)
+
+
+def _number(point: NumberDataPoint) -> float:
+    which = point.WhichOneof("value")
+    return float(point.as_int) if which == "as_int" else float(point.as_double)
 
 
 def read_metric_points(path: str | os.PathLike[str]) -> MetricPoints:
@@ -178,47 +209,36 @@ def read_metric_points(path: str | os.PathLike[str]) -> MetricPoints:
     points = MetricPoints()
     for request in _requests(path, ExportMetricsServiceRequest, "metrics"):
         points.export_requests += 1
-        for resource_metrics in request.resource_metrics:
-            for scope_metrics in resource_metrics.scope_metrics:
-                for metric in scope_metrics.metrics:
-                    kind = metric.WhichOneof("data")
-                    if kind == "histogram":
-                        cumulative = metric.histogram.aggregation_temporality == _CUMULATIVE
-                        target = points.histograms.setdefault(metric.name, [])
-                        for hp in metric.histogram.data_points:
-                            if hp.flags & _NO_RECORDED_VALUE:
-                                continue
-                            counts = tuple(int(c) for c in hp.bucket_counts) or (int(hp.count),)
-                            bounds = tuple(float(b) for b in hp.explicit_bounds)
-                            target.append(
-                                HistogramPoint(
-                                    metric=metric.name,
-                                    attributes=attributes_of(hp.attributes),
-                                    start_ns=int(hp.start_time_unix_nano),
-                                    time_ns=int(hp.time_unix_nano),
-                                    cumulative=cumulative,
-                                    histogram=Histogram(bounds if hp.bucket_counts else (), counts),
-                                )
-                            )
-                    elif kind == "sum":
-                        cumulative = metric.sum.aggregation_temporality == _CUMULATIVE
-                        sums = points.sums.setdefault(metric.name, [])
-                        for sp in metric.sum.data_points:
-                            if sp.flags & _NO_RECORDED_VALUE:
-                                continue
-                            which = sp.WhichOneof("value")
-                            value = float(sp.as_int) if which == "as_int" else float(sp.as_double)
-                            sums.append(
-                                SumPoint(
-                                    metric=metric.name,
-                                    attributes=attributes_of(sp.attributes),
-                                    start_ns=int(sp.start_time_unix_nano),
-                                    time_ns=int(sp.time_unix_nano),
-                                    cumulative=cumulative,
-                                    value=value,
-                                )
-                            )
+        metrics = (
+            metric
+            for resource_metrics in request.resource_metrics
+            for scope_metrics in resource_metrics.scope_metrics
+            for metric in scope_metrics.metrics
+        )
+        for metric in metrics:
+            name, kind = metric.name, metric.WhichOneof("data")
+            if kind == "histogram":
+                cumulative = metric.histogram.aggregation_temporality == _CUMULATIVE
+                points.histograms.setdefault(name, []).extend(
+                    HistogramPoint(name, *_common(p), cumulative, _histogram(p))
+                    for p in _recorded(metric.histogram.data_points)
+                )
+            elif kind == "sum":
+                cumulative = metric.sum.aggregation_temporality == _CUMULATIVE
+                points.sums.setdefault(name, []).extend(
+                    SumPoint(name, *_common(p), cumulative, _number(p))
+                    for p in _recorded(metric.sum.data_points)
+                )
     return points
+
+
+def _common(point: _DataPoint) -> tuple[dict[str, AttrValue], int, int]:
+    """(attributes, start_ns, time_ns): the fields every point record starts with."""
+    return (
+        attributes_of(point.attributes),
+        int(point.start_time_unix_nano),
+        int(point.time_unix_nano),
+    )
 
 
 class _Point(Protocol):

@@ -138,7 +138,7 @@ def _report_number(run: DemoRun, pattern: str) -> tuple[str, ...]:
 
 def test_demo_succeeds_quickly_and_says_so(run: DemoRun) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.stdout.rstrip().endswith("Result: OK")
+    assert "\nResult: OK\n" in run.stdout
     assert "Cleared the previous run's files" in run.stdout
     assert run.wall_s < 60
     # The progress bar went to stderr (not a TTY here: whole lines, no carriage returns).
@@ -213,6 +213,20 @@ def test_prometheus_endpoint_and_json_report(run: DemoRun) -> None:
     assert report["ok"] is True
     assert report["requests"] == report["server_spans"] == REQUESTS
     assert report["client"]["answered"] == REQUESTS
+
+
+def test_demo_ends_with_kpis_bottlenecks_and_a_waterfall(run: DemoRun) -> None:
+    tail = run.stdout.split("\nResult: OK\n", 1)[1]
+    assert f"requests: {REQUESTS}" in tail  # the KPI report read the same files
+    assert "SLO breached: latency" in tail  # the demo's slow texts push p99 over 1 s
+    slowest = re.search(
+        r"^\s+[\d.]+ ms  POST /v1/analyze  trace ([0-9a-f]{32})$", tail, re.MULTILINE
+    )
+    assert slowest is not None, tail
+    waterfall = run.folder / "waterfall.html"
+    assert f"Waterfall of the 5 slowest traces: {waterfall}" in tail
+    page = waterfall.read_text()
+    assert "<svg" in page and slowest.group(1) in page
 
 
 def test_bad_arguments_exit_non_zero(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Final, TextIO
 
 import aurastream_obs
 from aurastream_obs.demo.client import send_plan
+from aurastream_obs.demo.operations import operations_summary
 from aurastream_obs.demo.progress import ProgressBar
 from aurastream_obs.demo.render import Endpoints, render_report
 from aurastream_obs.demo.report import (
@@ -309,6 +310,8 @@ def _run(
         )
         with open(os.path.join(folder, REPORT_FILE), "w", encoding="utf-8") as handle_out:
             json.dump(report.to_dict(), handle_out, indent=2)
+        say("")
+        say(operations_summary(folder))
         if serve:
             say(_serve_banner(handle, prometheus_note, folder))
             with _sigterm_as_interrupt():

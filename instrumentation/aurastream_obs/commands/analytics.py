@@ -30,6 +30,11 @@ def register(sub: SubParsers) -> None:
     analytics.add_argument(
         "--apply", action="store_true", help="apply the recommendations (within hard limits)"
     )
+    analytics.add_argument(
+        "--log-group",
+        help="with --cloudwatch: the log group of the business events read by Logs Insights "
+        "for per-customer figures (default /aurastream/$AURASTREAM_ENVIRONMENT/business)",
+    )
     analytics.set_defaults(handler=run)
 
 
@@ -37,8 +42,13 @@ def run(args: argparse.Namespace) -> int:
     from aurastream_obs.ops.analytics.report import build_analytics, render_analytics
     from aurastream_obs.ops.backends import metrics_backend
 
+    if args.log_group and not args.cloudwatch:
+        return fail("--log-group applies to --cloudwatch only")
     backend = metrics_backend(
-        prometheus=args.prometheus, cloudwatch=args.cloudwatch, telemetry_dir=args.telemetry_dir
+        prometheus=args.prometheus,
+        cloudwatch=args.cloudwatch,
+        telemetry_dir=args.telemetry_dir,
+        log_group=args.log_group,
     )
     try:
         report = build_analytics(

@@ -7,9 +7,14 @@ from aurastream_obs.ops.backends.base import MetricsBackend, RequestTotals
 
 
 def metrics_backend(
-    *, prometheus: str | None = None, cloudwatch: bool = False, telemetry_dir: str | None = None
+    *,
+    prometheus: str | None = None,
+    cloudwatch: bool = False,
+    telemetry_dir: str | None = None,
+    log_group: str | None = None,
 ) -> MetricsBackend:
-    """The backend a command line chose (exactly one of the three)."""
+    """The backend a command line chose (exactly one of the three); `log_group` is where
+    CloudWatch reads per-customer business events (Logs Insights)."""
     if prometheus:
         from aurastream_obs.ops.backends.prometheus import PrometheusBackend
 
@@ -17,7 +22,7 @@ def metrics_backend(
     if cloudwatch:
         from aurastream_obs.ops.backends.cloudwatch import CloudWatchBackend
 
-        return CloudWatchBackend()
+        return CloudWatchBackend(log_group=log_group)
     if telemetry_dir:
         from aurastream_obs.ops.backends.local_files import LocalFilesBackend
 

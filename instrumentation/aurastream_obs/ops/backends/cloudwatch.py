@@ -6,8 +6,9 @@ evaluated here over one period spanning the window: GetMetricData returns each M
 done client-side by a small AST evaluator. One code path for AWS and for moto, which returns
 MetricStat data but does not evaluate metric math.
 
-Per-customer values are deliberately not CloudWatch dimensions (cost), so `counter_by` on a
-customer attribute is not answered here; use Prometheus or the local files for those."""
+Per-customer values are deliberately not CloudWatch dimensions (cost): `counter_by` on the
+customer attribute (usage, revenue) is answered by CloudWatch Logs Insights over the business
+events in the business log group (`logs_insights.LogsInsightsCustomers`)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ from aurastream_obs.definitions import sources as s
 from aurastream_obs.definitions.conventions import window_seconds
 from aurastream_obs.definitions.model import SLO, CwExpression, CwMetric
 from aurastream_obs.ops.backends.base import RequestTotals
+from aurastream_obs.ops.backends.logs_insights import LogsInsightsCustomers
+from aurastream_obs.signals import conventions as c
 from aurastream_obs.signals.conventions import InstrumentSpec
 
 DEFAULT_PARAMETERS: Final = {
@@ -73,7 +76,12 @@ class CloudWatchBackend:
         *,
         parameters: Mapping[str, str] | None = None,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        logs_client: Any = None,
+        log_group: str | None = None,
+        customers: LogsInsightsCustomers | None = None,
     ) -> None:
+        """`customers` (or `logs_client`/`log_group` for one built on first use) answers
+        the per-customer counters; `log_group` defaults to the business category's group."""
         if client is None:
             import boto3
 
@@ -81,6 +89,16 @@ class CloudWatchBackend:
         self.client = client
         self.parameters = {**DEFAULT_PARAMETERS, **(parameters or {})}
         self.now = now
+        self._logs_client, self._log_group = logs_client, log_group
+        self._customers = customers
+
+    @property
+    def customers(self) -> LogsInsightsCustomers:
+        if self._customers is None:
+            self._customers = LogsInsightsCustomers(
+                self._logs_client, log_group=self._log_group, now=self.now
+            )
+        return self._customers
 
     @property
     def name(self) -> str:
@@ -148,7 +166,10 @@ class CloudWatchBackend:
     def counter_by(
         self, spec: InstrumentSpec, attribute: str, window: str, offset: str | None = None
     ) -> Mapping[str, float]:
-        raise ValueError(
-            f"{attribute} is not a CloudWatch dimension of {spec.name} (kept out of dimensions "
-            "for cost); use --prometheus or --telemetry-dir for per-customer analytics"
-        )
+        if attribute != c.CUSTOMER_ID or spec.name not in (c.USAGE.name, c.REVENUE.name):
+            raise ValueError(
+                f"{spec.name} by {attribute} is not answered from CloudWatch (only usage and "
+                f"revenue by {c.CUSTOMER_ID}, from Logs Insights)"
+            )
+        totals = self.customers.totals(window, offset)
+        return totals.analyses if spec.name == c.USAGE.name else totals.revenue

@@ -71,8 +71,7 @@ class JsonLinesWriter:
             # Encoded outside the lock: only the append itself needs serialising. A lone
             # surrogate in some attribute becomes "?" rather than failing the whole batch.
             data = (encode() + "\n").encode("utf-8", "replace")
-        # Telemetry boundary: a record the encoder rejects must never reach the application.
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - telemetry boundary: count the drop, never raise
             with self._lock:
                 return self._fail(items, f"encoding failed: {exc!r}")
         with self._lock:

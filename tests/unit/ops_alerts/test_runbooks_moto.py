@@ -8,14 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from runbooks_kit import alert, state
 
-from aurastream_obs.ops.alerts.model import Alert
 from aurastream_obs.ops.runbooks import Executor, Limits, RunbookRefused, RunbookSettings, plan_for
-
-
-def alert(signal: str, **labels: str) -> Alert:
-    return Alert(f"aurastream-prod-{signal}-critical", "critical", "firing", "boom",
-                 "alertmanager", labels={"signal": signal, **labels})  # fmt: skip
 
 
 def settings(aws: dict[str, Any], **kw: Any) -> RunbookSettings:
@@ -23,23 +18,6 @@ def settings(aws: dict[str, Any], **kw: Any) -> RunbookSettings:
         environment=aws["env"], function_name=aws["function"], ip_set_name=aws["ip_set"]["Name"],
         ip_set_id=aws["ip_set"]["Id"], **kw,
     )  # fmt: skip
-
-
-def state(clients: Callable[[str], Any], aws: dict[str, Any]) -> dict[str, Any]:
-    lam, fn = clients("lambda"), aws["function"]
-    config = lam.get_function_configuration(FunctionName=fn)
-    params = clients("ssm").get_parameters_by_path(Path=f"/aurastream/{aws['env']}/")
-    ip_set = clients("wafv2").get_ip_set(Name=aws["ip_set"]["Name"], Scope="REGIONAL",
-                                         Id=aws["ip_set"]["Id"])["IPSet"]  # fmt: skip
-    return {
-        "concurrency": lam.get_function_concurrency(FunctionName=fn).get(
-            "ReservedConcurrentExecutions"
-        ),
-        "memory": config["MemorySize"],
-        "env": config.get("Environment", {}).get("Variables", {}),
-        "params": {p["Name"]: p["Value"] for p in params["Parameters"]},
-        "addresses": sorted(ip_set["Addresses"]),
-    }
 
 
 def audit_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

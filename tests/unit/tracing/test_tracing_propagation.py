@@ -252,8 +252,38 @@ def test_bytes_and_list_values_are_read() -> None:
     assert parent_of(propagator.extract({"traceparent": [W3C]})).span_id == 0xB7AD6B7169203331
 
 
-def test_inject_into_an_immutable_carrier_does_not_raise() -> None:
+def test_inject_into_an_immutable_carrier_does_not_raise(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="aurastream_obs._internal.propagation")
     build_propagator(DEFAULT).inject((), context_with())  # tuples have no __setitem__
+    # Each composed propagator is wrapped on its own: the failure is warned, not swallowed.
+    assert any("inject failed; ignored" in r.getMessage() for r in caplog.records)
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    caplog.clear()
+    safe = SafePropagator(TraceContextTextMapPropagator())
+    safe.inject((), context_with())
+    safe.inject((), context_with())
+    assert safe.errors == 2  # every failure counted ...
+    warned = [r for r in caplog.records if "TraceContextTextMapPropagator.inject" in r.getMessage()]
+    assert len(warned) == 1  # ... but warned once
+
+
+def test_traceparent_in_the_carrier_wins_over_the_lambda_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """XRayLambdaPropagator falls back to _X_AMZN_TRACE_ID only when the carrier gave no
+    valid parent: a traceparent extracted by an earlier propagator stands."""
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", XRAY)
+    propagator = build_propagator(["tracecontext", "xray-lambda"])
+    extracted = parent_of(propagator.extract({"traceparent": W3C}))
+    assert (extracted.trace_id, extracted.span_id) == (
+        0x0AF7651916CD43DD8448EB211C80319C,
+        0xB7AD6B7169203331,
+    )
+    # Without a traceparent the environment's parent is used (the fallback is live).
+    assert parent_of(propagator.extract({})).trace_id == TRACE_ID
 
 
 def test_lambda_propagator_falls_back_to_the_environment() -> None:

@@ -62,6 +62,11 @@ def run(args: argparse.Namespace) -> int:
         )
     except (OSError, RuntimeError, ValueError) as error:
         return fail(str(error))
+    except Exception as error:
+        # AWS API errors (access denied, throttling) from boto3: one clear line, not a trace.
+        if type(error).__module__.startswith("botocore"):
+            return fail(f"AWS error: {error}")
+        raise
     if args.json:
         print_json(report.to_dict())
     else:

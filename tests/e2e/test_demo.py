@@ -204,7 +204,11 @@ def test_the_correlated_log_line_has_its_trace_in_the_files(run: DemoRun) -> Non
         for sl in rl["scopeLogs"]
         for record in sl["logRecords"]
     ]
-    assert any(r.get("traceId") == trace_id for r in otlp_logs)
+    # The exported record's body is that very stdout line (what CloudWatch stores, raw_log).
+    assert any(
+        r.get("traceId") == trace_id and r["body"]["stringValue"] == json_lines[0]
+        for r in otlp_logs
+    )
 
 
 def test_prometheus_endpoint_and_json_report(run: DemoRun) -> None:

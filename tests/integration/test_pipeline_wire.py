@@ -7,6 +7,7 @@ events, links, status, scope, resource, log ↔ span correlation, redaction, exe
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -125,14 +126,30 @@ def _check_spans(spans: list[Any], ids: dict[str, Any], resource: dict[str, Any]
     assert resource["service.name"] == "wire-test" and resource["team"] == "observability"
 
 
+def _message(body: str) -> str:
+    """Our records' body is the JSON line (its `message`); the logs API's is plain text."""
+    return str(json.loads(body)["message"]) if body.startswith("{") else body
+
+
 def _check_logs(records: list[Any], ids: dict[str, Any]) -> None:
-    by_body = {r.body.string_value: r for r in records}
-    assert set(by_body) == {"analysis done", "from the logs API", "outside any span"}
+    by_message = {_message(r.body.string_value): r for r in records}
+    assert set(by_message) == {"analysis done", "from the logs API", "outside any span"}
     done, api, outside = (
-        by_body["analysis done"],
-        by_body["from the logs API"],
-        by_body["outside any span"],
+        by_message["analysis done"],
+        by_message["from the logs API"],
+        by_message["outside any span"],
     )
+    assert api.body.string_value == "from the logs API"  # third-party records: untouched
+    line = json.loads(done.body.string_value)  # the JSON line stdout would print
+    assert (line["level"], line["logger"], line["category"]) == (
+        "INFO",
+        "aurastream.wire.test",
+        "application",
+    )
+    assert (line["customer_tier"], line["contact"]) == ("pro", "[EMAIL]")
+    assert line["trace_id"] == f"{ids['trace_id']:032x}"
+    assert line["span_id"] == f"{ids['child_id']:016x}"
+    assert json.loads(outside.body.string_value)["level"] == "WARNING"
     # Trace-correlated: the active span's ids, and the sampled flag.
     for record in (done, api):
         assert record.trace_id == ids["trace_id"].to_bytes(16, "big")

@@ -132,8 +132,9 @@ def test_service_exports_all_three_signals_over_otlp(
     assert ("http.response.status_code", 400) in routes
 
     records = otlp_receiver.log_records()
-    bodies = {r.body.string_value: r for r in records}
-    assert {"api_request", "api_response"} <= set(bodies)
+    lines = [json.loads(r.body.string_value) for r in records]  # each body: a JSON line
+    assert {"api_request", "api_response"} <= {line["message"] for line in lines}
+    assert {"api_request", "api_response"} <= {line.get("event_type") for line in lines}
     correlated = [r for r in records if r.trace_id.hex() == PARENT_TRACE]
     assert correlated, "log records inside the request carry its trace id"
     assert all(r.span_id == continued.span_id for r in correlated)

@@ -1,8 +1,15 @@
 """Log pipeline wiring: stdlib logging → JSON lines on stdout and OTLP log records.
 
 The JSON handler runs the processor pipeline once (trace ids, service, category, redaction)
-and hands the *redacted* event to `OtlpLogSink`, so what is exported is exactly what is
-printed: no second, unredacted path.
+and hands the *redacted* event and its rendered JSON line to `OtlpLogSink`, so what is
+exported is exactly what is printed: no second, unredacted path.
+
+The record's body is that JSON line (the stdout line, byte for byte), its attributes the same
+fields, structured. The ADOT collector's `awscloudwatchlogs` exporters run with `raw_log: true`
+and store the body as the CloudWatch event, so the per-category log groups of ECS/EKS hold the
+same JSON lines as Lambda's stdout capture and the Logs Insights queries (`filter event_type
+= ...`, `sum(data.revenue_usd)`) find their fields at the top level. OTLP backends that index
+attributes still get them as attributes.
 
 Why the sink does not go through the SDK `Logger.emit`: that path builds a ReadWriteLogRecord
 (BoundedAttributes with a lock, a warnings check, the API LogRecord's own context lookup) and
@@ -37,7 +44,8 @@ if TYPE_CHECKING:
     from aurastream_obs._internal.settings import Settings
     from aurastream_obs.logs import JsonLogHandler
 
-# Keys that become OTLP record fields (body, severity, timestamp, trace context), not attributes.
+# Keys that become OTLP record fields (severity, timestamp, trace context), not attributes;
+# "message" is in the body (the JSON line).
 _RECORD_FIELDS: Final = frozenset(
     {"message", "level", "timestamp", "trace_id", "span_id", "xray_trace_id"}
 )
@@ -97,7 +105,10 @@ class AuraLoggerProvider(LoggerProvider):
 
 
 class OtlpLogSink:
-    """Turns a processed (redacted) event dict into a queued OTLP log record."""
+    """Turns a processed (redacted) event dict into a queued OTLP log record.
+
+    Body: the rendered JSON line (as on stdout); attributes: the event's other fields.
+    """
 
     def __init__(
         self,
@@ -115,7 +126,7 @@ class OtlpLogSink:
         self._sdk_logger = provider.get_logger(scope.name, scope.version)
         self._current_span = span_getter or trace.get_current_span
 
-    def __call__(self, event: Mapping[str, Any], record: logging.LogRecord) -> None:
+    def __call__(self, event: Mapping[str, Any], record: logging.LogRecord, line: str) -> None:
         scalars = _SCALARS
         attributes = {
             key: value if value.__class__ in scalars else _attribute_value(value)
@@ -129,9 +140,8 @@ class OtlpLogSink:
             trace_id, span_id, flags = ctx.trace_id, ctx.span_id, int(ctx.trace_flags)
         else:
             trace_id = span_id = flags = 0
-        message = event.get("message", "")
         if self._provider.shared:  # every processor of the provider must see the record
-            self._emit_through_sdk(record, message, attributes)
+            self._emit_through_sdk(record, line, attributes)
             return
         self._put(
             LogItem(
@@ -139,7 +149,7 @@ class OtlpLogSink:
                 time.time_ns(),
                 _SEVERITY.get(record.levelno, 0),
                 record.levelname,
-                message if message.__class__ is str else str(message),
+                line,
                 attributes,
                 trace_id,
                 span_id,
@@ -150,14 +160,14 @@ class OtlpLogSink:
         )
 
     def _emit_through_sdk(
-        self, record: logging.LogRecord, message: Any, attributes: dict[str, Any]
+        self, record: logging.LogRecord, line: str, attributes: dict[str, Any]
     ) -> None:
         # context=None: the SDK takes trace_id/span_id from the active span, as above.
         self._sdk_logger.emit(
             timestamp=int(record.created * 1e9),
             severity_number=SeverityNumber(_SEVERITY.get(record.levelno, 0)),
             severity_text=record.levelname,
-            body=message if message.__class__ is str else str(message),
+            body=line,
             attributes=attributes,
         )
 

@@ -88,6 +88,12 @@ def awscloudwatchlogs(category: str) -> Config:
         "log_group_name": log_group_name(category, ENVIRONMENT.ref),
         "log_stream_name": "otel-collector",
         "log_retention": LOG_CATEGORIES[category].retention_days,
+        # Without raw_log the exporter wraps each record as {"body": ..., "attributes": ...,
+        # "resource": ...} (logToCWLog), and the Logs Insights queries (`filter event_type
+        # = ...`, `sum(data.revenue_usd)`) match nothing. With it, the record's body (our
+        # JSON line, as printed on stdout: logs/pipeline.py) is the CloudWatch event as is,
+        # the same shape Lambda's stdout capture stores.
+        "raw_log": True,
     }
 
 

@@ -30,7 +30,8 @@ ACCOUNT_ID_RE: Final = re.compile(r"(?<![\d.])\d{12}(?![\d.])")
 EXPORTER_REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     "awsemf": ("region", "namespace", "dimension_rollup_option"),
     "awsxray": ("region",),
-    "awscloudwatchlogs": ("region", "log_group_name", "log_stream_name"),
+    # raw_log: the record body (our JSON line) is the CloudWatch event (collector/pieces.py).
+    "awscloudwatchlogs": ("region", "log_group_name", "log_stream_name", "raw_log"),
     "prometheusremotewrite": ("endpoint",),
     "prometheus": ("endpoint",),
     "otlp": ("endpoint",),

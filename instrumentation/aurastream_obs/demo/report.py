@@ -193,7 +193,7 @@ def build_report(telemetry_dir: str, tally: ClientTally) -> DemoReport:
     report.sentiments = {str(k): int(v) for k, v in sorted(sentiments.items(), key=_by_value)}
     report.customers = _customers(spans, points)
     report.log_records = len(logs)
-    report.api_response_logs = sum(1 for r in logs if r.body == API_RESPONSE)
+    report.api_response_logs = sum(1 for r in logs if r.message == API_RESPONSE)
     report.correlated = find_correlated(report.path(SERVICE_LOG_FILE), spans, logs)
     report.checks = _checks(report)
     return report
@@ -266,7 +266,7 @@ def find_correlated(
         return None
     _, line, trace_id = best
     trace = tuple(sorted((s for s in spans if s.trace_id == trace_id), key=lambda s: s.start_ns))
-    in_otlp = any(r.trace_id == trace_id and r.body == API_RESPONSE for r in logs)
+    in_otlp = any(r.trace_id == trace_id and r.message == API_RESPONSE for r in logs)
     return CorrelatedRequest(line, service_log, trace_id, trace, in_otlp)
 
 

@@ -2,7 +2,8 @@
 
 `JsonLogHandler` is the telemetry boundary: nothing raises into the code that logged, failures
 are counted in `dropped` and reported once on stderr (never through logging, which could
-recurse). Sinks (e.g. the OTLP log exporter) receive the processed, redacted event dict.
+recurse). Sinks (e.g. the OTLP log exporter) receive the processed, redacted event dict and
+its rendered JSON line: the very string written to stdout, rendered once for both.
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from aurastream_obs.logs.processors import (
     safe_str,
 )
 
-LogSink = Callable[[EventDict, logging.LogRecord], None]
+# (processed event, record, rendered JSON line): the line is the stdout line, or, with stdout
+# off, the line that would have been written (the OTLP body CloudWatch stores as is).
+LogSink = Callable[[EventDict, logging.LogRecord, str], None]
 _BATCH_CHARS: Final = 16384  # buffered lines are written out at this size at the latest
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -151,7 +154,7 @@ def build_log_pipeline(
 
 
 class JsonLogHandler(logging.Handler):
-    """Writes each record as one JSON line to `stream` and hands the event dict to sinks.
+    """Writes each record as one JSON line to `stream` and hands event dict and line to sinks.
 
     `stream=None` means `sys.stdout` looked up at each emit (so pytest capture and Lambda
     runtimes that swap stdout work). `to_stream=False` feeds the sinks only (otlp mode with
@@ -241,13 +244,18 @@ class JsonLogHandler(logging.Handler):
         local.depth = depth + 1
         try:
             event = self.pipeline.process(record)
+            line = None
             if self.to_stream:
-                self._write(self.pipeline.render(event))
+                line = self.pipeline.render(event)
+                self._write(line)
             # Records logged by a sink reach the stream, never the sinks (no recursion).
-            if depth == 0 and not record.name.startswith(self._sink_excluded):
-                for sink in self._sinks:
+            sinks = self._sinks
+            if sinks and depth == 0 and not record.name.startswith(self._sink_excluded):
+                if line is None:  # stdout off: render once, for the sinks
+                    line = self.pipeline.render(event)
+                for sink in sinks:
                     try:
-                        sink(event, record)
+                        sink(event, record, line)
                     except Exception as exc:  # noqa: BLE001 - one sink must not stop others
                         self._drop(f"sink {safe_repr(sink)}", exc)
         except Exception as exc:  # noqa: BLE001 - the telemetry boundary: count, never raise

@@ -11,6 +11,7 @@ two process runs sums both runs' last points. Delta points are all kept (they ad
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -89,6 +90,24 @@ class LogRecordView:
     severity: str
     time_ns: int
     attributes: Attributes = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """The log message: `message` of our JSON-line body, else the body itself.
+
+        Our records' body is the JSON line printed on stdout (logs/pipeline.py); records of
+        the OTel logs API (other libraries) carry a plain body.
+        """
+        body = self.body
+        if body.startswith("{"):
+            try:
+                parsed = json.loads(body)
+            except ValueError:
+                return body
+            message = parsed.get("message") if isinstance(parsed, dict) else None
+            if isinstance(message, str):
+                return message
+        return body
 
 
 @dataclass(frozen=True, slots=True)

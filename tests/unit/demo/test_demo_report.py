@@ -84,8 +84,10 @@ def _telemetry(folder: Path, *, drop_health_span: bool = False) -> Path:
     write_lines(
         folder / "logs.jsonl",
         logs_line(
-            log_record(SLOW_TRACE, "01" * 8, "api_response"),
-            log_record(HEALTH_TRACE, "04" * 8, "api_response"),
+            # Our OTLP records' body is the JSON line the service printed.
+            log_record(SLOW_TRACE, "01" * 8, _service_log_line(SLOW_TRACE, 1200.0)),
+            log_record(HEALTH_TRACE, "04" * 8, _service_log_line(HEALTH_TRACE, 2.0)),
+            log_record(HEALTH_TRACE, "04" * 8, "from a library: plain body, not counted"),
         ),
     )
     write_lines(

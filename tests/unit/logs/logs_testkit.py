@@ -19,6 +19,7 @@ class Captured:
     handler: JsonLogHandler
     stream: io.StringIO
     sunk: list[tuple[dict[str, Any], logging.LogRecord]] = field(default_factory=list)
+    sunk_lines: list[str] = field(default_factory=list)  # the rendered line each sink got
 
     def lines(self) -> list[str]:
         return self.stream.getvalue().splitlines()
@@ -43,6 +44,11 @@ def attach(logger: logging.Logger, *, redact: bool = True, allow_text: bool = Fa
     )
     handler = JsonLogHandler(pipeline, stream=stream)
     captured = Captured(logger, handler, stream)
-    handler.add_sink(lambda event, record: captured.sunk.append((event, record)))
+
+    def sink(event: dict[str, Any], record: logging.LogRecord, line: str) -> None:
+        captured.sunk.append((event, record))
+        captured.sunk_lines.append(line)
+
+    handler.add_sink(sink)
     logger.addHandler(handler)
     return captured

@@ -44,18 +44,19 @@ def test_sinks_receive_the_processed_redacted_event_and_the_record(captured: Cap
     assert event["service"] == "aurastream-test"
     assert record.getMessage() == "from a@b.example.com"
     assert strict_loads(captured.lines()[0]) == event
+    assert captured.sunk_lines == captured.lines()  # the sink gets the very stdout line
 
 
 def test_failing_sink_is_counted_warned_once_and_never_raises(
     captured: Captured, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(event: dict[str, Any], record: logging.LogRecord) -> None:
+    def broken(event: dict[str, Any], record: logging.LogRecord, line: str) -> None:
         raise ConnectionError("collector down")
 
     captured.handler.remove_sink(captured.handler.sinks[0])
     captured.handler.add_sink(broken)
     later: list[str] = []
-    captured.handler.add_sink(lambda event, record: later.append(event["message"]))
+    captured.handler.add_sink(lambda event, record, line: later.append(event["message"]))
     captured.logger.info("first")
     captured.logger.info("second")
     assert captured.handler.dropped == 2
@@ -75,7 +76,7 @@ def test_failing_stream_and_failing_processor_are_counted_not_raised() -> None:
         raise KeyError("bug")
 
     sunk: list[dict[str, Any]] = []
-    handler = JsonLogHandler(stream=BrokenStream(), sinks=[lambda e, r: sunk.append(e)])
+    handler = JsonLogHandler(stream=BrokenStream(), sinks=[lambda e, r, line: sunk.append(e)])
     handler.handle(_record())
     assert handler.dropped == 1
     bad_pipeline = LogPipeline([exploding], JSONRenderer())
@@ -88,7 +89,7 @@ def test_failing_stream_and_failing_processor_are_counted_not_raised() -> None:
 def test_a_sink_that_logs_does_not_recurse(captured: Captured) -> None:
     calls: list[str] = []
 
-    def chatty(event: dict[str, Any], record: logging.LogRecord) -> None:
+    def chatty(event: dict[str, Any], record: logging.LogRecord, line: str) -> None:
         calls.append(event["message"])
         captured.logger.warning("sink saw %s", event["message"])
 
@@ -103,7 +104,7 @@ def test_a_sink_that_logs_does_not_recurse(captured: Captured) -> None:
 def test_exporter_stack_loggers_are_written_but_not_sunk() -> None:
     stream = io.StringIO()
     sunk: list[str] = []
-    handler = JsonLogHandler(stream=stream, sinks=[lambda e, r: sunk.append(e["logger"])])
+    handler = JsonLogHandler(stream=stream, sinks=[lambda e, r, line: sunk.append(e["logger"])])
     for name in ("opentelemetry.sdk._logs", "urllib3.connectionpool", "aurastream.events"):
         handler.handle(logging.makeLogRecord({"name": name, "msg": "m", "levelname": "WARNING"}))
     assert sunk == ["aurastream.events"]
@@ -112,11 +113,16 @@ def test_exporter_stack_loggers_are_written_but_not_sunk() -> None:
 
 def test_to_stream_false_feeds_only_the_sinks() -> None:
     stream = io.StringIO()
-    sunk: list[dict[str, Any]] = []
-    handler = JsonLogHandler(stream=stream, sinks=[lambda e, r: sunk.append(e)], to_stream=False)
+    sunk: list[tuple[dict[str, Any], str]] = []
+    handler = JsonLogHandler(
+        stream=stream, sinks=[lambda e, r, line: sunk.append((e, line))], to_stream=False
+    )
     handler.handle(_record("otlp only"))
     assert stream.getvalue() == ""
-    assert [e["message"] for e in sunk] == ["otlp only"]
+    ((event, line),) = sunk
+    assert event["message"] == "otlp only"
+    # Stdout off: the line is still rendered, once, for the sinks (the OTLP body).
+    assert "\n" not in line and strict_loads(line) == event
 
 
 def test_stream_that_cannot_encode_gets_ascii_escaped_valid_json() -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterator, Sequence
@@ -96,7 +97,15 @@ def test_records_are_redacted_correlated_and_typed(wired: Any) -> None:
     assert ours.flags == int(ctx.trace_flags)
     assert not outside.trace_id and outside.severity_number == 9  # INFO
     assert (ours.severity_number, ours.severity_text) == (17, "ERROR")
-    assert ours.body.string_value == "failed for [EMAIL]"
+    # The body is the JSON line (what stdout would print; stdout is off here), the same
+    # fields as the attributes: the shape raw_log CloudWatch groups store.
+    line = json.loads(ours.body.string_value)
+    assert line["message"] == "failed for [EMAIL]"
+    assert (line["password"], line["attempt"], line["ok"]) == ("[REDACTED]", 2, False)
+    assert line["nested"] == {"a": [1]}
+    assert line["trace_id"] == f"{ctx.trace_id:032x}"
+    assert line["logger"] == logger.name and line["level"] == "ERROR"
+    assert json.loads(outside.body.string_value)["message"] == "no span here"
     attributes = {kv.key: kv.value for kv in ours.attributes}
     assert attributes["password"].string_value == "[REDACTED]"
     assert attributes["attempt"].int_value == 2
@@ -127,7 +136,10 @@ def test_a_processor_added_to_the_provider_still_sees_our_records(wired: Any) ->
         logger.info("after", extra={"attempt": 3})
     assert provider.force_flush(5_000)
     (seen,) = mine.get_finished_logs()  # only what was logged once it was added
-    assert seen.log_record.body == "after"
+    assert isinstance(seen.log_record.body, str)
+    seen_line = json.loads(seen.log_record.body)
+    assert (seen_line["message"], seen_line["attempt"]) == ("after", 3)
+    assert seen_line["trace_id"] == f"{span.get_span_context().trace_id:032x}"
     assert seen.log_record.trace_id == span.get_span_context().trace_id
     assert seen.log_record.attributes is not None
     assert seen.log_record.attributes["attempt"] == 3
@@ -135,4 +147,5 @@ def test_a_processor_added_to_the_provider_still_sees_our_records(wired: Any) ->
     assert seen.instrumentation_scope.name == "aurastream_obs"
     # And our exporter got each record exactly once, whichever path it took.
     bodies = [record.body.string_value for _, record in exporter.records()]
-    assert bodies == ["before", "after"]
+    assert [json.loads(body)["message"] for body in bodies] == ["before", "after"]
+    assert bodies[1] == seen.log_record.body  # the same line on both paths

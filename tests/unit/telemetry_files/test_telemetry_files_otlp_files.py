@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -73,16 +74,19 @@ def test_spans_and_logs_are_flattened(tmp_path: Path) -> None:
     assert spans[0].duration_s == pytest.approx(4e-6)
     assert spans[0].attributes["http.response.status_code"] == 200
     assert spans[1].parent_span_id == "01" * 8 and spans[0].parent_span_id == ""
+    line = json.dumps({"message": "api_response", "status_code": 200, "trace_id": trace})
     logs = write_lines(
         tmp_path / "logs.jsonl",
-        logs_line(log_record(trace, "01" * 8, "api_response", {"status_code": 200})),
+        logs_line(
+            log_record(trace, "01" * 8, line, {"status_code": 200}),  # ours: the JSON line
+            log_record(trace, "01" * 8, "from the logs API"),  # a library's plain body
+            log_record(trace, "01" * 8, "{not json"),
+        ),
     )
-    (record,) = read_logs(logs)
-    assert (record.trace_id, record.body, record.attributes["status_code"]) == (
-        trace,
-        "api_response",
-        200,
-    )
+    record, plain, broken = read_logs(logs)
+    assert (record.trace_id, record.body, record.attributes["status_code"]) == (trace, line, 200)
+    assert record.message == "api_response"
+    assert plain.message == "from the logs API" and broken.message == "{not json"
 
 
 def test_missing_files_read_as_empty_and_corrupt_ones_raise(tmp_path: Path) -> None:

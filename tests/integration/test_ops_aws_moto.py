@@ -13,7 +13,6 @@ import secrets
 import time
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -30,32 +29,9 @@ from aurastream_obs.ops.health_probes import (
 from aurastream_obs.ops.kpi import build_kpi_report
 from aurastream_obs.ops.traces.analysis import analyze
 from aurastream_obs.ops.traces.xray import XRaySource
+from moto_server import Clients
 
 pytestmark = pytest.mark.integration
-Clients = Callable[[str], Any]
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def clients(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Clients:
-    import boto3
-
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)  # boto3 clients the tools build follow
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return lambda service: boto3.client(service, endpoint_url=moto_url, region_name="us-east-1")
 
 
 def _put(cw: Any, namespace: str, name: str, dims: dict[str, str], values: list[float]) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,6 +22,7 @@ from aurastream_obs.service import (
     create_app,
     run_in_thread,
 )
+from moto_server import Clients
 
 pytestmark = pytest.mark.integration
 
@@ -31,41 +30,10 @@ TABLE = "AuraStream-SentimentCache"
 RESULT = AnalysisResult("NEGATIVE", 0.05, 0.85, 0.1, 0.0)
 
 
-def _need(module: str) -> None:
-    try:
-        __import__(module)
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"{module} is not installed (pip install -e '.[dev]')")
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    _need("moto.server")
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def dynamodb(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    import boto3
-
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    client = boto3.client("dynamodb", endpoint_url=moto_endpoint, region_name="us-east-1")
+def dynamodb(clients: Clients) -> Any:
+    """The cache table on the shared moto server (`clients`, `moto_url`: tests/conftest.py)."""
+    client = clients("dynamodb")
     if TABLE not in client.list_tables()["TableNames"]:
         client.create_table(
             TableName=TABLE,
@@ -172,13 +140,11 @@ def test_service_over_http_with_dynamodb_cache(dynamodb: Any) -> None:
     meter_provider.shutdown()
 
 
-def test_service_with_comprehend_on_a_moto_server(dynamodb: Any, moto_endpoint: str) -> None:
+def test_service_with_comprehend_on_a_moto_server(dynamodb: Any, clients: Clients) -> None:
     """The Comprehend analyzer through a real boto3 client against a real moto server."""
-    import boto3
-
     from aurastream_obs.service.analyzer import ComprehendAnalyzer
 
-    client = boto3.client("comprehend", endpoint_url=moto_endpoint, region_name="us-east-1")
+    client = clients("comprehend")
     app = create_app(
         analyzer=ComprehendAnalyzer(client),
         cache=DynamoDBCache(TABLE, client=dynamodb),

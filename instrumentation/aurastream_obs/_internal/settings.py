@@ -212,38 +212,54 @@ class Settings:
     xray_daemon_address: str = XRAY_DAEMON_ADDRESS.default
 
 
+# The env_* readers below are shared with the reference service (aurastream_obs.service):
+# a blank value counts as unset, a bad one warns once (per name and value) and falls back.
 _warned: set[str] = set()
 
 
-def _warn(name: str, value: str, fallback: object) -> None:
+def warn_invalid(name: str, value: str, fallback: object) -> None:
     key = f"{name}={value}"
     if key not in _warned:
         _warned.add(key)
         _log.warning("ignoring invalid %s=%r; using %r", name, value, fallback)
 
 
-def _get(env: Mapping[str, str], var: EnvVar) -> str | None:
+def env_str(env: Mapping[str, str], var: EnvVar) -> str | None:
     value = env.get(var.name)
     return value.strip() if value is not None and value.strip() != "" else None
 
 
-def _int(env: Mapping[str, str], var: EnvVar, default: int, minimum: int = 0) -> int:
-    raw = _get(env, var)
+def env_int(env: Mapping[str, str], var: EnvVar, default: int, minimum: int = 0) -> int:
+    raw = env_str(env, var)
     if raw is None:
         return default
     try:
         value = int(raw)
     except ValueError:
-        _warn(var.name, raw, default)
+        warn_invalid(var.name, raw, default)
         return default
     if value < minimum:
-        _warn(var.name, raw, default)
+        warn_invalid(var.name, raw, default)
         return default
     return value
 
 
-def _bool(env: Mapping[str, str], var: EnvVar, default: bool) -> bool:
-    raw = _get(env, var)
+def env_float(env: Mapping[str, str], var: EnvVar, default: float, minimum: float = 0.0) -> float:
+    raw = env_str(env, var)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = minimum - 1.0
+    if not value >= minimum:  # also rejects NaN
+        warn_invalid(var.name, raw, default)
+        return default
+    return value
+
+
+def env_bool(env: Mapping[str, str], var: EnvVar, default: bool) -> bool:
+    raw = env_str(env, var)
     if raw is None:
         return default
     lowered = raw.lower()
@@ -251,17 +267,17 @@ def _bool(env: Mapping[str, str], var: EnvVar, default: bool) -> bool:
         return True
     if lowered in ("0", "false", "no", "off"):
         return False
-    _warn(var.name, raw, default)
+    warn_invalid(var.name, raw, default)
     return default
 
 
 def _choice(env: Mapping[str, str], var: EnvVar, choices: tuple[str, ...], default: str) -> str:
-    raw = _get(env, var)
+    raw = env_str(env, var)
     if raw is None:
         return default
     if raw.lower() in choices:
         return raw.lower()
-    _warn(var.name, raw, default)
+    warn_invalid(var.name, raw, default)
     return default
 
 
@@ -290,38 +306,38 @@ def parse_key_values(raw: str | None) -> dict[str, str]:
 
 
 def _log_level(env: Mapping[str, str]) -> int:
-    raw = _get(env, LOG_LEVEL)
+    raw = env_str(env, LOG_LEVEL)
     if raw is None:
         return logging.INFO
     level = logging.getLevelName(raw.upper())
     if isinstance(level, int):
         return level
-    _warn(LOG_LEVEL.name, raw, "INFO")
+    warn_invalid(LOG_LEVEL.name, raw, "INFO")
     return logging.INFO
 
 
 def _endpoints(env: Mapping[str, str]) -> tuple[str, str, str]:
-    base = (_get(env, OTLP_ENDPOINT) or OTLP_ENDPOINT.default).rstrip("/")
+    base = (env_str(env, OTLP_ENDPOINT) or OTLP_ENDPOINT.default).rstrip("/")
     return (
-        _get(env, OTLP_TRACES_ENDPOINT) or f"{base}/v1/traces",
-        _get(env, OTLP_METRICS_ENDPOINT) or f"{base}/v1/metrics",
-        _get(env, OTLP_LOGS_ENDPOINT) or f"{base}/v1/logs",
+        env_str(env, OTLP_TRACES_ENDPOINT) or f"{base}/v1/traces",
+        env_str(env, OTLP_METRICS_ENDPOINT) or f"{base}/v1/metrics",
+        env_str(env, OTLP_LOGS_ENDPOINT) or f"{base}/v1/logs",
     )
 
 
 def detect_mode(env: Mapping[str, str]) -> str:
     """The contract's mode choice when none is given."""
-    if _bool(env, SDK_DISABLED, False):
+    if env_bool(env, SDK_DISABLED, False):
         return "none"
     explicit = _choice(env, MODE, MODES, "")
     if explicit:
         return explicit
     if any(
-        _get(env, v)
+        env_str(env, v)
         for v in (OTLP_ENDPOINT, OTLP_TRACES_ENDPOINT, OTLP_METRICS_ENDPOINT, OTLP_LOGS_ENDPOINT)
     ):
         return "otlp"
-    if _get(env, LAMBDA_FUNCTION):
+    if env_str(env, LAMBDA_FUNCTION):
         return "lambda"
     return "local"
 
@@ -332,7 +348,7 @@ def _names(raw: str | None) -> tuple[str, ...] | None:
 
 def _timeout_seconds(env: Mapping[str, str]) -> float:
     # The OTel spec defines OTEL_EXPORTER_OTLP_TIMEOUT in milliseconds.
-    return _int(env, OTLP_TIMEOUT, 5000, minimum=1) / 1000.0
+    return env_int(env, OTLP_TIMEOUT, 5000, minimum=1) / 1000.0
 
 
 def resolve_settings(
@@ -350,50 +366,50 @@ def resolve_settings(
         if mode in MODES:
             resolved_mode = mode
         else:
-            _warn("mode", mode, resolved_mode)
+            warn_invalid("mode", mode, resolved_mode)
     traces_ep, metrics_ep, logs_ep = _endpoints(env)
     settings = Settings(
-        service_name=service_name or _get(env, SERVICE_NAME) or SERVICE_NAME.default,
-        service_version=_get(env, SERVICE_VERSION) or __version__,
-        environment=_get(env, ENVIRONMENT) or ENVIRONMENT.default,
+        service_name=service_name or env_str(env, SERVICE_NAME) or SERVICE_NAME.default,
+        service_version=env_str(env, SERVICE_VERSION) or __version__,
+        environment=env_str(env, ENVIRONMENT) or ENVIRONMENT.default,
         mode=resolved_mode,
-        telemetry_dir=_get(env, TELEMETRY_DIR) or TELEMETRY_DIR.default,
-        prometheus_port=_int(env, PROMETHEUS_PORT, 9464),
-        prometheus_host=_get(env, PROMETHEUS_HOST) or PROMETHEUS_HOST.default,
-        sampling_rules_path=_get(env, SAMPLING_RULES),
+        telemetry_dir=env_str(env, TELEMETRY_DIR) or TELEMETRY_DIR.default,
+        prometheus_port=env_int(env, PROMETHEUS_PORT, 9464),
+        prometheus_host=env_str(env, PROMETHEUS_HOST) or PROMETHEUS_HOST.default,
+        sampling_rules_path=env_str(env, SAMPLING_RULES),
         log_level=_log_level(env),
-        log_stdout=_bool(env, LOG_STDOUT, True),
-        log_analysed_text=_bool(env, LOG_TEXT, False),
-        redact=_bool(env, REDACT, True),
-        detect_ec2=_bool(env, DETECT_EC2, False),
-        cardinality_limit=_int(env, CARDINALITY_LIMIT, 2000, minimum=1),
-        max_queue_size=_int(env, MAX_QUEUE_SIZE, 65536, minimum=1),
-        export_interval_ms=_int(env, EXPORT_INTERVAL_MS, 10000, minimum=1),
-        schedule_delay_ms=_int(env, SCHEDULE_DELAY_MS, 1000, minimum=1),
+        log_stdout=env_bool(env, LOG_STDOUT, True),
+        log_analysed_text=env_bool(env, LOG_TEXT, False),
+        redact=env_bool(env, REDACT, True),
+        detect_ec2=env_bool(env, DETECT_EC2, False),
+        cardinality_limit=env_int(env, CARDINALITY_LIMIT, 2000, minimum=1),
+        max_queue_size=env_int(env, MAX_QUEUE_SIZE, 65536, minimum=1),
+        export_interval_ms=env_int(env, EXPORT_INTERVAL_MS, 10000, minimum=1),
+        schedule_delay_ms=env_int(env, SCHEDULE_DELAY_MS, 1000, minimum=1),
         traces_endpoint=traces_ep,
         metrics_endpoint=metrics_ep,
         logs_endpoint=logs_ep,
-        otlp_headers=parse_key_values(_get(env, OTLP_HEADERS)),
+        otlp_headers=parse_key_values(env_str(env, OTLP_HEADERS)),
         otlp_timeout_s=_timeout_seconds(env),
         otlp_compression=_choice(env, OTLP_COMPRESSION, ("gzip", "none"), "gzip"),
         propagators=tuple(
             p.strip().lower()
-            for p in (_get(env, PROPAGATORS) or PROPAGATORS.default).split(",")
+            for p in (env_str(env, PROPAGATORS) or PROPAGATORS.default).split(",")
             if p.strip()
         ),
         exemplar_filter=_choice(
             env, EXEMPLAR_FILTER, ("trace_based", "always_on", "always_off"), "trace_based"
         ),
-        resource_attributes=parse_key_values(_get(env, RESOURCE_ATTRIBUTES)),
+        resource_attributes=parse_key_values(env_str(env, RESOURCE_ATTRIBUTES)),
         lambda_sampled0=_choice(
             env, LAMBDA_SAMPLED0, ("sample_locally", "respect"), LAMBDA_SAMPLED0.default
         ),
-        xray_annotations=_names(_get(env, XRAY_ANNOTATIONS)),
-        emf_namespace=_get(env, EMF_NAMESPACE) or EMF_NAMESPACE.default,
-        xray_daemon_address=_get(env, XRAY_DAEMON_ADDRESS) or XRAY_DAEMON_ADDRESS.default,
+        xray_annotations=_names(env_str(env, XRAY_ANNOTATIONS)),
+        emf_namespace=env_str(env, EMF_NAMESPACE) or EMF_NAMESPACE.default,
+        xray_daemon_address=env_str(env, XRAY_DAEMON_ADDRESS) or XRAY_DAEMON_ADDRESS.default,
     )
     known = {f.name for f in fields(Settings)}
     valid = {k: v for k, v in overrides.items() if k in known and v is not None}
     for unknown in sorted(set(overrides) - known):
-        _warn("configure() override", unknown, "ignored")
+        warn_invalid("configure() override", unknown, "ignored")
     return replace(settings, **valid) if valid else settings

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
 
+from aurastream_obs._internal.settings import env_str, warn_invalid
 from aurastream_obs.service import config
 
 Sentiment = Literal["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"]
@@ -248,9 +249,9 @@ class ComprehendAnalyzer:
 def analyzer_from_env(env: Mapping[str, str] | None = None) -> Analyzer:
     """`AURASTREAM_ANALYZER=comprehend` selects Comprehend; anything else the lexicon."""
     env = os.environ if env is None else env
-    choice = (config.env_str(env, config.ANALYZER) or "lexicon").lower()
+    choice = (env_str(env, config.ANALYZER) or "lexicon").lower()
     if choice == "comprehend":
         return ComprehendAnalyzer()
     if choice != "lexicon":
-        config.warn_invalid(config.ANALYZER, choice, "lexicon")
+        warn_invalid(config.ANALYZER.name, choice, "lexicon")
     return LexiconAnalyzer()

@@ -21,6 +21,7 @@ from typing import Any, Final, Protocol
 
 from opentelemetry import trace
 
+from aurastream_obs._internal.settings import env_float, env_str
 from aurastream_obs.service import config
 from aurastream_obs.service.analyzer import AnalysisResult, parse_sentiment
 
@@ -238,8 +239,8 @@ def _from_item(item: Mapping[str, Any]) -> AnalysisResult:
 def cache_from_env(env: Mapping[str, str] | None = None) -> Cache:
     """`AURASTREAM_CACHE_TABLE` selects DynamoDB; otherwise an in-process TTL cache."""
     env = os.environ if env is None else env
-    ttl = config.env_float(env, config.CACHE_TTL, DEFAULT_TTL_S, minimum=1.0)
-    table = config.env_str(env, config.CACHE_TABLE)
+    ttl = env_float(env, config.CACHE_TTL, DEFAULT_TTL_S, minimum=1.0)
+    table = env_str(env, config.CACHE_TABLE)
     if table:
         return DynamoDBCache(table, ttl_seconds=ttl)
     return TTLCache(ttl_seconds=ttl)

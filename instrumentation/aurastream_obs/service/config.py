@@ -1,13 +1,12 @@
 """Environment variables of the reference service, one documented constant each.
 
 Read only by the `*_from_env()` factories (called from `create_app()` when a collaborator is
-not injected), never at import time.
+not injected), never at import time, with the library's readers (`env_str`, `env_float`,
+`warn_invalid` in aurastream_obs._internal.settings): blank is unset, a bad value warns once.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Mapping
 from typing import Final
 
 from aurastream_obs._internal.settings import EnvVar
@@ -43,29 +42,3 @@ SERVICE_ENV_VARS: Final[tuple[EnvVar, ...]] = (
     API_KEYS_FILE,
     PRICE,
 )
-
-_log = logging.getLogger("aurastream_obs")
-
-
-def env_str(env: Mapping[str, str], var: EnvVar) -> str | None:
-    value = env.get(var.name, "").strip()
-    return value or None
-
-
-def env_float(env: Mapping[str, str], var: EnvVar, default: float, minimum: float = 0.0) -> float:
-    """A float setting; a bad value warns and falls back to the default."""
-    raw = env_str(env, var)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = minimum - 1.0
-    if not value >= minimum:  # also rejects NaN
-        warn_invalid(var, raw, default)
-        return default
-    return value
-
-
-def warn_invalid(var: EnvVar, raw: str, fallback: object) -> None:
-    _log.warning("ignoring invalid %s=%r; using %r", var.name, raw, fallback)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from aurastream_obs._internal.settings import env_float, env_str
 from aurastream_obs.service import config
 
 _log = logging.getLogger("aurastream_obs")
@@ -76,12 +77,12 @@ class CustomerDirectory:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CustomerDirectory:
         env = os.environ if env is None else env
-        price = config.env_float(env, config.PRICE, DEFAULT_PRICE_USD)
+        price = env_float(env, config.PRICE, DEFAULT_PRICE_USD)
         keys: dict[str, Customer | str] = {}
-        path = config.env_str(env, config.API_KEYS_FILE)
+        path = env_str(env, config.API_KEYS_FILE)
         if path:
             keys.update(_read_keys_file(Path(path), price))
-        keys.update(parse_api_keys(config.env_str(env, config.API_KEYS)))
+        keys.update(parse_api_keys(env_str(env, config.API_KEYS)))
         directory = cls(keys, default_price=price)
         if not directory:
             _log.warning(

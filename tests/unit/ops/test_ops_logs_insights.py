@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -25,8 +24,8 @@ from aurastream_obs.ops.backends.logs_insights import (
     LogsInsightsCustomers,
     LogsInsightsError,
 )
+from moto_server import Clients
 
-Clients = Callable[[str], Any]
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 T = int(NOW.timestamp())
 GROUP = "/aurastream/test/business"
@@ -37,28 +36,7 @@ def test_the_query_counts_analyses_and_sums_nested_revenue_per_customer() -> Non
     assert "stats count(*) as analyses, sum(data.revenue_usd) as revenue by customer_id" in QUERY
 
 
-# --- a real moto server ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def clients(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Clients:
-    import boto3
-
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return lambda service: boto3.client(service, endpoint_url=moto_url, region_name="us-east-1")
+# --- a real moto server (`clients`, `moto_url`: tests/conftest.py) ----------------------
 
 
 def _business_group(logs: Any, group: str) -> None:

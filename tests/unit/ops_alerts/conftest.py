@@ -87,25 +87,10 @@ REGION = "eu-west-1"
 FUNCTION = "aurastream-sync-handler"
 
 
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def clients(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[str], Any]:
-    import boto3
-
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
-        monkeypatch.setenv(key, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    return lambda service: boto3.client(service, region_name=REGION, endpoint_url=moto_url)
+def aws_region() -> str:
+    """The runbook tests work in REGION (the shared `clients` and `moto_url`: tests/conftest.py)."""
+    return REGION
 
 
 def _zip() -> bytes:

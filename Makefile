@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck bench tools render generated clean
+.PHONY: demo test lint typecheck bench tools render generated clean lambda-rie collector
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ demo: $(STAMP)
 # Debian's Prometheus and Alertmanager (promtool, amtool) for the integration tests.
 tools:
 	@bash scripts/install-tools.sh
+
+collector:
+	bash scripts/build-collector.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check instrumentation tests bench
@@ -54,6 +57,10 @@ bench: $(STAMP)
 	else \
 	  echo "bench/cold_start.py skipped: hyperfine missing (apt-get install -y hyperfine as root)"; \
 	fi
+
+# AWS Lambda Runtime Interface Emulator into .build/aws-lambda-rie (Go module proxy, cached).
+lambda-rie:
+	@bash scripts/build-lambda-rie.sh
 
 clean:
 	rm -rf $(VENV) .telemetry .mypy_cache .ruff_cache

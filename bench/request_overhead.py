@@ -92,9 +92,9 @@ def _aurastream(endpoint: str, mode: str, stdout: bool) -> tuple[Any, Any, loggi
         "AURASTREAM_LOG_STDOUT": "true" if stdout else "false",
         "AURASTREAM_MAX_QUEUE_SIZE": str(QUEUE),
         "OTEL_SERVICE_NAME": "bench",
+        # Same sampling as the plain SDK (everything): a sampled-out span costs less to export.
+        "OTEL_TRACES_SAMPLER": "parentbased_always_on",
     }
-    # Same sampling as the plain SDK (everything): a sampled-out span costs less to export.
-    os.environ["OTEL_TRACES_SAMPLER"] = "parentbased_always_on"
     telemetry = build_telemetry(resolve_settings(mode=mode, env=env))
     logger = logging.getLogger("bench")
     assert telemetry.log_handler is not None

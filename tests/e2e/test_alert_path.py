@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import sys
 import threading
 import time
 import urllib.error
@@ -35,9 +34,7 @@ from aurastream_obs.service import create_app
 from aurastream_obs.service.analyzer import AnalysisResult, LexiconAnalyzer
 from aurastream_obs.service.customers import CustomerDirectory
 from aurastream_obs.service.server import run_in_thread
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from promstack import free_port, start_alertmanager, start_prometheus, wait_until
+from support.promstack import free_port, start_alertmanager, start_prometheus, wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 KEY = "demo-key-acme"

@@ -13,17 +13,14 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from lambda_harness import LambdaEnvironment, new_trace_header
 from test_lambda_runtime import EVENTS, assert_delivered_before_return, root_segment
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from otlp_receiver import OtlpReceiver
+from support.otlp_receiver import OtlpReceiver
 
 pytestmark = pytest.mark.e2e
 ENTRY = "aurastream_obs.service.lambda_entry.handler"

@@ -6,10 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-try:  # tests/integration as a package (someone added __init__.py) ...
-    from .otlp_receiver import OtlpReceiver
-except ImportError:  # ... or pytest's default rootdir-relative import
-    from otlp_receiver import OtlpReceiver
+from support.otlp_receiver import OtlpReceiver
 
 
 @pytest.fixture

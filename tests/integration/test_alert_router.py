@@ -12,14 +12,10 @@ from typing import Any
 
 import pytest
 
-try:
-    from .promstack import start_alertmanager, wait_until
-except ImportError:
-    from promstack import start_alertmanager, wait_until
-
 from aurastream_obs.ops.alerts.router import AlertRouter
 from aurastream_obs.ops.alerts.server import AlertServer
 from aurastream_obs.ops.alerts.settings import RouterSettings, Secret
+from support.promstack import start_alertmanager, wait_until
 
 pytestmark = pytest.mark.integration
 TOKEN = "am-bearer-7c1d2e9f"

@@ -14,11 +14,7 @@ import yaml
 
 from aurastream_obs.collector.components import ADOT_COLLECTOR
 from aurastream_obs.collector.validate import check_config
-
-try:
-    from .tools import require_tool
-except ImportError:
-    from tools import require_tool
+from support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

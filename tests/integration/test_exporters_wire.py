@@ -13,11 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-
-try:
-    from .tools import require_tool
-except ImportError:
-    from tools import require_tool
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
@@ -36,6 +31,7 @@ from opentelemetry.trace import SpanKind
 from aurastream_obs._internal.settings import Settings
 from aurastream_obs.exporters.otlp_http import build_otlp_exporters
 from aurastream_obs.exporters.prometheus import start_prometheus_endpoint
+from support.tools import require_tool
 
 pytestmark = pytest.mark.integration
 

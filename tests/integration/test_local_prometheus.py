@@ -16,11 +16,7 @@ from aurastream_obs._internal.settings import resolve_settings
 from aurastream_obs.service import create_app
 from aurastream_obs.service.customers import CustomerDirectory
 from aurastream_obs.service.server import run_in_thread
-
-try:
-    from .promstack import free_port, http_get_json, start_alertmanager, start_prometheus
-except ImportError:
-    from promstack import free_port, http_get_json, start_alertmanager, start_prometheus
+from support.promstack import free_port, http_get_json, start_alertmanager, start_prometheus
 
 pytestmark = pytest.mark.integration
 

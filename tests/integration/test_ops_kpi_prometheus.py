@@ -21,11 +21,7 @@ from aurastream_obs.service import create_app
 from aurastream_obs.service.analyzer import AnalysisResult, LexiconAnalyzer
 from aurastream_obs.service.customers import CustomerDirectory
 from aurastream_obs.service.server import run_in_thread
-
-try:
-    from .promstack import PrometheusHandle, free_port, start_prometheus, wait_until
-except ImportError:
-    from promstack import PrometheusHandle, free_port, start_prometheus, wait_until
+from support.promstack import PrometheusHandle, free_port, start_prometheus, wait_until
 
 pytestmark = pytest.mark.integration
 JOB = "aurastream-api"
@@ -58,9 +54,11 @@ def _post(url: str, text: str) -> int:
 
 @pytest.fixture
 def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
     settings = resolve_settings(
-        JOB, "local", env={"AURASTREAM_TELEMETRY_DIR": str(tmp_path)}, prometheus_port=free_port()
+        JOB,
+        "local",
+        env={"AURASTREAM_TELEMETRY_DIR": str(tmp_path), "OTEL_TRACES_SAMPLER": "always_on"},
+        prometheus_port=free_port(),
     )
     telemetry = build_telemetry(settings)
     app = create_app(

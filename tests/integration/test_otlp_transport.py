@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from aurastream_obs._internal.env_values import check_proxy, reset_warnings
 from aurastream_obs.exporters.otlp_transport import (
     OtlpHttpSender,
     _parse_retry_after,
-    _proxy_for,
     gzip_compress,
 )
 
@@ -153,17 +153,30 @@ def test_retry_after_forms() -> None:
     assert _parse_retry_after("soon") is None
 
 
-def test_proxy_variables_are_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
-        monkeypatch.delenv(name, raising=False)
-    assert _proxy_for("http", "collector") is None
-    monkeypatch.setenv("HTTP_PROXY", "http://proxy.internal:3128")
-    assert _proxy_for("http", "collector") == "http://proxy.internal:3128"
-    monkeypatch.setenv("NO_PROXY", "collector,localhost")
-    assert _proxy_for("http", "collector") is None
-    sender = OtlpHttpSender("http://elsewhere:4318/v1/traces")
+def test_proxy_variables_are_honoured() -> None:
+    assert check_proxy({}, "http", "collector") is None
+    env = {"HTTP_PROXY": "http://proxy.internal:3128"}
+    assert check_proxy(env, "http", "collector") == "http://proxy.internal:3128"
+    assert check_proxy({**env, "NO_PROXY": "collector,localhost"}, "http", "collector") is None
+    assert check_proxy({"https_proxy": "proxy.internal:3128"}, "https", "collector") == (
+        "http://proxy.internal:3128"  # scheme-less, as curl and requests accept it
+    )
+    sender = OtlpHttpSender("http://elsewhere:4318/v1/traces", proxy="http://proxy.internal:3128")
     assert sender._proxy == "http://proxy.internal:3128"
     assert sender._path == "http://elsewhere:4318/v1/traces"  # absolute URI via the proxy
+
+
+@pytest.mark.parametrize(
+    "proxy", ["http://[::1", "http://proxy:99999", "http://prøxy:3128", "ftp://proxy:21", "http://"]
+)
+def test_an_unusable_proxy_warns_once_and_connects_directly(
+    proxy: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    reset_warnings()
+    assert check_proxy({"HTTP_PROXY": proxy}, "http", "collector") is None
+    assert check_proxy({"HTTP_PROXY": proxy}, "http", "collector") is None
+    warnings = [r.getMessage() for r in caplog.records if "HTTP_PROXY" in r.getMessage()]
+    assert len(warnings) == 1 and "a direct connection" in warnings[0]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")

@@ -47,12 +47,6 @@ def _attrs(kvs: Any) -> dict[str, Any]:
     return {kv.key: _value(kv.value) for kv in kvs}
 
 
-@pytest.fixture(autouse=True)
-def _sample_everything(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The packaged X-Ray rules sample 1/s then 5%: several traces per test need all of them.
-    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "parentbased_always_on")
-
-
 @pytest.fixture
 def wire_logger() -> Iterator[logging.Logger]:
     logger = logging.getLogger("aurastream.wire.test")
@@ -190,6 +184,7 @@ def test_otlp_mode_delivers_every_signal_to_the_receiver(
         "OTEL_RESOURCE_ATTRIBUTES": "team=observability",
         "OTEL_EXPORTER_OTLP_HEADERS": "x-tenant=aurastream",
         "AURASTREAM_LOG_STDOUT": "false",
+        "OTEL_TRACES_SAMPLER": "parentbased_always_on",
     }
     telemetry = build_telemetry(resolve_settings(mode="otlp", env=env))
     try:
@@ -230,6 +225,7 @@ def test_local_mode_writes_every_signal_to_the_files(
         "AURASTREAM_PROMETHEUS_PORT": "0",
         "OTEL_SERVICE_NAME": "wire-test",
         "OTEL_RESOURCE_ATTRIBUTES": "team=observability",
+        "OTEL_TRACES_SAMPLER": "parentbased_always_on",
     }
     telemetry = build_telemetry(resolve_settings(mode="local", env=env))
     try:

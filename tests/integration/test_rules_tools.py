@@ -14,11 +14,7 @@ import pytest
 from aurastream_obs.render import validators
 from aurastream_obs.render.prometheus_rules import ALERT_RULES_PATH, SLO_RULES_PATH
 from aurastream_obs.render.promtool_tests import TESTS_PATH
-
-try:
-    from .tools import require_tool
-except ImportError:
-    from tools import require_tool
+from support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration

@@ -23,13 +23,8 @@ from aurastream_obs.exporters.otlp_json import iter_json_lines
 from aurastream_obs.service import create_app
 from aurastream_obs.service.customers import CustomerDirectory
 from aurastream_obs.service.server import run_in_thread
-
-try:
-    from .otlp_receiver import OtlpReceiver
-    from .tools import require_tool
-except ImportError:
-    from otlp_receiver import OtlpReceiver
-    from tools import require_tool
+from support.otlp_receiver import OtlpReceiver
+from support.tools import require_tool
 
 PARENT_TRACE = "0af7651916cd43dd8448eb211c80319c"
 TRACEPARENT = f"00-{PARENT_TRACE}-b7ad6b7169203331-01"
@@ -81,13 +76,14 @@ def _lower(headers: Any) -> dict[str, str]:
 
 
 def _settings(mode: str, env: dict[str, str], **overrides: Any) -> Any:
-    return resolve_settings("aurastream-api", mode, env=env, **overrides)
+    return resolve_settings(
+        "aurastream-api", mode, env={"OTEL_TRACES_SAMPLER": "always_on", **env}, **overrides
+    )
 
 
 @pytest.fixture
-def always_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The sampler reads OTEL_TRACES_SAMPLER from the process environment.
-    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
+def always_on() -> None:
+    """Every test here samples everything (`_settings` sets OTEL_TRACES_SAMPLER)."""
 
 
 def test_service_exports_all_three_signals_over_otlp(

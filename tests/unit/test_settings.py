@@ -7,6 +7,7 @@ import logging
 import pytest
 
 from aurastream_obs._internal import settings as s
+from aurastream_obs._internal.env_values import reset_warnings
 from aurastream_obs._internal.settings import detect_mode, parse_key_values, resolve_settings
 
 
@@ -74,7 +75,7 @@ def test_signal_specific_endpoint_overrides_the_base() -> None:
 def test_bad_environment_values_warn_and_fall_back(
     caplog: pytest.LogCaptureFixture, name: str, value: str, field: str, fallback: object
 ) -> None:
-    s._warned.clear()
+    reset_warnings()
     with caplog.at_level(logging.WARNING, logger="aurastream_obs"):
         cfg = resolve_settings(env={name: value})
     assert getattr(cfg, field) == fallback
@@ -82,7 +83,7 @@ def test_bad_environment_values_warn_and_fall_back(
 
 
 def test_bad_mode_argument_warns_and_keeps_detected_mode(caplog: pytest.LogCaptureFixture) -> None:
-    s._warned.clear()
+    reset_warnings()
     with caplog.at_level(logging.WARNING, logger="aurastream_obs"):
         cfg = resolve_settings(mode="cloud", env={"AWS_LAMBDA_FUNCTION_NAME": "f"})
     assert cfg.mode == "lambda"
@@ -90,7 +91,7 @@ def test_bad_mode_argument_warns_and_keeps_detected_mode(caplog: pytest.LogCaptu
 
 
 def test_unknown_override_is_ignored_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
-    s._warned.clear()
+    reset_warnings()
     with caplog.at_level(logging.WARNING, logger="aurastream_obs"):
         cfg = resolve_settings(env={}, no_such_option=1)
     assert cfg == resolve_settings(env={})

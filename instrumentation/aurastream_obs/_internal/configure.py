@@ -6,23 +6,33 @@ root log handler), so tests build fresh pipelines without touching process globa
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from aurastream_obs._internal.batching import DropCounter
+from aurastream_obs._internal.batching import BatchWorker, DropCounter
 from aurastream_obs._internal.settings import Settings, resolve_settings
+
+if TYPE_CHECKING:
+    from aurastream_obs._internal.metric_reader import PeriodicMetricReader
+
+# The default budget of force_flush/shutdown: a container gets 30 s between SIGTERM and
+# SIGKILL by default (ECS stopTimeout, Kubernetes terminationGracePeriodSeconds); the server
+# first drains its in-flight requests, so telemetry takes a third of it at most.
+DEFAULT_BUDGET_MS = 10_000
 
 if TYPE_CHECKING:
     from opentelemetry.sdk._logs import LoggerProvider
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import MetricReader
     from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SpanExporter
 
     from aurastream_obs.exporters.prometheus import PrometheusEndpoint
     from aurastream_obs.logs import JsonLogHandler
@@ -33,7 +43,7 @@ _log = logging.getLogger("aurastream_obs")
 
 @dataclass
 class Telemetry:
-    """The configured pipelines. `force_flush` and `shutdown` are bounded in time."""
+    """The configured pipelines. `force_flush` and `shutdown` keep their budget, never raise."""
 
     settings: Settings
     tracer_provider: TracerProvider | None = None
@@ -42,8 +52,12 @@ class Telemetry:
     log_handler: JsonLogHandler | None = None
     prometheus: PrometheusEndpoint | None = None
     drops: DropCounter = field(default_factory=DropCounter)
+    # Our own queues and push readers, flushed in parallel under one deadline.
+    workers: list[BatchWorker[Any]] = field(default_factory=list)
+    metric_readers: list[PeriodicMetricReader] = field(default_factory=list)
     _metrics: AuraStreamMetrics | None = None
     _shut_down: bool = False
+    _shutdown_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def mode(self) -> str:
@@ -68,73 +82,139 @@ class Telemetry:
             self._metrics = AuraStreamMetrics(meter)
         return self._metrics
 
-    def force_flush(self, timeout_millis: int = 10000) -> bool:
-        """Flush stdout, traces, logs, then metrics, sharing one deadline. True if all flushed."""
-        deadline = time.monotonic() + timeout_millis / 1000.0
+    def force_flush(self, timeout_millis: int = DEFAULT_BUDGET_MS) -> bool:
+        """Export everything recorded so far within `timeout_millis`; True if all delivered.
 
-        def remaining_ms() -> int:
-            return max(0, int((deadline - time.monotonic()) * 1000))
+        Traces, logs and metrics flush in parallel under one deadline. Never raises.
+        """
+        try:
+            return self._flush_until(time.monotonic() + max(0, timeout_millis) / 1000.0)
+        except Exception:  # noqa: BLE001 - the telemetry boundary: a flush never raises
+            return False
 
+    def _flush_until(self, deadline: float) -> bool:
         ok = True
         if self.log_handler is not None:
             self.log_handler.flush()  # JSON lines buffered for a pipe (never raises)
-        if self.tracer_provider is not None:
-            ok = self.tracer_provider.force_flush(remaining_ms()) and ok
-        if self.logger_provider is not None:
-            ok = self.logger_provider.force_flush(remaining_ms()) and ok
-        if self.meter_provider is not None:
-            ok = bool(self.meter_provider.force_flush(remaining_ms())) and ok
+        tickets = [worker.request_flush(deadline) for worker in self.workers]
+        for reader in self.metric_readers:  # in this thread, while the workers export
+            ok = reader.flush_until(deadline) and ok
+        for ticket in tickets:
+            ok = ticket.wait(deadline) and ok
+        # Anything not ours (Lambda mode's providers, processors or readers added by the app).
+        for provider in (self.tracer_provider, self.logger_provider, self.meter_provider):
+            if provider is not None and _has_foreign_parts(self, provider):
+                ok = _bounded_call(provider.force_flush, _ms_left(deadline)) and ok
         return ok
 
-    def shutdown(self, timeout_millis: int = 10000) -> None:
-        """Flush and stop every pipeline; idempotent and bounded."""
-        if self._shut_down:
-            return
+    def shutdown(self, timeout_millis: int = DEFAULT_BUDGET_MS) -> None:
+        """Flush, then stop every part, within `timeout_millis`. Idempotent; never raises.
+
+        Every part is stopped even when another fails; what could not be delivered is counted
+        in `drops` and summed up in one line on stderr.
+        """
+        if not self._shutdown_lock.acquire(blocking=False) or self._shut_down:
+            return  # a second (or concurrent) shutdown is a no-op
         self._shut_down = True
-        self.force_flush(timeout_millis)
+        deadline = time.monotonic() + max(0, timeout_millis) / 1000.0
+        # Stopping takes a few milliseconds once the flush has had its time.
+        flush_deadline = deadline - min(0.05, max(0, timeout_millis) / 10000.0)
+        steps: list[Callable[[], object]] = [lambda: self._flush_until(flush_deadline)]
+        steps += [partial(worker.shutdown_by, deadline) for worker in self.workers]
+        steps += [partial(_shutdown_reader, r, deadline) for r in self.metric_readers]
+        steps += [self._remove_log_handler, partial(self._stop_providers, deadline)]
+        for step in steps:
+            _bounded_call(step)
+        if self.drops.total():
+            _stderr(f"aurastream_obs: shutdown: dropped {self.drops.summary()}\n")
+
+    def _stop_providers(self, deadline: float) -> None:
+        # Our processors and readers are stopped already: these return at once for them.
+        for provider in (self.tracer_provider, self.logger_provider):
+            if provider is not None:
+                _bounded_call(provider.shutdown)
+        if self.meter_provider is not None:
+            _bounded_call(self.meter_provider.shutdown, _ms_left(deadline))
+        if self.prometheus is not None:
+            _bounded_call(self.prometheus.close, max(0.05, _ms_left(deadline) / 1000.0))
+
+    def _remove_log_handler(self) -> None:
         if self.log_handler is not None:
             logging.getLogger().removeHandler(self.log_handler)
             self.log_handler.close()
-        for provider in (self.tracer_provider, self.logger_provider):
-            if provider is not None:
-                provider.shutdown()
-        if self.meter_provider is not None:
-            self.meter_provider.shutdown(timeout_millis=timeout_millis)
-        if self.prometheus is not None:
-            self.prometheus.close()
 
 
-def _exporters_for(
-    settings: Settings, drops: DropCounter
-) -> tuple[list[SpanExporter], list[MetricReader], Any]:
-    """Span exporters, metric readers and the log exporter of a mode."""
-    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+def _shutdown_reader(reader: PeriodicMetricReader, deadline: float) -> None:
+    reader.shutdown(_ms_left(deadline))
 
-    interval = settings.export_interval_ms
+
+def _ms_left(deadline: float) -> int:
+    return max(0, int((deadline - time.monotonic()) * 1000))
+
+
+def _bounded_call(func: Callable[..., object], *args: object) -> bool:
+    """Run one flush/shutdown step; an exception (the SDK's MeterProvider raises) is False."""
+    try:
+        result = func(*args)
+    except Exception:  # noqa: BLE001 - one failing part must not stop the others
+        return False
+    return result is not False
+
+
+def _has_foreign_parts(telemetry: Telemetry, provider: object) -> bool:
+    """True when `provider` has parts `telemetry` does not flush itself.
+
+    In lambda mode the providers are the whole pipeline (they export synchronously); an SDK
+    provider of ours is "shared" once the app adds a processor of its own. A MeterProvider
+    takes its readers at construction only, so ours has none that are not ours.
+    """
+    if not telemetry.workers and not telemetry.metric_readers:
+        return True
+    return bool(getattr(provider, "shared", False))
+
+
+def _stderr(text: str) -> None:
+    with contextlib.suppress(Exception):  # no stderr: the counts are still in the metric
+        sys.stderr.write(text)
+
+
+def _exporters_for(settings: Settings) -> tuple[Any, Any, Any, Callable[[], None]]:
+    """The span, metric and log exporters of a mode, and how to abort their exports."""
     if settings.mode == "otlp":
         from aurastream_obs.exporters.otlp_http import build_otlp_exporters
 
         spans, metrics, logs = build_otlp_exporters(settings)
-        reader = PeriodicExportingMetricReader(metrics, export_interval_millis=interval)
-        return [spans], [reader], logs
-    if settings.mode == "local":
-        from aurastream_obs.exporters.local_files import (
-            JsonLinesLogExporter,
-            JsonLinesMetricExporter,
-            JsonLinesSpanExporter,
-        )
 
-        folder = settings.telemetry_dir
-        reader = PeriodicExportingMetricReader(
-            JsonLinesMetricExporter(os.path.join(folder, "metrics.jsonl")),
-            export_interval_millis=interval,
+        def abort() -> None:  # closes the senders: a blocked socket wait returns at once
+            for exporter in (spans, metrics, logs):
+                exporter.sender.close()
+
+        return spans, metrics, logs, abort
+    from aurastream_obs.exporters.local_files import build_local_exporters
+
+    local = build_local_exporters(settings.telemetry_dir)
+    return (*local, _nothing)
+
+
+def _nothing() -> None:
+    return None
+
+
+def _check_telemetry_dir(folder: str) -> None:
+    """Warn now, naming the variable, when the local files cannot be written (every export
+    would fail and be counted as dropped)."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        writable = os.access(folder, os.W_OK)
+        why = "" if writable else "not writable"
+    except (OSError, ValueError) as exc:
+        why = str(exc)
+    if why:
+        from aurastream_obs._internal.env_values import warn_invalid
+
+        warn_invalid(
+            "AURASTREAM_TELEMETRY_DIR", folder, "no local files (exports counted as dropped)", why
         )
-        return (
-            [JsonLinesSpanExporter(os.path.join(folder, "traces.jsonl"))],
-            [reader],
-            JsonLinesLogExporter(os.path.join(folder, "logs.jsonl")),
-        )
-    return [], [], None
 
 
 def build_telemetry(settings: Settings) -> Telemetry:
@@ -149,37 +229,56 @@ def build_telemetry(settings: Settings) -> Telemetry:
         build_lambda_pipelines(telemetry)
         return telemetry
     from aurastream_obs._internal.log_export import build_logging
+    from aurastream_obs._internal.metric_reader import PeriodicMetricReader
     from aurastream_obs._internal.metrics import build_meter_provider
     from aurastream_obs._internal.resource import build_resource
     from aurastream_obs._internal.sampling import build_sampler
-    from aurastream_obs._internal.traces import build_tracer_provider
+    from aurastream_obs._internal.traces import BatchingSpanProcessor, build_tracer_provider
 
     drops = telemetry.drops
     resource = build_resource(settings, os.environ)
-    span_exporters, readers, log_exporter = _exporters_for(settings, drops)
+    if settings.mode == "local":
+        _check_telemetry_dir(settings.telemetry_dir)
+    span_exporter, metric_exporter, log_exporter, abort = _exporters_for(settings)
+    reader = PeriodicMetricReader(
+        metric_exporter,
+        interval_s=settings.export_interval_ms / 1000.0,
+        drops=drops,
+        abort=abort,
+    )
+    telemetry.metric_readers.append(reader)
+    readers: list[MetricReader] = [reader]
     if settings.mode == "local" and settings.prometheus_port:
         from aurastream_obs.exporters.prometheus import start_prometheus_endpoint
 
         try:
-            reader, telemetry.prometheus = start_prometheus_endpoint(
+            pull, telemetry.prometheus = start_prometheus_endpoint(
                 settings.prometheus_host, settings.prometheus_port
             )
-            readers.append(reader)
-        except OSError as exc:  # port taken: keep the files, lose only the endpoint
-            _log.warning("aurastream_obs: Prometheus endpoint not started: %s", exc)
+            readers.append(pull)
+        except (OSError, OverflowError, ValueError) as exc:  # taken or bad address
+            _log.warning(
+                "aurastream_obs: Prometheus endpoint not started on %s:%s (%s); the files "
+                "are still written (AURASTREAM_PROMETHEUS_HOST/AURASTREAM_PROMETHEUS_PORT)",
+                settings.prometheus_host,
+                settings.prometheus_port,
+                exc,
+            )
+    processor = BatchingSpanProcessor(span_exporter, drops=drops, settings=settings, abort=abort)
+    telemetry.workers.append(processor.worker)
     telemetry.tracer_provider = build_tracer_provider(
         resource,
         # The resource knows service.name from OTEL_RESOURCE_ATTRIBUTES and cloud.platform,
         # which X-Ray rules match on (service name and type).
         build_sampler(settings, resource_attributes=resource.attributes),
-        span_exporters,
-        drops=drops,
-        settings=settings,
+        [processor],
     )
     telemetry.meter_provider = build_meter_provider(resource, readers, settings=settings)
-    telemetry.logger_provider, telemetry.log_handler = build_logging(
-        settings, resource, log_exporter, drops=drops
+    telemetry.logger_provider, telemetry.log_handler, log_worker = build_logging(
+        settings, resource, log_exporter, drops=drops, abort=abort
     )
+    if log_worker is not None:
+        telemetry.workers.append(log_worker)
     _register_drop_metric(telemetry)
     return telemetry
 
@@ -217,12 +316,13 @@ def install(telemetry: Telemetry) -> None:
         install_lambda(telemetry)
         return
     from opentelemetry import metrics as metrics_api
-    from opentelemetry import propagate, trace
+    from opentelemetry import trace
 
     from aurastream_obs._internal.propagation import build_propagator
+    from aurastream_obs._internal.propagator_registry import propagate
 
     settings = telemetry.settings
-    propagate.set_global_textmap(build_propagator(settings.propagators))
+    propagate().set_global_textmap(build_propagator(settings.propagators))
     if telemetry.tracer_provider is not None:
         trace.set_tracer_provider(telemetry.tracer_provider)
     if telemetry.meter_provider is not None:
@@ -256,11 +356,44 @@ def configure(
             if service_name or mode or overrides:
                 _log.debug("aurastream_obs: configure() already done; arguments ignored")
             return _current
+        telemetry = _build_and_install(service_name, mode, env, overrides)
+        _current = telemetry
+        if telemetry.settings.mode != "none":
+            from aurastream_obs._internal.exit_hooks import (
+                install_sigterm_flush,
+                register_exit_flush,
+            )
+
+            register_exit_flush(current)
+            if telemetry.settings.flush_on_sigterm:
+                install_sigterm_flush(current)
+        return telemetry
+
+
+def _build_and_install(
+    service_name: str | None,
+    mode: str | None,
+    env: Mapping[str, str] | None,
+    overrides: Mapping[str, Any],
+) -> Telemetry:
+    """Build and install; an unexpected failure warns and leaves telemetry off (mode none)."""
+    try:
         settings = resolve_settings(service_name, mode, env, **overrides)
+    except Exception:  # noqa: BLE001 - resolution warns and falls back; this is the backstop
+        _log.warning("aurastream_obs: settings failed; telemetry off", exc_info=True)
+        return Telemetry(settings=Settings(mode="none"))
+    try:
         telemetry = build_telemetry(settings)
         install(telemetry)
-        _current = telemetry
-        return telemetry
+    except Exception:  # noqa: BLE001 - configure() never fails the service it instruments
+        _log.warning(
+            "aurastream_obs: telemetry setup failed; continuing without telemetry",
+            exc_info=True,
+        )
+        from dataclasses import replace
+
+        return Telemetry(settings=replace(settings, mode="none"))
+    return telemetry
 
 
 def current() -> Telemetry | None:

@@ -178,8 +178,10 @@ def build_logging(
     exporter: LogRecordExporter | None,
     *,
     drops: DropCounter,
-) -> tuple[LoggerProvider | None, JsonLogHandler]:
-    """The logger provider (None when nothing is exported) and the root JSON handler."""
+    abort: Callable[[], None] | None = None,
+) -> tuple[LoggerProvider | None, JsonLogHandler, BatchWorker[Any] | None]:
+    """The logger provider (None when nothing is exported), the root JSON handler and the
+    export queue (None when nothing is exported)."""
     from aurastream_obs._internal.version import __version__
     from aurastream_obs.logs import JsonLogHandler, build_log_pipeline
 
@@ -190,6 +192,7 @@ def build_logging(
         allow_analysed_text=settings.log_analysed_text,
     )
     provider: LoggerProvider | None = None
+    worker: BatchWorker[Any] | None = None
     sinks = []
     if exporter is not None:
         export = exporter.export
@@ -198,13 +201,14 @@ def build_logging(
             # Our exporters take LogItems and SDK records alike (see otlp_proto.as_log_item).
             return export(batch) is LogRecordExportResult.SUCCESS
 
-        worker: BatchWorker[Any] = BatchWorker(
+        worker = BatchWorker(
             export_batch,
             signal="logs",
             drops=drops,
             max_queue_size=settings.max_queue_size,
             schedule_delay_s=settings.schedule_delay_ms / 1000.0,
             on_shutdown=exporter.shutdown,
+            abort=abort,
         )
         aura_provider = AuraLoggerProvider(resource=resource, shutdown_on_exit=False)
         aura_provider.add_log_record_processor(LogQueueProcessor(worker))
@@ -221,6 +225,7 @@ def build_logging(
         sinks=sinks,
         to_stream=to_stdout,
         flush_interval_s=None if on_lambda else STDOUT_FLUSH_INTERVAL_S,
+        on_drop=lambda n, reason: drops.add("logs", reason, n),
     )
     handler.setLevel(settings.log_level)
-    return provider, handler
+    return provider, handler, worker

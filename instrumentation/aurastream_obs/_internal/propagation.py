@@ -27,7 +27,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, NamedTuple
 
 from opentelemetry.context import Context, create_key, get_value, set_value
@@ -49,6 +49,9 @@ from opentelemetry.trace import (
     set_span_in_context,
 )
 from opentelemetry.trace.span import TraceState
+
+from aurastream_obs._internal.env_values import warn_invalid
+from aurastream_obs._internal.propagator_registry import load_installed
 
 _log = logging.getLogger(__name__)
 
@@ -283,7 +286,7 @@ class SafePropagator(TextMapPropagator):
             return set()
 
 
-def _factories() -> dict[str, type[TextMapPropagator]]:
+def _factories() -> dict[str, Callable[[], TextMapPropagator]]:
     from opentelemetry.baggage.propagation import W3CBaggagePropagator
     from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -298,7 +301,8 @@ def _factories() -> dict[str, type[TextMapPropagator]]:
 def build_propagator(names: Iterable[str]) -> TextMapPropagator:
     """Compose the named propagators (OTEL_PROPAGATORS names), in order, each made safe.
 
-    Unknown names warn and are skipped; ``none`` contributes nothing; repeats count once.
+    Other installed propagators (entry points, e.g. b3) load by name; unknown names warn and
+    are skipped; ``none`` contributes nothing; repeats count once.
     """
     factories = _factories()
     chosen: list[TextMapPropagator] = []
@@ -308,9 +312,13 @@ def build_propagator(names: Iterable[str]) -> TextMapPropagator:
         if not name or name in seen or name == "none":
             continue
         seen.add(name)
-        factory = factories.get(name)
+        factory = factories.get(name) or load_installed(raw.strip())
         if factory is None:
-            _log.warning("ignoring unknown propagator %r (known: %s)", raw, ", ".join(factories))
+            known = ", ".join(factories)
+            warn_invalid("OTEL_PROPAGATORS", raw, "the others", f"not installed ({known} built in)")
             continue
-        chosen.append(SafePropagator(factory()))
+        try:
+            chosen.append(SafePropagator(factory()))
+        except Exception:  # noqa: BLE001 - a plugin that fails to start is skipped
+            warn_invalid("OTEL_PROPAGATORS", raw, "the others", "failed to start")
     return SafePropagator(CompositePropagator(chosen))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import threading
 import time
@@ -271,35 +270,27 @@ RULES_SAMPLER_NAMES: Final = ("xray", "parentbased_xray")
 
 def build_sampler(
     settings: Settings,
-    env: Mapping[str, str] | None = None,
     *,
     resource_attributes: Mapping[str, AttributeValue] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> Sampler:
-    """The tracer provider's sampler: OTEL_TRACES_SAMPLER if it names a standard sampler, else
-    ParentBased(XRayRulesSampler) over `settings.sampling_rules_path` (or the packaged rules).
-
-    A bad sampler name, ratio or rules file warns and falls back; this never raises.
+    """The tracer provider's sampler: `settings.traces_sampler` if it names a standard
+    sampler, else ParentBased(XRayRulesSampler) over `settings.sampling_rules_path` (or the
+    packaged rules). Names and ratio were checked by the settings; a bad rules file warns
+    and falls back; this never raises.
     """
-    env = os.environ if env is None else env
-    name = env.get("OTEL_TRACES_SAMPLER", "").strip().lower()
+    name = settings.traces_sampler
     if name in _STATIC_SAMPLERS:
         return _STATIC_SAMPLERS[name]
     if name in _RATIO_SAMPLERS:
-        raw = env.get("OTEL_TRACES_SAMPLER_ARG", "").strip()
-        try:
-            ratio = float(raw) if raw else 1.0
-            root = TraceIdRatioBased(ratio)  # raises ValueError outside [0, 1]
-        except ValueError:
-            _log.warning("ignoring invalid OTEL_TRACES_SAMPLER_ARG=%r; using 1.0", raw)
-            root = TraceIdRatioBased(1.0)
+        root = TraceIdRatioBased(settings.traces_sampler_arg)
         return ParentBased(root) if name.startswith("parentbased_") else root
-    if name and name not in RULES_SAMPLER_NAMES:
-        _log.warning("ignoring unknown OTEL_TRACES_SAMPLER=%r; using the X-Ray rules sampler", name)
     try:
         rules = load_sampling_rules(settings.sampling_rules_path)
     except ValueError as exc:
-        _log.error("%s; using the packaged sampling rules instead", exc)
+        _log.warning(
+            "ignoring AURASTREAM_SAMPLING_RULES: %s; using the packaged sampling rules", exc
+        )
         try:
             rules = load_sampling_rules(None)
         except ValueError:  # a broken package must still not break the service

@@ -13,6 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Final
 
+from aurastream_obs._internal.env_values import check_host_port, check_url, parse_headers
+from aurastream_obs._internal.env_values import warn_invalid as _warn_invalid
+
 _log = logging.getLogger("aurastream_obs")
 
 MODES: Final = ("otlp", "lambda", "local", "none")
@@ -120,6 +123,18 @@ EXPORT_INTERVAL_MS = EnvVar(
 SCHEDULE_DELAY_MS = EnvVar(
     "OTEL_BSP_SCHEDULE_DELAY", "Delay between span/log export batches in milliseconds.", "1000"
 )
+SHUTDOWN_TIMEOUT_MS = EnvVar(
+    "AURASTREAM_SHUTDOWN_TIMEOUT",
+    "Budget in milliseconds of the flush at exit, at an ASGI server's graceful stop and on "
+    "SIGTERM (fits a 30 s container stop grace period with room to drain requests).",
+    "10000",
+)
+FLUSH_ON_SIGTERM = EnvVar(
+    "AURASTREAM_FLUSH_ON_SIGTERM",
+    "Install a SIGTERM handler that shuts telemetry down within the budget, then chains to "
+    "the previous handler (default action: exit by the signal). For scripts without one.",
+    "false",
+)
 
 # --- Standard OpenTelemetry variables we honour ---------------------------------------------
 SERVICE_NAME = EnvVar("OTEL_SERVICE_NAME", "service.name resource attribute.", "aurastream-api")
@@ -210,18 +225,20 @@ class Settings:
     xray_annotations: tuple[str, ...] | None = None  # None: conventions.XRAY_INDEXED
     emf_namespace: str = EMF_NAMESPACE.default
     xray_daemon_address: str = XRAY_DAEMON_ADDRESS.default
+    shutdown_timeout_ms: int = 10000
+    flush_on_sigterm: bool = False
+    traces_sampler: str = "parentbased_xray"
+    traces_sampler_arg: float = 1.0
+    # Checked *_PROXY / NO_PROXY values (lower-case names) and the OTLP TLS files per signal
+    # ("traces", "metrics", "logs") as (CA file, client certificate, client key).
+    proxy_variables: Mapping[str, str] = field(default_factory=dict)
+    otlp_tls: Mapping[str, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
 
 
 # The env_* readers below are shared with the reference service (aurastream_obs.service):
 # a blank value counts as unset, a bad one warns once (per name and value) and falls back.
-_warned: set[str] = set()
-
-
-def warn_invalid(name: str, value: str, fallback: object) -> None:
-    key = f"{name}={value}"
-    if key not in _warned:
-        _warned.add(key)
-        _log.warning("ignoring invalid %s=%r; using %r", name, value, fallback)
+def warn_invalid(name: str, value: str, fallback: object, why: str = "") -> None:
+    _warn_invalid(name, value, fallback, why)
 
 
 def env_str(env: Mapping[str, str], var: EnvVar) -> str | None:
@@ -229,17 +246,23 @@ def env_str(env: Mapping[str, str], var: EnvVar) -> str | None:
     return value.strip() if value is not None and value.strip() != "" else None
 
 
-def env_int(env: Mapping[str, str], var: EnvVar, default: int, minimum: int = 0) -> int:
+def env_int(
+    env: Mapping[str, str],
+    var: EnvVar,
+    default: int,
+    minimum: int = 0,
+    maximum: int = 2**31 - 1,
+) -> int:
     raw = env_str(env, var)
     if raw is None:
         return default
     try:
         value = int(raw)
     except ValueError:
-        warn_invalid(var.name, raw, default)
+        warn_invalid(var.name, raw, default, "not an integer")
         return default
-    if value < minimum:
-        warn_invalid(var.name, raw, default)
+    if not minimum <= value <= maximum:
+        warn_invalid(var.name, raw, default, f"outside {minimum}..{maximum}")
         return default
     return value
 
@@ -285,6 +308,18 @@ def _identity(text: str) -> str:
     return text
 
 
+def _unquote_for(text: str) -> str:
+    if "%" not in text:
+        return text
+    import urllib.parse
+
+    return urllib.parse.unquote(text)
+
+
+_HOUR_MS: Final = 3_600_000
+_DAY_MS: Final = 86_400_000
+
+
 def parse_key_values(raw: str | None) -> dict[str, str]:
     """Parse the OTel `k=v,k2=v2` format (values percent-decoded); malformed pairs are skipped."""
     if not raw:
@@ -316,13 +351,64 @@ def _log_level(env: Mapping[str, str]) -> int:
     return logging.INFO
 
 
+def _url(env: Mapping[str, str], var: EnvVar, fallback: str) -> str:
+    raw = env_str(env, var)
+    return (check_url(var.name, raw, fallback) if raw is not None else None) or fallback
+
+
 def _endpoints(env: Mapping[str, str]) -> tuple[str, str, str]:
-    base = (env_str(env, OTLP_ENDPOINT) or OTLP_ENDPOINT.default).rstrip("/")
+    base = _url(env, OTLP_ENDPOINT, OTLP_ENDPOINT.default).rstrip("/")
     return (
-        env_str(env, OTLP_TRACES_ENDPOINT) or f"{base}/v1/traces",
-        env_str(env, OTLP_METRICS_ENDPOINT) or f"{base}/v1/metrics",
-        env_str(env, OTLP_LOGS_ENDPOINT) or f"{base}/v1/logs",
+        _url(env, OTLP_TRACES_ENDPOINT, f"{base}/v1/traces"),
+        _url(env, OTLP_METRICS_ENDPOINT, f"{base}/v1/metrics"),
+        _url(env, OTLP_LOGS_ENDPOINT, f"{base}/v1/logs"),
     )
+
+
+def _daemon_address(env: Mapping[str, str]) -> str:
+    raw = env_str(env, XRAY_DAEMON_ADDRESS)
+    if raw is None:
+        return XRAY_DAEMON_ADDRESS.default
+    # The X-Ray SDK form "tcp:h:p udp:h:p" names the UDP address in its udp: part.
+    parts = raw.split()
+    udp = next((p[4:] for p in parts if p.startswith("udp:")), parts[0] if parts else raw)
+    host, _, port = XRAY_DAEMON_ADDRESS.default.rpartition(":")
+    checked_host, checked_port = check_host_port(
+        XRAY_DAEMON_ADDRESS.name, udp if len(parts) > 1 else raw, (host, int(port))
+    )
+    return (
+        f"[{checked_host}]:{checked_port}"
+        if ":" in checked_host
+        else f"{checked_host}:{checked_port}"
+    )
+
+
+def _proxy_variables(env: Mapping[str, str]) -> dict[str, str]:
+    return {k.lower(): v for k, v in env.items() if k.lower().endswith("_proxy") and v.strip()}
+
+
+def _tls_files(env: Mapping[str, str]) -> dict[str, tuple[str | None, str | None, str | None]]:
+    """OTEL_EXPORTER_OTLP_[SIGNAL_]CERTIFICATE/CLIENT_CERTIFICATE/CLIENT_KEY, checked to exist."""
+    import os.path
+
+    def get(signal: str, what: str) -> str | None:
+        for name in (f"OTEL_EXPORTER_OTLP_{signal}_{what}", f"OTEL_EXPORTER_OTLP_{what}"):
+            value = env.get(name, "").strip()
+            if value:
+                if os.path.isfile(value):
+                    return value
+                warn_invalid(name, value, "the system default", "no such file")
+                return None
+        return None
+
+    return {
+        signal.lower(): (
+            get(signal, "CERTIFICATE"),
+            get(signal, "CLIENT_CERTIFICATE"),
+            get(signal, "CLIENT_KEY"),
+        )
+        for signal in ("TRACES", "METRICS", "LOGS")
+    }
 
 
 def detect_mode(env: Mapping[str, str]) -> str:
@@ -342,13 +428,40 @@ def detect_mode(env: Mapping[str, str]) -> str:
     return "local"
 
 
+# OTEL_TRACES_SAMPLER values (OTel SDK environment variable specification) and ours.
+SAMPLER_NAMES: Final = (
+    "always_on",
+    "always_off",
+    "traceidratio",
+    "parentbased_always_on",
+    "parentbased_always_off",
+    "parentbased_traceidratio",
+    "xray",
+    "parentbased_xray",
+)
+
+
+def _sampler_ratio(env: Mapping[str, str]) -> float:
+    raw = env_str(env, TRACES_SAMPLER_ARG)
+    if raw is None:
+        return 1.0
+    try:
+        ratio = float(raw)
+    except ValueError:
+        ratio = -1.0
+    if not 0.0 <= ratio <= 1.0:  # also rejects NaN
+        warn_invalid(TRACES_SAMPLER_ARG.name, raw, 1.0, "a ratio from 0 to 1")
+        return 1.0
+    return ratio
+
+
 def _names(raw: str | None) -> tuple[str, ...] | None:
     return None if raw is None else tuple(n.strip() for n in raw.split(",") if n.strip())
 
 
 def _timeout_seconds(env: Mapping[str, str]) -> float:
     # The OTel spec defines OTEL_EXPORTER_OTLP_TIMEOUT in milliseconds.
-    return env_int(env, OTLP_TIMEOUT, 5000, minimum=1) / 1000.0
+    return env_int(env, OTLP_TIMEOUT, 5000, minimum=1, maximum=_HOUR_MS) / 1000.0
 
 
 def resolve_settings(
@@ -374,7 +487,7 @@ def resolve_settings(
         environment=env_str(env, ENVIRONMENT) or ENVIRONMENT.default,
         mode=resolved_mode,
         telemetry_dir=env_str(env, TELEMETRY_DIR) or TELEMETRY_DIR.default,
-        prometheus_port=env_int(env, PROMETHEUS_PORT, 9464),
+        prometheus_port=env_int(env, PROMETHEUS_PORT, 9464, maximum=65535),
         prometheus_host=env_str(env, PROMETHEUS_HOST) or PROMETHEUS_HOST.default,
         sampling_rules_path=env_str(env, SAMPLING_RULES),
         log_level=_log_level(env),
@@ -382,14 +495,14 @@ def resolve_settings(
         log_analysed_text=env_bool(env, LOG_TEXT, False),
         redact=env_bool(env, REDACT, True),
         detect_ec2=env_bool(env, DETECT_EC2, False),
-        cardinality_limit=env_int(env, CARDINALITY_LIMIT, 2000, minimum=1),
-        max_queue_size=env_int(env, MAX_QUEUE_SIZE, 65536, minimum=1),
-        export_interval_ms=env_int(env, EXPORT_INTERVAL_MS, 10000, minimum=1),
-        schedule_delay_ms=env_int(env, SCHEDULE_DELAY_MS, 1000, minimum=1),
+        cardinality_limit=env_int(env, CARDINALITY_LIMIT, 2000, minimum=1, maximum=1_000_000),
+        max_queue_size=env_int(env, MAX_QUEUE_SIZE, 65536, minimum=1, maximum=10_000_000),
+        export_interval_ms=env_int(env, EXPORT_INTERVAL_MS, 10000, minimum=1, maximum=_DAY_MS),
+        schedule_delay_ms=env_int(env, SCHEDULE_DELAY_MS, 1000, minimum=1, maximum=_DAY_MS),
         traces_endpoint=traces_ep,
         metrics_endpoint=metrics_ep,
         logs_endpoint=logs_ep,
-        otlp_headers=parse_key_values(env_str(env, OTLP_HEADERS)),
+        otlp_headers=parse_headers(OTLP_HEADERS.name, env_str(env, OTLP_HEADERS), _unquote_for),
         otlp_timeout_s=_timeout_seconds(env),
         otlp_compression=_choice(env, OTLP_COMPRESSION, ("gzip", "none"), "gzip"),
         propagators=tuple(
@@ -406,7 +519,13 @@ def resolve_settings(
         ),
         xray_annotations=_names(env_str(env, XRAY_ANNOTATIONS)),
         emf_namespace=env_str(env, EMF_NAMESPACE) or EMF_NAMESPACE.default,
-        xray_daemon_address=env_str(env, XRAY_DAEMON_ADDRESS) or XRAY_DAEMON_ADDRESS.default,
+        xray_daemon_address=_daemon_address(env),
+        shutdown_timeout_ms=env_int(env, SHUTDOWN_TIMEOUT_MS, 10000, maximum=_HOUR_MS),
+        traces_sampler=_choice(env, TRACES_SAMPLER, SAMPLER_NAMES, TRACES_SAMPLER.default),
+        traces_sampler_arg=_sampler_ratio(env),
+        flush_on_sigterm=env_bool(env, FLUSH_ON_SIGTERM, False),
+        proxy_variables=_proxy_variables(env),
+        otlp_tls=_tls_files(env),
     )
     known = {f.name for f in fields(Settings)}
     valid = {k: v for k, v in overrides.items() if k in known and v is not None}

@@ -3,13 +3,14 @@ processor."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from aurastream_obs._internal.batching import BatchWorker, DropCounter
+from aurastream_obs._internal.redaction import SpanRedactor
 from aurastream_obs._internal.tracer import make_lean
 
 if TYPE_CHECKING:
@@ -26,8 +27,16 @@ if TYPE_CHECKING:
 class BatchingSpanProcessor(SpanProcessor):
     """Sends ended, sampled spans to an exporter through a BatchWorker."""
 
-    def __init__(self, exporter: SpanExporter, *, drops: DropCounter, settings: Settings) -> None:
+    def __init__(
+        self,
+        exporter: SpanExporter,
+        *,
+        drops: DropCounter,
+        settings: Settings,
+        abort: Callable[[], None] | None = None,
+    ) -> None:
         self._exporter = exporter
+        self._redact = SpanRedactor(settings.log_analysed_text) if settings.redact else None
 
         def export(batch: Sequence[ReadableSpan]) -> bool:
             return exporter.export(batch) is SpanExportResult.SUCCESS
@@ -39,6 +48,7 @@ class BatchingSpanProcessor(SpanProcessor):
             max_queue_size=settings.max_queue_size,
             schedule_delay_s=settings.schedule_delay_ms / 1000.0,
             on_shutdown=exporter.shutdown,
+            abort=abort,
         )
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
@@ -47,6 +57,12 @@ class BatchingSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         context = span.context
         if context is not None and context.trace_flags.sampled:
+            if self._redact is not None:
+                try:  # before any exporter sees it: the logs' policy (redaction.py)
+                    self._redact(span)
+                except Exception:  # noqa: BLE001 - never export what could not be redacted
+                    self.worker.drops.add("traces", "redaction_failed")
+                    return
             self.worker.put(span)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
@@ -57,7 +73,18 @@ class BatchingSpanProcessor(SpanProcessor):
 
 
 class AuraTracerProvider(TracerProvider):
-    """The SDK TracerProvider whose tracers create `LeanSpan`s (see `_internal/spans.py`)."""
+    """The SDK TracerProvider whose tracers create `LeanSpan`s (see `_internal/spans.py`).
+
+    `shared` turns true once the app adds a span processor of its own: `Telemetry` then
+    flushes the provider as a whole, besides its own queue.
+    """
+
+    shared = False
+
+    def add_span_processor(self, span_processor: SpanProcessor) -> None:
+        super().add_span_processor(span_processor)
+        if not isinstance(span_processor, BatchingSpanProcessor):
+            self.shared = True
 
     def get_tracer(
         self,
@@ -73,12 +100,7 @@ class AuraTracerProvider(TracerProvider):
 
 
 def build_tracer_provider(
-    resource: Resource,
-    sampler: Sampler,
-    exporters: Sequence[SpanExporter],
-    *,
-    drops: DropCounter,
-    settings: Settings,
+    resource: Resource, sampler: Sampler, processors: Sequence[SpanProcessor]
 ) -> TracerProvider:
     """A TracerProvider with X-Ray compatible ids; not installed globally here."""
     from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
@@ -89,6 +111,6 @@ def build_tracer_provider(
         id_generator=AwsXRayIdGenerator(),
         shutdown_on_exit=False,  # Telemetry.shutdown() owns the bounded shutdown
     )
-    for exporter in exporters:
-        provider.add_span_processor(BatchingSpanProcessor(exporter, drops=drops, settings=settings))
+    for processor in processors:
+        provider.add_span_processor(processor)
     return provider

@@ -1,4 +1,5 @@
-"""A lean ASGI middleware: one semconv HTTP SERVER span, the duration histogram, two log events.
+"""A lean ASGI middleware: one semconv HTTP SERVER span, the duration histogram, two log events,
+and a telemetry flush at the server's graceful stop (lifespan shutdown; see asgi/lifespan.py).
 
 Why not opentelemetry-instrumentation-asgi's OpenTelemetryMiddleware: it opens an extra
 INTERNAL span per `receive` and per `send` message (3 spans for a one-body request) and does
@@ -20,18 +21,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from contextvars import Token
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry import context as otel_context
-from opentelemetry import metrics, propagate, trace
+from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from aurastream_obs._internal.exit_hooks import flush_installed
 from aurastream_obs._internal.propagation import XRayPropagator, xray_header_from_context
+from aurastream_obs._internal.propagator_registry import propagate
 from aurastream_obs._internal.version import __version__
 from aurastream_obs.asgi import _request as rq
 from aurastream_obs.asgi.event_sink import EventSink
+from aurastream_obs.asgi.lifespan import serve_lifespan
 from aurastream_obs.asgi.types import (
     REQUEST_INFO_KEY,
     ASGIApp,
@@ -83,8 +88,11 @@ class TelemetryMiddleware:
         customer_resolver: CustomerResolver | None = None,
         propagator: TextMapPropagator | None = None,
         events: EventSink | None = None,
+        on_stop: Callable[[], object] | None = None,
     ) -> None:
         self.app = app
+        # Run at the ASGI lifespan shutdown (the server's graceful stop), off the event loop.
+        self._on_stop = on_stop if on_stop is not None else flush_installed
         self._route_resolver = route_resolver
         self._customer_resolver = customer_resolver
         self._propagator = propagator
@@ -103,7 +111,11 @@ class TelemetryMiddleware:
         self._xray_propagator: TextMapPropagator | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope.get("type") != "http":
+        kind = scope.get("type")
+        if kind == "lifespan":
+            await serve_lifespan(self.app, scope, receive, send, self._on_stop)
+            return
+        if kind != "http":
             await self.app(scope, receive, send)
             return
         try:
@@ -215,7 +227,7 @@ class TelemetryMiddleware:
             return None
 
     def _extract(self, headers: dict[str, str]) -> Context:
-        propagator = self._propagator or propagate.get_global_textmap()
+        propagator = self._propagator or propagate().get_global_textmap()
         try:
             ctx = propagator.extract(headers, getter=rq.HEADER_GETTER)
         except Exception:  # noqa: BLE001 - malformed headers must never fail a request

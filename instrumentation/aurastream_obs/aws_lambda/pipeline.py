@@ -61,11 +61,14 @@ def build_lambda_pipelines(
         settings.service_name,
         sampled0=settings.lambda_sampled0,
     )
+    from aurastream_obs._internal.redaction import SpanRedactor
+
     tracer_provider = LambdaTracerProvider(
         sampler,
         xray.export,
         max_buffered=settings.max_queue_size,
         on_drop=lambda n: drops.add("traces", "queue_full", n),
+        redact=SpanRedactor(settings.log_analysed_text) if settings.redact else None,
     )
     region = resource.get("cloud.region")
     emf = EmfStdoutExporter(
@@ -85,7 +88,12 @@ def build_lambda_pipelines(
         allow_analysed_text=settings.log_analysed_text,
     )
     # Flushed per line (no timer buffer): nothing may sit in a buffer at a freeze.
-    handler = JsonLogHandler(pipeline, stream=stream, level=settings.log_level)
+    handler = JsonLogHandler(
+        pipeline,
+        stream=stream,
+        level=settings.log_level,
+        on_drop=lambda n, reason: drops.add("logs", reason, n),
+    )
     # The Telemetry dataclass is typed with the SDK classes; these implement the same API.
     telemetry.tracer_provider = cast(Any, tracer_provider)
     telemetry.meter_provider = cast(Any, meter_provider)
@@ -127,10 +135,12 @@ def install_lambda(telemetry: Telemetry) -> None:
 
         ensure_context_adder(telemetry.log_handler)
         root = logging.getLogger()
-        # The Python runtime installs its own handler (plain text): ours replaces it, so a
-        # line is not written twice.
+        # The Python runtime (awslambdaric) installs its own handler: `LambdaLoggerHandler`,
+        # or `LambdaLoggerHandlerWithFrameType` when AWS_LAMBDA_LOG_FORMAT=JSON or a log
+        # level is set. Ours replaces it, so a line is neither written twice nor, in the
+        # runtime's copy, unredacted.
         for existing in list(root.handlers):
-            if type(existing).__name__ == "LambdaLoggerHandler":
+            if type(existing).__name__.startswith("LambdaLoggerHandler"):
                 root.removeHandler(existing)
         root.addHandler(telemetry.log_handler)
         level = telemetry.settings.log_level

@@ -140,8 +140,14 @@ def load_rules(path: str | None) -> list[SamplingRule]:
 
     from aurastream_obs._internal.sampling_rules import load_sampling_rules
 
+    if path:
+        try:
+            return load_sampling_rules(path)
+        except ValueError as exc:
+            logging.getLogger("aurastream_obs").warning(
+                "ignoring AURASTREAM_SAMPLING_RULES: %s; using the packaged sampling rules", exc
+            )
     try:
-        return load_sampling_rules(path or packaged_rules_path())
-    except ValueError as exc:
-        logging.getLogger("aurastream_obs").warning("%s; using the X-Ray default rule", exc)
+        return load_sampling_rules(packaged_rules_path())
+    except ValueError:  # a broken package must still not break the function
         return [XRAY_DEFAULT_RULE]

@@ -256,8 +256,10 @@ class LambdaTracerProvider(trace_api.TracerProvider):
         *,
         max_buffered: int = 65536,
         on_drop: Callable[[int], None] | None = None,
+        redact: Callable[[LambdaSpan], None] | None = None,
     ) -> None:
         self.sampler = sampler
+        self._redact = redact  # the logs' redaction policy, applied to every ended span
         self._export = export
         self._max = max_buffered
         self._on_drop = on_drop
@@ -275,6 +277,13 @@ class LambdaTracerProvider(trace_api.TracerProvider):
         return LambdaTracer(self, instrumenting_module_name or "unknown")
 
     def span_ended(self, span: LambdaSpan) -> None:
+        if self._redact is not None:
+            try:
+                self._redact(span)
+            except Exception:  # noqa: BLE001 - never send what could not be redacted
+                if self._on_drop is not None:
+                    self._on_drop(1)
+                return
         with self._lock:
             if len(self._ended) < self._max and not self._shut_down:
                 self._ended.append(span)

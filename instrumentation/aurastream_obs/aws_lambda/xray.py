@@ -55,7 +55,8 @@ def daemon_address(raw: str | None) -> tuple[str, int]:
         if part.startswith("tcp:"):
             continue
         host, _, port = part.removeprefix("udp:").rpartition(":")
-        if host and port.isdigit():
+        host = host.removeprefix("[").removesuffix("]")  # "[::1]:2000"
+        if host and port.isdigit() and 0 < int(port) <= 65535:
             return host, int(port)
     return DEFAULT_DAEMON
 
@@ -261,7 +262,8 @@ class XRayUdpExporter:
             datagrams = self.datagrams(spans)
             sock = self._socket
             if sock is None:
-                sock = self._socket = _socket.socket(_socket.AF_INET, _socket.SOCK_DGRAM)
+                family = _socket.AF_INET6 if ":" in self.address[0] else _socket.AF_INET
+                sock = self._socket = _socket.socket(family, _socket.SOCK_DGRAM)
             for data in datagrams:
                 sock.sendto(data, self.address)
                 self.sent += 1

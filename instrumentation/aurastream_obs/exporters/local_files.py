@@ -7,6 +7,7 @@ write returns FAILURE, is counted (`failed_exports`, `dropped_items`) and warned
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -82,11 +83,9 @@ class JsonLinesWriter:
                 # O_APPEND + one write() per line: lines from several processes sharing the
                 # file never interleave, and there is no user-space buffer to flush. Opening
                 # per export also survives the file being removed or rotated under us.
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
                 try:
-                    pending = memoryview(data)
-                    while pending:  # one pass unless the kernel takes a short write
-                        pending = pending[os.write(fd, pending) :]
+                    _append_whole_line(fd, data)
                 finally:
                     os.close(fd)
             except OSError as exc:
@@ -107,6 +106,32 @@ class JsonLinesWriter:
     def close(self) -> None:
         with self._lock:
             self._closed = True
+
+
+def _append_whole_line(fd: int, data: bytes) -> None:
+    """Append `data` (one line) so that the file only ever holds whole lines.
+
+    A write cut short (ENOSPC, EFBIG, EIO after a partial write) is rolled back to where the
+    file ended before it, unless another writer appended meanwhile; then, and after a crash
+    mid-write, the next append starts with a newline so that the partial line stays its own
+    (damaged) line, which readers skip with a warning, instead of gluing onto ours.
+    """
+    size = os.fstat(fd).st_size
+    if size > 0 and os.pread(fd, 1, size - 1) != b"\n":
+        data = b"\n" + data
+    written = 0
+    try:
+        pending = memoryview(data)
+        while pending:  # one pass unless the kernel takes a short write
+            count = os.write(fd, pending)
+            written += count
+            pending = pending[count:]
+    except OSError:
+        if written:
+            with contextlib.suppress(OSError):
+                if os.fstat(fd).st_size == size + written:  # only our bytes: undo them
+                    os.ftruncate(fd, size)
+        raise
 
 
 class JsonLinesSpanExporter(SpanExporter):

@@ -10,8 +10,7 @@ is the same OTLP; tests/unit/exporters decode it with opentelemetry-proto to pro
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
@@ -114,39 +113,28 @@ class OtlpHttpMetricExporter(MetricExporter):
         self.sender.close()
 
 
-def tls_files(signal: str, env: Mapping[str, str]) -> TlsFiles:
-    """The OTel TLS variables for a signal (signal-specific first, then the generic one).
-
-    Read when the exporters are built, as the SDK exporters did; Settings has no TLS fields.
-    """
-
-    def get(name: str) -> str | None:
-        value = env.get(f"OTEL_EXPORTER_OTLP_{signal}_{name}") or env.get(
-            f"OTEL_EXPORTER_OTLP_{name}"
-        )
-        return value.strip() if value and value.strip() else None
-
-    return TlsFiles(get("CERTIFICATE"), get("CLIENT_CERTIFICATE"), get("CLIENT_KEY"))
-
-
 def build_otlp_exporters(
-    settings: Settings, env: Mapping[str, str] | None = None
+    settings: Settings,
 ) -> tuple[OtlpHttpSpanExporter, OtlpHttpMetricExporter, OtlpHttpLogExporter]:
     """Span, metric and log OTLP/HTTP exporters for the endpoints and options in `settings`.
 
     Every export is bounded by `otlp_timeout_s`, retries included, and a failure returns
     FAILURE rather than raising.
     """
-    env = os.environ if env is None else env
+    from urllib.parse import urlsplit
+
+    from aurastream_obs._internal.env_values import check_proxy
 
     def sender(endpoint: str, signal: str) -> OtlpHttpSender:
+        url = urlsplit(endpoint)  # checked by the settings: parses
         return OtlpHttpSender(
             endpoint,
             headers=settings.otlp_headers,
             timeout_s=settings.otlp_timeout_s,
             compression=settings.otlp_compression,
-            tls=tls_files(signal.upper(), env),
+            tls=TlsFiles(*settings.otlp_tls.get(signal, (None, None, None))),
             signal=signal,
+            proxy=check_proxy(settings.proxy_variables, url.scheme, url.hostname or ""),
         )
 
     # Cumulative temporality for every instrument, explicitly (not from

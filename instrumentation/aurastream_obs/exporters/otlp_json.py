@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar, cast
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 Signal = Literal["traces", "metrics", "logs"]
 ExportRequest = ExportTraceServiceRequest | ExportMetricsServiceRequest | ExportLogsServiceRequest
+_log = logging.getLogger("aurastream_obs")
 _R = TypeVar("_R", ExportTraceServiceRequest, ExportMetricsServiceRequest, ExportLogsServiceRequest)
 
 # JSON names of every OTLP `bytes` id field (Span, Span.Link, LogRecord, Exemplar). OTLP has
@@ -154,18 +156,34 @@ def decode_json(signal: Signal, line: str | bytes) -> ExportRequest:
     return _DECODERS[signal](line)
 
 
-def iter_json_lines(path: str | os.PathLike[str], signal: Signal) -> Iterator[ExportRequest]:
+def iter_json_lines(
+    path: str | os.PathLike[str], signal: Signal, *, strict: bool = False
+) -> Iterator[ExportRequest]:
     """Yield every export request of a `.jsonl` file; blank lines are skipped.
 
-    A malformed line raises ValueError naming its line number: readers should see corruption,
-    not silently shorter data.
+    A damaged line (a write cut short by a full disk or a killed process) is skipped with one
+    warning per file naming how many and where; `strict=True` raises ValueError naming the
+    line instead.
     """
     decode = _DECODERS[signal]
-    with open(path, encoding="utf-8") as handle:
+    damaged: list[int] = []
+    with open(path, encoding="utf-8", errors="replace") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             try:
-                yield decode(line)
+                request = decode(line)
             except ValueError as exc:
-                raise ValueError(f"{os.fspath(path)}:{number}: {exc}") from None
+                if strict:
+                    raise ValueError(f"{os.fspath(path)}:{number}: {exc}") from None
+                damaged.append(number)
+                continue
+            yield request
+    if damaged:
+        _log.warning(
+            "%s: skipped %d damaged line(s) (line %s%s)",
+            os.fspath(path),
+            len(damaged),
+            damaged[0],
+            "" if len(damaged) == 1 else f" and {len(damaged) - 1} more",
+        )

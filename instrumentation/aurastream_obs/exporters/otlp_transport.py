@@ -14,16 +14,18 @@ import contextlib
 import http.client
 import logging
 import math
-import os
 import random
+import socket
 import threading
 import time
-import weakref
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
+
+from aurastream_obs._internal.batching import export_deadline
+from aurastream_obs._internal.forking import after_fork_in_child
 
 if TYPE_CHECKING:
     import ssl
@@ -52,19 +54,6 @@ def gzip_compress(data: bytes, level: int = GZIP_LEVEL) -> bytes:
     return compressor.compress(data) + compressor.flush()
 
 
-def _proxy_for(scheme: str, host: str) -> str | None:
-    """The proxy URL the standard *_PROXY / NO_PROXY variables give for this endpoint."""
-    if not any(key.lower().endswith("_proxy") for key in os.environ):
-        return None  # the usual case: no urllib.request import (cold start)
-    import urllib.request
-
-    proxy = urllib.request.getproxies_environment().get(scheme)
-    bypass = getattr(urllib.request, "proxy_bypass_environment")  # noqa: B009 - not in typeshed
-    if proxy is None or bypass(host):
-        return None
-    return str(proxy)
-
-
 class OtlpHttpSender:
     """POSTs serialized OTLP export requests to one URL; `send` returns True on success."""
 
@@ -77,6 +66,7 @@ class OtlpHttpSender:
         compression: str = "gzip",
         tls: TlsFiles | None = None,
         signal: str = "telemetry",
+        proxy: str | None = None,
     ) -> None:
         url = urlsplit(endpoint)
         self._https = url.scheme == "https"
@@ -92,7 +82,7 @@ class OtlpHttpSender:
             self._headers["Content-Encoding"] = "gzip"
         self._tls = tls or TlsFiles()
         self._signal = signal
-        self._proxy = _proxy_for(url.scheme, self._host)
+        self._proxy = proxy  # checked by the caller (env_values.check_proxy)
         if self._proxy is not None and not self._https:
             self._path = endpoint  # plain-HTTP proxies take the absolute URL
         self._ssl_context: ssl.SSLContext | None = None
@@ -100,15 +90,7 @@ class OtlpHttpSender:
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._failing = False
-        if hasattr(os, "register_at_fork"):
-            ref = weakref.WeakMethod(self._after_fork)
-
-            def _reinit() -> None:
-                method = ref()
-                if method is not None:
-                    method()
-
-            os.register_at_fork(after_in_child=_reinit)
+        after_fork_in_child(self, OtlpHttpSender._after_fork)
 
     def _after_fork(self) -> None:
         # The child must not share the parent's TCP connection (their requests would
@@ -131,8 +113,15 @@ class OtlpHttpSender:
         except Exception as exc:  # noqa: BLE001 - telemetry boundary (e.g. MemoryError)
             return self._failed(f"compression failed: {exc!r}")
         deadline = time.monotonic() + self._timeout
-        with self._lock:
+        outer = export_deadline()  # a flush or shutdown budget is tighter than our timeout
+        if outer is not None and outer < deadline:
+            deadline = outer
+        if not self._lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            return self._failed("timed out waiting for the connection")
+        try:
             return self._send_until(data, deadline)
+        finally:
+            self._lock.release()
 
     def _send_until(self, data: bytes, deadline: float) -> bool:
         reconnected = False
@@ -141,14 +130,21 @@ class OtlpHttpSender:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return self._failed("timed out")
+            if self._closed.is_set():
+                return self._failed("shut down")
             try:
                 status, retry_after = self._post(data, remaining)
             except (OSError, http.client.HTTPException) as exc:
                 self._drop_connection()
+                if self._closed.is_set():
+                    return self._failed("shut down while sending")
                 if not reconnected:  # most likely a keep-alive the server closed: once, now
                     reconnected = True
                     continue
                 reason, retry_after = repr(exc), None
+            except Exception as exc:  # noqa: BLE001 - e.g. a header or URL http.client refuses
+                self._drop_connection()
+                return self._failed(repr(exc))
             else:
                 if 200 <= status < 300:
                     if self._failing:
@@ -226,10 +222,22 @@ class OtlpHttpSender:
         return False
 
     def close(self) -> None:
-        """Abort retries, close the connection; later sends fail at once."""
+        """Abort retries and a send in flight; later sends fail at once. Never blocks.
+
+        A send blocked on a silent peer holds the lock: its socket is shut down from here
+        (no lock), which wakes the blocked call at once with an error.
+        """
         self._closed.set()
-        with self._lock:
-            self._drop_connection()
+        conn = self._conn
+        sock = getattr(conn, "sock", None) if conn is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        if self._lock.acquire(blocking=False):
+            try:
+                self._drop_connection()
+            finally:
+                self._lock.release()
 
 
 def _parse_retry_after(value: str | None) -> float | None:

@@ -186,8 +186,10 @@ class JsonLogHandler(logging.Handler):
             "aurastream_obs.exporters",
         ),
         flush_interval_s: float | None = None,
+        on_drop: Callable[[int, str], None] | None = None,
     ) -> None:
         super().__init__(level)
+        self._on_drop = on_drop  # e.g. DropCounter: aurastream.telemetry.dropped{signal=logs}
         if pipeline is None:  # the safe defaults: redaction on, no analysed text
             pipeline = build_log_pipeline(
                 service="aurastream-api", environment="dev", redact=True, allow_analysed_text=False
@@ -351,6 +353,10 @@ class JsonLogHandler(logging.Handler):
 
     def _drop(self, what: str, exc: BaseException | None, count: int = 1) -> None:
         self.dropped += count
+        if self._on_drop is not None:
+            reason = "stdout_failed" if what in ("line", "flush") else "record_failed"
+            with contextlib.suppress(Exception):
+                self._on_drop(count, reason)
         if self._warned:
             return
         self._warned = True

@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from aurastream_obs._internal.redaction import (
+    EMAIL_MASK,
+    IP_KEY,
+    PLAIN_KEY,
+    REDACTED,
+    SECRET_KEY,
+    classify_key,
+    email_sub,
+    mask_emails,
+    mask_ip,
+)
 from aurastream_obs.logs.categories import DEFAULT_CATEGORY, LOG_CATEGORIES, LogCategory
+
+__all__ = ["EMAIL_MASK", "REDACTED", "TRUNCATED", "mask_emails", "mask_ip"]
 
 EventDict = dict[str, Any]
 Processor = Callable[[EventDict], EventDict]
 Renderer = Callable[[EventDict], str]
 
-REDACTED: Final = "[REDACTED]"
-EMAIL_MASK: Final = "[EMAIL]"
 TRUNCATED: Final = "[TRUNCATED]"
 
 
@@ -107,101 +117,10 @@ class CategoryAdder:
         return event
 
 
-# --- Redaction ------------------------------------------------------------------------------
+# --- Redaction (the policy is shared with spans: aurastream_obs._internal.redaction) --------
 
-_SECRET_PARTS: Final = (
-    "secret", "token", "password", "passwd", "api_key", "apikey", "authorization", "cookie",
-)  # fmt: skip
-_IP_KEYS: Final = frozenset(
-    {"ip", "ip_address", "client_ip", "source_ip", "remote_addr", "x_forwarded_for",
-     "client.address", "source.address"}
-)  # fmt: skip
-_TEXT_KEYS: Final = frozenset({"text", "analysed_text", "analyzed_text", "input_text"})
-# Local part: RFC 5322 atext minus ' = / ? ` { | }, which in log text are far more often
-# delimiters (quotes, key=value, paths, query strings) than part of an address; a local part
-# ending in one of them is still masked from that character on. Lengths bounded (RFC 5321)
-# so that hostile input cannot make the regex quadratic.
-_EMAIL_PATTERN: Final = r"[\w.!#$%&*+^~\-]{1,64}@[\w\-]{1,63}(?:\.[\w\-]{1,63}){1,8}"
-_email_re: re.Pattern[str] | None = None  # compiled on first use (cold start: most never do)
-
-
-def _email_sub(text: str) -> str:
-    global _email_re  # noqa: PLW0603 - a lazily compiled, immutable pattern
-    if _email_re is None:
-        _email_re = re.compile(_EMAIL_PATTERN)
-    return _email_re.sub(EMAIL_MASK, text)
-
-
-_PLAIN, _SECRET, _IP, _TEXT = 0, 1, 2, 3
 _KEY_CACHE_MAX: Final = 4096
 _SCALARS: Final = frozenset({int, float, bool, type(None)})
-
-
-def _classify(key: str) -> int:
-    norm = key.lower().replace("-", "_")
-    if any(part in norm for part in _SECRET_PARTS):
-        return _SECRET
-    if norm in _TEXT_KEYS:
-        return _TEXT
-    if norm in _IP_KEYS:
-        return _IP
-    return _PLAIN
-
-
-def _mask_ipv4_fast(text: str) -> str | None:
-    """Dotted-quad fast path (≈10x cheaper than ipaddress); None when not a plain IPv4."""
-    parts = text.split(".")
-    if len(parts) != 4:
-        return None
-    for part in parts:
-        # ASCII digits, no leading zero (ipaddress rejects those as ambiguous octal).
-        if not (part.isascii() and part.isdigit()) or len(part) > 3:
-            return None
-        if len(part) > 1 and part[0] == "0":
-            return None
-        if int(part) > 255:
-            return None
-    return f"{parts[0]}.{parts[1]}.{parts[2]}.0/24"
-
-
-def _mask_one_ip(raw: str) -> str:
-    text = raw.strip()
-    fast = _mask_ipv4_fast(text)
-    if fast is not None:
-        return fast
-    import ipaddress  # lazy: only IPv6 and odd forms pay for it
-
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        host = text
-        if host.startswith("["):  # "[2001:db8::1]:443"
-            host = host[1:].partition("]")[0]
-        elif host.count(":") == 1:  # "203.0.113.7:443"
-            host = host.partition(":")[0]
-        try:
-            ip = ipaddress.ip_address(host)
-        except ValueError:
-            return REDACTED  # unparseable: fail closed
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network((ip, prefix), strict=False))
-
-
-def mask_ip(value: object) -> object:
-    """Client IP → its /24 (IPv4) or /48 (IPv6) network; X-Forwarded-For lists masked each."""
-    if value is None:
-        return None
-    text = value if isinstance(value, str) else str(value)
-    if "," not in text:
-        return _mask_one_ip(text)
-    return ", ".join([_mask_one_ip(part) for part in text.split(",")])
-
-
-def mask_emails(text: str) -> str:
-    """Replaces every e-mail address in `text` by `[EMAIL]`."""
-    return _email_sub(text) if "@" in text else text
 
 
 class Redactor:
@@ -232,8 +151,8 @@ class Redactor:
 
     def _kind(self, key: object) -> int:
         if not isinstance(key, str):
-            return _PLAIN
-        kind = _classify(key)
+            return PLAIN_KEY
+        kind = classify_key(key)
         if len(self._kinds) < _KEY_CACHE_MAX:  # keys may be data (ids): stay bounded
             self._kinds[key] = kind
         return kind
@@ -246,16 +165,16 @@ class Redactor:
             kind = kinds.get(key)
             if kind is None:
                 kind = self._kind(key)
-            if kind == _PLAIN:
+            if kind == PLAIN_KEY:
                 if value.__class__ in _SCALARS:
                     out[key] = value
                 elif value.__class__ is str:
-                    out[key] = _email_sub(value) if "@" in value else value
+                    out[key] = email_sub(value) if "@" in value or "%40" in value else value
                 else:
                     out[key] = self._value(value, depth)
-            elif kind == _SECRET:
+            elif kind == SECRET_KEY:
                 out[key] = REDACTED
-            elif kind == _IP:
+            elif kind == IP_KEY:
                 out[key] = mask_ip(value)
             elif self.allow_analysed_text:
                 out[key] = self._value(value, depth)
@@ -265,7 +184,7 @@ class Redactor:
 
     def _value(self, value: Any, depth: int) -> Any:
         if isinstance(value, str):
-            return mask_emails(value) if "@" in value else value
+            return mask_emails(value)
         if isinstance(value, Mapping):
             return self._mapping(value, depth + 1) if depth < self.max_depth else TRUNCATED
         if isinstance(value, list | tuple | set | frozenset):

@@ -185,4 +185,17 @@ def test_iter_json_lines_reads_files_and_names_bad_lines(telemetry: Any, tmp_pat
     bad = tmp_path / "bad.jsonl"
     bad.write_text(encode_spans_json(telemetry.spans) + "\n{oops\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad\.jsonl:2"):
-        list(iter_json_lines(bad, "traces"))
+        list(iter_json_lines(bad, "traces", strict=True))
+
+
+def test_iter_json_lines_skips_damaged_lines_with_one_warning(
+    telemetry: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A line cut short (full disk, killed writer) between two whole ones.
+    whole = encode_spans_json(telemetry.spans)
+    damaged = tmp_path / "traces.jsonl"
+    damaged.write_text(f"{whole}\n{whole[:40]}\n{whole}\n{{oops\n", encoding="utf-8")
+    requests = list(iter_json_lines(damaged, "traces"))
+    assert len(requests) == 2
+    warnings = [r.getMessage() for r in caplog.records if "damaged" in r.getMessage()]
+    assert warnings == [f"{damaged}: skipped 2 damaged line(s) (line 2 and 1 more)"]

@@ -55,7 +55,7 @@ def test_otlp_body_is_the_stdout_json_line_and_cloudwatch_exporters_store_it_raw
 ) -> None:
     wire = _Wire()
     settings = replace(Settings(), mode="otlp", log_stdout=True, service_name="ecs-shape")
-    provider, handler = build_logging(
+    provider, handler, _worker = build_logging(
         settings, Resource.create({"service.name": "ecs-shape"}), wire, drops=DropCounter()
     )
     assert provider is not None

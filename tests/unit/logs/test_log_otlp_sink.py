@@ -60,7 +60,7 @@ def wired() -> Iterator[tuple[logging.Logger, Any, Collecting, DropCounter]]:
     exporter = Collecting()
     drops = DropCounter()
     settings = replace(Settings(), mode="otlp", log_stdout=False, service_name="sink-test")
-    provider, handler = build_logging(
+    provider, handler, _worker = build_logging(
         settings, Resource.create({"service.name": "sink-test"}), exporter, drops=drops
     )
     logger = logging.getLogger(f"test.sink.{uuid.uuid4().hex}")

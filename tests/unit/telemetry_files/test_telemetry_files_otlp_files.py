@@ -89,9 +89,11 @@ def test_spans_and_logs_are_flattened(tmp_path: Path) -> None:
     assert plain.message == "from the logs API" and broken.message == "{not json"
 
 
-def test_missing_files_read_as_empty_and_corrupt_ones_raise(tmp_path: Path) -> None:
+def test_missing_files_read_as_empty_and_damaged_lines_are_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     assert read_spans(tmp_path / "none.jsonl") == []
     assert read_metric_points(tmp_path / "none.jsonl").export_requests == 0
     broken = write_lines(tmp_path / "traces.jsonl", '{"resourceSpans": [')
-    with pytest.raises(ValueError, match=r"traces\.jsonl:1"):
-        read_spans(broken)
+    assert read_spans(broken) == []
+    assert any("skipped 1 damaged line" in r.getMessage() for r in caplog.records)

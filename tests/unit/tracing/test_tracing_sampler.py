@@ -238,9 +238,7 @@ def test_sampled_result_keeps_span_attributes_and_names_rule() -> None:
 
 def test_spans_from_a_tracer_keep_attributes_and_rule_name() -> None:
     exporter = InMemorySpanExporter()
-    provider = TracerProvider(
-        sampler=build_sampler(resolve_settings(env={}), env={}), resource=None
-    )
+    provider = TracerProvider(sampler=build_sampler(resolve_settings(env={})), resource=None)
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     tracer = provider.get_tracer("test")
     with (
@@ -271,7 +269,7 @@ def _parent(sampled: bool, remote: bool = True) -> Context:
 @pytest.mark.parametrize("remote", [True, False])
 def test_parent_based(remote: bool) -> None:
     settings = resolve_settings(env={})
-    sampler = build_sampler(settings, env={})
+    sampler = build_sampler(settings)
     never = XRayRulesSampler([rule("never", 1, 0, 0.0)], SERVICE)
 
     for candidate in (sampler, ParentBased(never)):
@@ -311,7 +309,7 @@ def test_root_decision_keeps_parent_trace_state_when_used_without_parent_based()
     ],
 )
 def test_otel_traces_sampler(env: dict[str, str], description: str) -> None:
-    sampler = build_sampler(resolve_settings(env={}), env=env)
+    sampler = build_sampler(resolve_settings(env=env))
     assert sampler.get_description().startswith(description)
 
 
@@ -333,7 +331,7 @@ def test_bad_sampler_env_warns_and_falls_back(
     env: dict[str, str], warning: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING):
-        sampler = build_sampler(resolve_settings(env={}), env=env)
+        sampler = build_sampler(resolve_settings(env=env))
     assert warning in caplog.text
     expected = "TraceIdRatioBased{1.0}" if "ARG" in warning else "ParentBased{root:XRayRulesSampler"
     assert sampler.get_description().startswith(expected)
@@ -341,8 +339,9 @@ def test_bad_sampler_env_warns_and_falls_back(
 
 def test_bad_rules_file_falls_back_to_packaged_rules(caplog: pytest.LogCaptureFixture) -> None:
     settings = resolve_settings(env={"AURASTREAM_SAMPLING_RULES": "/nonexistent/rules.json"})
-    with caplog.at_level(logging.ERROR):
-        sampler = build_sampler(settings, env={})
+    with caplog.at_level(logging.WARNING):
+        sampler = build_sampler(settings)
+    assert "ignoring AURASTREAM_SAMPLING_RULES" in caplog.text
     assert "/nonexistent/rules.json" in caplog.text
     assert "critical-endpoints-v1" in sampler.get_description()
 
@@ -350,9 +349,9 @@ def test_bad_rules_file_falls_back_to_packaged_rules(caplog: pytest.LogCaptureFi
 def test_service_identity_from_resource_attributes() -> None:
     settings = resolve_settings(env={})
     lambda_resource = {"service.name": "aurastream-api", "cloud.platform": "aws_lambda"}
-    sampler = build_sampler(settings, env={}, resource_attributes=lambda_resource)
+    sampler = build_sampler(settings, resource_attributes=lambda_resource)
     assert "service=aurastream-api" in sampler.get_description()
-    renamed = build_sampler(settings, env={}, resource_attributes={"service.name": "other"})
+    renamed = build_sampler(settings, resource_attributes={"service.name": "other"})
     assert "critical-endpoints" not in renamed.get_description()  # rules name aurastream-api
 
 

@@ -29,10 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-try:  # tests/integration as a package ...
-    from .tools import require_tool
-except ImportError:  # ... or pytest's default rootdir-relative import
-    from tools import require_tool
+from support.tools import require_tool
 
 READY_TIMEOUT_S = 30.0
 

@@ -1,0 +1,141 @@
+"""Parsers for environment values that reach a socket: URLs, headers, host:port addresses.
+
+Each returns a value the transport can use as is, or warns once (naming the variable and the
+fallback) and returns None. Checked here, once, so that nothing below `configure()` can fail on
+a value at every export: http.client refuses CR/LF in a header and non-ASCII in a request line,
+`urlsplit` raises on an unclosed IPv6 bracket, `.port` on a port above 65535.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Final
+
+_log = logging.getLogger("aurastream_obs")
+
+# RFC 9110 token: the characters a header name may have.
+_TOKEN: Final = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+# Field values: visible ASCII, space and tab (obs-text refused: http.client sends latin-1).
+_FIELD_VALUE: Final = re.compile(r"^[\t\x20-\x7e]*$")
+_warned: set[str] = set()
+
+
+def warn_invalid(name: str, value: object, fallback: object, why: str = "") -> None:
+    """One warning per (variable, value): "ignoring invalid NAME='v' (why); using fallback"."""
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    key = f"{name}={shown}"
+    if key in _warned:
+        return
+    _warned.add(key)
+    reason = f" ({why})" if why else ""
+    _log.warning("ignoring invalid %s=%s%s; using %r", name, shown, reason, fallback)
+
+
+def reset_warnings() -> None:
+    """Forget which values were warned about (tests: each case expects its warning)."""
+    _warned.clear()
+
+
+def check_url(name: str, raw: str, fallback: object) -> str | None:
+    """An http(s) URL with a host and a valid port, ASCII only; else warn and None."""
+    from urllib.parse import urlsplit
+
+    why = ""
+    if not raw.isascii() or any(ch in raw for ch in "\r\n\t "):
+        why = "only ASCII without spaces or line breaks"
+    else:
+        try:
+            url = urlsplit(raw)
+            port = url.port  # raises ValueError out of 0-65535
+            if url.scheme not in ("http", "https"):
+                why = "scheme must be http or https"
+            elif not url.hostname:
+                why = "no host"
+            elif port == 0:
+                why = "port 0"
+        except ValueError as exc:
+            why = str(exc)
+    if why:
+        warn_invalid(name, raw, fallback, why)
+        return None
+    return raw
+
+
+def parse_headers(name: str, raw: str | None, unquote: Callable[[str], str]) -> dict[str, str]:
+    """OTLP headers `k=v,k2=v2` (percent-decoded); a pair that is not a valid header is
+    skipped with a warning (a CR/LF in a value would otherwise fail every export)."""
+    result: dict[str, str] = {}
+    if not raw:
+        return result
+    for pair in raw.split(","):
+        if not pair.strip():
+            continue
+        key, sep, value = pair.partition("=")
+        key, value = unquote(key.strip()), unquote(value.strip())
+        if not sep or not _TOKEN.match(key) or not _FIELD_VALUE.match(value):
+            warn_invalid(name, pair.strip(), "the other headers", "not a valid HTTP header")
+            continue
+        result[key] = value
+    return result
+
+
+def check_host_port(name: str, raw: str, fallback: tuple[str, int]) -> tuple[str, int]:
+    """`host:port` (an IPv6 host in brackets) with port 1-65535 and an ASCII host; else the
+    fallback."""
+    if raw.startswith("["):
+        host, sep, port_text = raw[1:].partition("]:")
+    else:
+        host, sep, port_text = raw.rpartition(":")
+        if ":" in host:  # an IPv6 address without brackets is ambiguous
+            host = ""
+    if (
+        sep
+        and host
+        and host.isascii()
+        and not any(ch.isspace() for ch in host)
+        and port_text.isascii()
+        and port_text.isdigit()
+        and 0 < int(port_text) <= 65535
+    ):
+        return host, int(port_text)
+    warn_invalid(name, raw, f"{fallback[0]}:{fallback[1]}", "expected host:port")
+    return fallback
+
+
+def check_proxy(env: Mapping[str, str], scheme: str, host: str) -> str | None:
+    """The proxy the standard *_PROXY/NO_PROXY variables give for `scheme://host`, checked.
+
+    An unusable proxy URL warns and means a direct connection (rather than a failure at every
+    export).
+    """
+    if not any(key.lower().endswith("_proxy") for key in env):
+        return None  # the usual case: no urllib.request import (cold start)
+    import urllib.request
+
+    proxies = {}
+    for key, value in env.items():
+        lowered = key.lower()
+        if lowered.endswith("_proxy") and value:
+            proxies[lowered[: -len("_proxy")]] = value
+    proxy = proxies.get(scheme)
+    if proxy is None:
+        return None
+    no_proxy = proxies.get("no", "")
+    if no_proxy and _bypassed(host, no_proxy, urllib.request):
+        return None
+    variable = f"{scheme.upper()}_PROXY"
+    if "://" not in proxy:
+        proxy = f"http://{proxy}"
+    return check_url(variable, proxy, "a direct connection")
+
+
+def _bypassed(host: str, no_proxy: str, request_module: object) -> bool:
+    bypass = getattr(request_module, "proxy_bypass_environment")  # noqa: B009 - not in typeshed
+    try:
+        return bool(bypass(host, {"no": no_proxy}))
+    except Exception:  # noqa: BLE001 - a malformed NO_PROXY: connect through the proxy
+        return False

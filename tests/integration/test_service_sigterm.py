@@ -1,0 +1,112 @@
+"""The reference service under uvicorn, stopped with SIGTERM right after its last requests
+(every deploy and scale-in on ECS/EKS): every server span, log record and the request metric
+arrive. uvicorn re-raises the signal after its graceful shutdown, so the process dies by it
+and `atexit` never runs; the lifespan shutdown is where the middleware flushes."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aurastream_obs.telemetry_files.otlp_files import read_spans
+from support.otlp_receiver import OtlpReceiver
+from support.processes import clean_env, free_port
+
+pytestmark = pytest.mark.integration
+
+REQUESTS = 31
+KEY = "sigterm-key"
+
+
+def _serve(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aurastream_obs.service", "--port", str(port)],
+        env=clean_env(
+            {
+                **env,
+                "OTEL_TRACES_SAMPLER": "always_on",
+                "AURASTREAM_PROMETHEUS_PORT": "0",
+                "AURASTREAM_API_KEYS": f"{KEY}=acme",
+                # Long intervals: nothing leaves on a timer, only the stop flush can send it.
+                "OTEL_BSP_SCHEDULE_DELAY": "60000",
+                "OTEL_METRIC_EXPORT_INTERVAL": "60000",
+            }
+        ),
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/v1/health")
+            if conn.getresponse().status == 200:
+                return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise AssertionError(f"service did not start: {proc.stderr.read() if proc.stderr else ''}")
+
+
+def _drive(port: int) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for i in range(REQUESTS):
+        body = json.dumps({"text": f"request {i} was great"})
+        conn.request("POST", "/v1/analyze", body, {"x-api-key": KEY})
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        status = proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return status, proc.stderr.read() if proc.stderr else ""
+
+
+def test_sigterm_after_the_last_requests_delivers_every_span_otlp(
+    tmp_path: Path, otlp_receiver: OtlpReceiver
+) -> None:
+    proc, port = _serve({"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.base_url}, tmp_path)
+    _drive(port)
+    status, stderr = _stop(proc)
+    assert status in (0, -signal.SIGTERM), stderr
+    server_spans = [s for s in otlp_receiver.spans() if s.name == "POST /v1/analyze"]
+    health = [s for s in otlp_receiver.spans() if s.name == "GET /v1/health"]
+    assert len(server_spans) == REQUESTS and health
+    events = [
+        json.loads(r.body.string_value).get("event_type") for r in otlp_receiver.log_records()
+    ]
+    assert events.count("api_response") == REQUESTS + len(health)
+    points = otlp_receiver.data_points("http.server.request.duration")
+    assert sum(p.count for p in points if _route(p) == "/v1/analyze") == REQUESTS
+
+
+def test_sigterm_after_the_last_requests_writes_every_span_local(tmp_path: Path) -> None:
+    proc, port = _serve({}, tmp_path)
+    _drive(port)
+    status, stderr = _stop(proc)
+    assert status in (0, -signal.SIGTERM), stderr
+    spans = read_spans(tmp_path / ".telemetry" / "traces.jsonl")
+    assert sum(s.name == "POST /v1/analyze" for s in spans) == REQUESTS
+
+
+def _route(point: object) -> object:
+    for pair in getattr(point, "attributes", ()):
+        if pair.key == "http.route":
+            return pair.value.string_value
+    return None

@@ -29,6 +29,6 @@ class AuraStreamConfigurator(_BaseConfigurator):
     """Called by opentelemetry-instrument before instrumentors run."""
 
     def _configure(self, **kwargs: Any) -> None:
-        from aurastream_obs._internal.configure import configure
+        from aurastream_obs.bootstrap.configure import configure
 
         configure()

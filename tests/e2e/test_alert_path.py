@@ -19,17 +19,17 @@ from typing import Any
 
 import pytest
 
-from aurastream_obs._internal.configure import build_telemetry
-from aurastream_obs._internal.settings import resolve_settings
-from aurastream_obs.definitions import load_definitions
-from aurastream_obs.render.alertmanager import (
+from aurastream_obs.artifacts.alertmanager import (
     PAGERDUTY_KEY_FILE,
     SLACK_URL_FILE,
     alertmanager_config,
 )
-from aurastream_obs.render.grafana import dashboard_document
-from aurastream_obs.render.prometheus_rules import SHORT_WINDOWS, alert_rules, slo_rules
-from aurastream_obs.render.yamltext import dump_yaml
+from aurastream_obs.artifacts.grafana import dashboard_document
+from aurastream_obs.artifacts.prometheus_rules import SHORT_WINDOWS, alert_rules, slo_rules
+from aurastream_obs.artifacts.yamltext import dump_yaml
+from aurastream_obs.bootstrap.configure import build_telemetry
+from aurastream_obs.core.settings import resolve_settings
+from aurastream_obs.definitions import load_definitions
 from aurastream_obs.service import create_app
 from aurastream_obs.service.analyzer import AnalysisResult, LexiconAnalyzer
 from aurastream_obs.service.customers import CustomerDirectory

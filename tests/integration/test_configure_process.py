@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from aurastream_obs.exporters.otlp_json import iter_json_lines
+from aurastream_obs.encoding.otlp_json import iter_json_lines
 
 BIN = Path(sys.executable).parent
 

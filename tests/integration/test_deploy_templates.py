@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from aurastream_obs.collector.components import ADOT_COLLECTOR
-from aurastream_obs.collector.validate import check_config
+from aurastream_obs.artifacts.collector_configs.components import ADOT_COLLECTOR
+from aurastream_obs.artifacts.collector_configs.validate import check_config
 from support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]

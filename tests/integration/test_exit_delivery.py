@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from aurastream_obs.telemetry_files.otlp_files import read_logs, read_spans
+from aurastream_obs.telemetry_files.readers import read_logs, read_spans
 from support.otlp_receiver import OtlpReceiver
 from support.processes import BIN, clean_env, run_python, start_python
 

@@ -28,9 +28,9 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from aurastream_obs._internal.settings import Settings
-from aurastream_obs.exporters.otlp_http import build_otlp_exporters
-from aurastream_obs.exporters.prometheus import start_prometheus_endpoint
+from aurastream_obs.core.settings import Settings
+from aurastream_obs.modes.local.prometheus import start_prometheus_endpoint
+from aurastream_obs.modes.otlp.exporters import build_otlp_exporters
 from support.tools import require_tool
 
 pytestmark = pytest.mark.integration

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from aurastream_obs.exporters.local_files import JsonLinesSpanExporter
-from aurastream_obs.exporters.otlp_json import iter_json_lines
-from aurastream_obs.telemetry_files.otlp_files import read_spans
+from aurastream_obs.encoding.otlp_json import iter_json_lines
+from aurastream_obs.modes.local.files import JsonLinesSpanExporter
+from aurastream_obs.telemetry_files.readers import read_spans
 from support.processes import last_json_line, run_python
 
 pytestmark = pytest.mark.integration

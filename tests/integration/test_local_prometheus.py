@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from aurastream_obs._internal.configure import build_telemetry
-from aurastream_obs._internal.settings import resolve_settings
+from aurastream_obs.bootstrap.configure import build_telemetry
+from aurastream_obs.core.settings import resolve_settings
 from aurastream_obs.service import create_app
 from aurastream_obs.service.customers import CustomerDirectory
 from aurastream_obs.service.server import run_in_thread

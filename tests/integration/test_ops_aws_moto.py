@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from aurastream_obs.ops.analytics.report import build_analytics
+from aurastream_obs.ops.analytics.figures import build_analytics
 from aurastream_obs.ops.backends.cloudwatch import CloudWatchBackend
 from aurastream_obs.ops.health import run_checks
 from aurastream_obs.ops.health_probes import (

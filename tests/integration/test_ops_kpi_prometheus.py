@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from aurastream_obs._internal.configure import build_telemetry
-from aurastream_obs._internal.settings import resolve_settings
+from aurastream_obs.bootstrap.configure import build_telemetry
+from aurastream_obs.core.settings import resolve_settings
 from aurastream_obs.ops.backends.local_files import LocalFilesBackend
 from aurastream_obs.ops.backends.prometheus import PrometheusBackend, PrometheusError
 from aurastream_obs.ops.kpi import BREACH_EXIT_CODE, build_kpi_report

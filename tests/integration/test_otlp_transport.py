@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from aurastream_obs._internal.env_values import check_proxy, reset_warnings
-from aurastream_obs.exporters.otlp_transport import (
+from aurastream_obs.core.env import check_proxy, reset_warnings
+from aurastream_obs.modes.otlp.transport import (
     OtlpHttpSender,
     _parse_retry_after,
     gzip_compress,

@@ -18,9 +18,9 @@ import pytest
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import Link, SpanKind, StatusCode
 
-from aurastream_obs._internal.configure import Telemetry, build_telemetry
-from aurastream_obs._internal.settings import resolve_settings
-from aurastream_obs.exporters.otlp_json import iter_json_lines
+from aurastream_obs.bootstrap.configure import Telemetry, build_telemetry
+from aurastream_obs.core.settings import resolve_settings
+from aurastream_obs.encoding.otlp_json import iter_json_lines
 
 pytestmark = pytest.mark.integration
 

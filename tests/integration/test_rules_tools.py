@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from aurastream_obs.render import validators
-from aurastream_obs.render.prometheus_rules import ALERT_RULES_PATH, SLO_RULES_PATH
-from aurastream_obs.render.promtool_tests import TESTS_PATH
+from aurastream_obs.artifacts import validators
+from aurastream_obs.artifacts.prometheus_rules import ALERT_RULES_PATH, SLO_RULES_PATH
+from aurastream_obs.artifacts.promtool_tests import TESTS_PATH
 from support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[2]

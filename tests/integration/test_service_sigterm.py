@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from aurastream_obs.telemetry_files.otlp_files import read_spans
+from aurastream_obs.telemetry_files.readers import read_spans
 from support.otlp_receiver import OtlpReceiver
 from support.processes import clean_env, free_port
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from aurastream_obs._internal.configure import Telemetry, build_telemetry
-from aurastream_obs._internal.settings import resolve_settings
-from aurastream_obs.exporters.otlp_json import iter_json_lines
+from aurastream_obs.bootstrap.configure import Telemetry, build_telemetry
+from aurastream_obs.core.settings import resolve_settings
+from aurastream_obs.encoding.otlp_json import iter_json_lines
 from aurastream_obs.service import create_app
 from aurastream_obs.service.customers import CustomerDirectory
 from aurastream_obs.service.server import run_in_thread

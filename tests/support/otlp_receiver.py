@@ -34,7 +34,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.metrics.v1.metrics_pb2 import Metric
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
-from aurastream_obs.exporters.otlp_json import decode_json
+from aurastream_obs.encoding.otlp_json import decode_json
 
 _SIGNALS: dict[str, tuple[str, type[Any], type[Any]]] = {
     "/v1/traces": ("traces", ExportTraceServiceRequest, ExportTraceServiceResponse),

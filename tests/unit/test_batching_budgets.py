@@ -11,8 +11,8 @@ from typing import Any
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
 
-from aurastream_obs._internal.batching import BatchWorker, DropCounter, export_deadline
-from aurastream_obs._internal.metric_reader import PeriodicMetricReader
+from aurastream_obs.core.batching import BatchWorker, DropCounter, export_deadline
+from aurastream_obs.sdk.metric_reader import PeriodicMetricReader
 
 MARGIN_S = 0.5
 

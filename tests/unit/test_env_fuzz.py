@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from aurastream_obs._internal.configure import Telemetry, build_telemetry
-from aurastream_obs._internal.env_values import reset_warnings
-from aurastream_obs._internal.settings import ALL_ENV_VARS, resolve_settings
+from aurastream_obs.bootstrap.configure import Telemetry, build_telemetry
+from aurastream_obs.core.env import reset_warnings
+from aurastream_obs.core.settings import ALL_ENV_VARS, resolve_settings
 from support.otlp_receiver import OtlpReceiver
 
 # Values that must never break anything, whatever the variable.

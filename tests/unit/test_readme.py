@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from aurastream_obs._internal.settings import ALL_ENV_VARS
+from aurastream_obs.core.settings import ALL_ENV_VARS
 from aurastream_obs.service.config import SERVICE_ENV_VARS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from aurastream_obs._internal import settings as s
-from aurastream_obs._internal.env_values import reset_warnings
-from aurastream_obs._internal.settings import detect_mode, parse_key_values, resolve_settings
+from aurastream_obs.core import settings as s
+from aurastream_obs.core.env import reset_warnings
+from aurastream_obs.core.settings import detect_mode, parse_key_values, resolve_settings
 
 
 def test_defaults_without_environment() -> None:

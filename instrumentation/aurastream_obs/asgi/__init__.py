@@ -1,6 +1,5 @@
 """ASGI glue: a lean OpenTelemetry HTTP server middleware for AuraStream services."""
 
-from aurastream_obs.asgi.event_sink import EventSink
 from aurastream_obs.asgi.middleware import TelemetryMiddleware
 from aurastream_obs.asgi.types import (
     ASGIApp,
@@ -9,6 +8,7 @@ from aurastream_obs.asgi.types import (
     RouteResolver,
     get_request_info,
 )
+from aurastream_obs.http_server.event_sink import EventSink
 
 __all__ = [
     "ASGIApp",

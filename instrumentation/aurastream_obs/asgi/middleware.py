@@ -30,12 +30,6 @@ from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from aurastream_obs._internal.exit_hooks import flush_installed
-from aurastream_obs._internal.propagation import XRayPropagator, xray_header_from_context
-from aurastream_obs._internal.propagator_registry import propagate
-from aurastream_obs._internal.version import __version__
-from aurastream_obs.asgi import _request as rq
-from aurastream_obs.asgi.event_sink import EventSink
 from aurastream_obs.asgi.lifespan import serve_lifespan
 from aurastream_obs.asgi.types import (
     REQUEST_INFO_KEY,
@@ -48,7 +42,13 @@ from aurastream_obs.asgi.types import (
     Scope,
     Send,
 )
-from aurastream_obs.signals import conventions as c
+from aurastream_obs.bootstrap.exit_hooks import flush_installed
+from aurastream_obs.core import conventions as c
+from aurastream_obs.core.version import __version__
+from aurastream_obs.http_server import request as rq
+from aurastream_obs.http_server.event_sink import EventSink
+from aurastream_obs.propagation.propagators import XRayPropagator, xray_header_from_context
+from aurastream_obs.propagation.registry import propagate
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context

@@ -25,10 +25,10 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
 
-from aurastream_obs._internal.propagation import LAMBDA_TRACE_ENV, parse_xray_header
-from aurastream_obs._internal.version import __version__
 from aurastream_obs.aws_lambda.context import CURRENT, ColdStart, Invocation, ensure_context_adder
 from aurastream_obs.aws_lambda.triggers import Trigger, describe
+from aurastream_obs.core.version import __version__
+from aurastream_obs.propagation.propagators import LAMBDA_TRACE_ENV, parse_xray_header
 
 _log = logging.getLogger("aurastream_obs.lambda")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -86,7 +86,7 @@ def parent_context(
         ctx = trace.set_span_in_context(NonRecordingSpan(parent), ctx)
         lineage = lineage or next((lin for _, lin in candidates if lin), None)
         if lineage:
-            from aurastream_obs._internal.propagation import _LINEAGE_KEY
+            from aurastream_obs.propagation.propagators import _LINEAGE_KEY
 
             ctx = context_api.set_value(_LINEAGE_KEY, lineage, ctx)
         seen = {parent.trace_id}
@@ -145,7 +145,7 @@ class _Instrumented:
         env: Mapping[str, str] | None,
     ) -> None:
         if telemetry is None:
-            from aurastream_obs._internal.configure import configure
+            from aurastream_obs.bootstrap.configure import configure
 
             telemetry = configure()  # the init phase: Lambda runs it before the first event
         self.handler = handler

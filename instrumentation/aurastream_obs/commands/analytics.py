@@ -39,7 +39,7 @@ def register(sub: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from aurastream_obs.ops.analytics.report import build_analytics, render_analytics
+    from aurastream_obs.ops.analytics.figures import build_analytics, render_analytics
     from aurastream_obs.ops.backends import metrics_backend
 
     if args.log_group and not args.cloudwatch:

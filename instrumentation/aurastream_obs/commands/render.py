@@ -27,7 +27,7 @@ def register(sub: SubParsers) -> None:
 def run_render(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from aurastream_obs.render import check_artifacts, render_all, write_artifacts
+    from aurastream_obs.artifacts import check_artifacts, render_all, write_artifacts
 
     try:
         artifacts = render_all()
@@ -44,7 +44,7 @@ def run_render(args: argparse.Namespace) -> int:
     for path in written:
         print(f"wrote {path}")
     print(f"render: {len(artifacts)} artifacts, {len(written)} changed")
-    from aurastream_obs.render.cost import print_cost
+    from aurastream_obs.artifacts.cost import print_cost
 
     print(print_cost())
     return 0
@@ -54,7 +54,7 @@ def run_validate(args: argparse.Namespace) -> int:
     import importlib
     from pathlib import Path
 
-    from aurastream_obs.render.registry import VALIDATORS
+    from aurastream_obs.artifacts.registry import VALIDATORS
 
     failures = 0
     for spec in VALIDATORS:

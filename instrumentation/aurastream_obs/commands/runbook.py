@@ -33,10 +33,10 @@ def run_command(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from aurastream_obs.commands.alerts import json_logging
-    from aurastream_obs.ops.alerts.model import Alert
+    from aurastream_obs.ops.alerts.alert import Alert
     from aurastream_obs.ops.runbooks.catalog import RunbookSettings, plan_for
     from aurastream_obs.ops.runbooks.executor import Executor, boto3_clients
-    from aurastream_obs.ops.runbooks.model import RunbookRefused
+    from aurastream_obs.ops.runbooks.plan import RunbookRefused
 
     json_logging("aurastream-runbooks")
     try:

@@ -28,7 +28,7 @@ def register(sub: SubParsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from aurastream_obs.ops.traces.analysis import analyze
     from aurastream_obs.ops.traces.model import LocalTraceSource, TraceSource
-    from aurastream_obs.ops.traces.report import render_text
+    from aurastream_obs.ops.traces.text import render_text
     from aurastream_obs.ops.traces.waterfall import write_waterfall
 
     source: TraceSource

@@ -1,11 +1,11 @@
 """Definitions as code: SLOs, alarms, dashboards, log groups, saved queries, sampling rules and
 alert routes as one typed model (`model.py`), named by `conventions.py`, checked by
 `validation.py`; AuraStream's own definition is `load_definitions()`. Renderers live in
-`aurastream_obs.render`."""
+`aurastream_obs.artifacts`."""
 
 from __future__ import annotations
 
-from aurastream_obs.definitions.model import Definitions
+from aurastream_obs.definitions.spec import Definitions
 from aurastream_obs.definitions.validation import DefinitionError, validate
 
 

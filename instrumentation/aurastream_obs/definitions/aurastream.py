@@ -3,10 +3,11 @@ seed's monitoring plan as one typed definition (dashboards live in `dashboards.p
 
 from __future__ import annotations
 
-from aurastream_obs._internal.sampling_rules import load_sampling_rules
+from aurastream_obs.core.log_categories import LOG_CATEGORIES
+from aurastream_obs.core.sampling_rules import load_sampling_rules
 from aurastream_obs.definitions import sources as s
 from aurastream_obs.definitions.dashboards import BUSINESS, OPERATIONAL
-from aurastream_obs.definitions.model import (
+from aurastream_obs.definitions.spec import (
     SLO,
     Alarm,
     AlertRoute,
@@ -18,7 +19,6 @@ from aurastream_obs.definitions.model import (
     SavedQuery,
     Threshold,
 )
-from aurastream_obs.logs.categories import LOG_CATEGORIES
 
 _ERRORS_OVER_TOTAL = "FILL(errors, 0) / total"
 _API_5XX = (("errors", s.api("5XXError")), ("total", s.api("Count")))

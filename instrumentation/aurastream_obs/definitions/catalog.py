@@ -8,12 +8,12 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from aurastream_obs.core.conventions import ALL_INSTRUMENTS
 from aurastream_obs.definitions.conventions import (
     APP_NAMESPACE,
     prometheus_label,
     prometheus_series,
 )
-from aurastream_obs.signals.conventions import ALL_INSTRUMENTS
 
 # Labels every scraped series carries besides its attributes (OTel scope, Prometheus target).
 _COMMON_LABELS: Final = frozenset({"otel_scope_name", "otel_scope_version", "job", "instance"})

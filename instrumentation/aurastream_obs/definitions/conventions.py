@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Final, Literal
 
-from aurastream_obs.signals.conventions import InstrumentSpec
+from aurastream_obs.core.conventions import InstrumentSpec
 
 Severity = Literal["critical", "warning"]
 SEVERITIES: Final[tuple[Severity, ...]] = ("critical", "warning")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from aurastream_obs.definitions import promql as q
 from aurastream_obs.definitions import sources as s
 from aurastream_obs.definitions.conventions import SLO_BUDGET_REMAINING
-from aurastream_obs.definitions.model import (
+from aurastream_obs.definitions.spec import (
     CwExpression,
     Dashboard,
     LogsQuery,

@@ -3,9 +3,9 @@ dashboard panels read the same expressions."""
 
 from __future__ import annotations
 
+from aurastream_obs.core import conventions as c
 from aurastream_obs.definitions.conventions import prometheus_series
-from aurastream_obs.definitions.model import PromRatio, PromSelector, PromSignal, PromTarget
-from aurastream_obs.signals import conventions as c
+from aurastream_obs.definitions.spec import PromRatio, PromSelector, PromSignal, PromTarget
 
 
 def _series(spec: c.InstrumentSpec, suffix: str) -> str:

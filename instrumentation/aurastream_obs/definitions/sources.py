@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aurastream_obs.definitions import promql as q
 from aurastream_obs.definitions.conventions import APP_NAMESPACE, prometheus_le
-from aurastream_obs.definitions.model import CwMetric, MatchOp, PromSelector
+from aurastream_obs.definitions.spec import CwMetric, MatchOp, PromSelector
 
 
 def _m(label: str, op: MatchOp, value: str) -> tuple[str, MatchOp, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from aurastream_obs.core.log_categories import CLOUDWATCH_RETENTION_DAYS
 from aurastream_obs.definitions.catalog import (
     CLOUDWATCH_APP_DIMENSIONS,
     CLOUDWATCH_METRICS,
@@ -19,7 +20,7 @@ from aurastream_obs.definitions.conventions import (
     slo_alert_thing,
     window_seconds,
 )
-from aurastream_obs.definitions.model import (
+from aurastream_obs.definitions.spec import (
     SLO,
     Alarm,
     CwExpression,
@@ -30,7 +31,6 @@ from aurastream_obs.definitions.model import (
     PromSelector,
     PromSignal,
 )
-from aurastream_obs.logs.categories import CLOUDWATCH_RETENTION_DAYS
 
 # PutMetricAlarm: Period * EvaluationPeriods <= 1 day below a 1 h period, <= 7 days otherwise.
 _MAX_EVALUATION_S = 86400

@@ -12,7 +12,7 @@ def operations_summary(folder: str, *, top: int = 5) -> str:
     """What `aurastream-obs kpi` and `aurastream-obs traces` say about this run."""
     from aurastream_obs.ops.kpi import kpi_report_from_dir, render_kpi_table
     from aurastream_obs.ops.traces import bottlenecks_from_dir
-    from aurastream_obs.ops.traces.report import render_text
+    from aurastream_obs.ops.traces.text import render_text
     from aurastream_obs.ops.traces.waterfall import write_waterfall
 
     kpi = render_kpi_table(kpi_report_from_dir(folder))

@@ -25,8 +25,7 @@ import aurastream_obs
 from aurastream_obs.demo.client import send_plan
 from aurastream_obs.demo.operations import operations_summary
 from aurastream_obs.demo.progress import ProgressBar
-from aurastream_obs.demo.render import Endpoints, render_report
-from aurastream_obs.demo.report import (
+from aurastream_obs.demo.summary import (
     LOGS_FILE,
     METRICS_FILE,
     REPORT_FILE,
@@ -35,6 +34,7 @@ from aurastream_obs.demo.report import (
     DemoReport,
     build_report,
 )
+from aurastream_obs.demo.text import Endpoints, render_report
 from aurastream_obs.demo.traffic import SlowTextOracle, plan_traffic
 from aurastream_obs.logs import JsonLogHandler
 from aurastream_obs.service import (

@@ -4,8 +4,8 @@ Only the standard library is imported here; the OTel trace API loads on the firs
 that looks for a span.
 """
 
+from aurastream_obs.core.log_categories import DEFAULT_CATEGORY, LOG_CATEGORIES, LogCategory
 from aurastream_obs.logs import events
-from aurastream_obs.logs.categories import DEFAULT_CATEGORY, LOG_CATEGORIES, LogCategory
 from aurastream_obs.logs.pipeline import (
     JsonLogHandler,
     LogPipeline,

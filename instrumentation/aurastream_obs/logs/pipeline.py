@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Final, TextIO
 
-from aurastream_obs.logs.categories import DEFAULT_CATEGORY
+from aurastream_obs.core.log_categories import DEFAULT_CATEGORY
 from aurastream_obs.logs.processors import (
     CategoryAdder,
     EventDict,

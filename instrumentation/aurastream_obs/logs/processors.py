@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from aurastream_obs._internal.redaction import (
+from aurastream_obs.core.log_categories import DEFAULT_CATEGORY, LOG_CATEGORIES, LogCategory
+from aurastream_obs.core.redaction import (
     EMAIL_MASK,
     IP_KEY,
     PLAIN_KEY,
@@ -23,7 +24,6 @@ from aurastream_obs._internal.redaction import (
     mask_emails,
     mask_ip,
 )
-from aurastream_obs.logs.categories import DEFAULT_CATEGORY, LOG_CATEGORIES, LogCategory
 
 __all__ = ["EMAIL_MASK", "REDACTED", "TRUNCATED", "mask_emails", "mask_ip"]
 
@@ -117,7 +117,7 @@ class CategoryAdder:
         return event
 
 
-# --- Redaction (the policy is shared with spans: aurastream_obs._internal.redaction) --------
+# --- Redaction (the policy is shared with spans: aurastream_obs.core.redaction) --------
 
 _KEY_CACHE_MAX: Final = 4096
 _SCALARS: Final = frozenset({int, float, bool, type(None)})

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from opentelemetry import metrics as metrics_api
 from opentelemetry import trace
 
-from aurastream_obs._internal.version import __version__
 from aurastream_obs.asgi import TelemetryMiddleware
-from aurastream_obs.asgi._request import new_request_id
-from aurastream_obs.asgi.event_sink import EventSink
 from aurastream_obs.asgi.types import Receive, RequestInfo, Scope, Send, get_request_info
+from aurastream_obs.core import conventions as c
+from aurastream_obs.core.version import __version__
+from aurastream_obs.http_server.event_sink import EventSink
+from aurastream_obs.http_server.request import new_request_id
 from aurastream_obs.service.analyzer import AnalysisResult, Analyzer, analyzer_from_env
 from aurastream_obs.service.cache import Cache, cache_from_env, cache_key
 from aurastream_obs.service.customers import (
@@ -42,7 +43,6 @@ from aurastream_obs.service.http import (
     send_json,
 )
 from aurastream_obs.signals import AuraStreamMetrics
-from aurastream_obs.signals import conventions as c
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import MeterProvider
@@ -333,7 +333,7 @@ class AuraStreamService:
 
 def _bare_info(scope: Scope) -> RequestInfo:
     """RequestInfo for an app served without the middleware (tests, embedding)."""
-    from aurastream_obs.asgi._request import client_ip_from, decode_headers
+    from aurastream_obs.http_server.request import client_ip_from, decode_headers
 
     headers = decode_headers(scope.get("headers"))
     return RequestInfo(

@@ -2,14 +2,14 @@
 
 Read only by the `*_from_env()` factories (called from `create_app()` when a collaborator is
 not injected), never at import time, with the library's readers (`env_str`, `env_float`,
-`warn_invalid` in aurastream_obs._internal.settings): blank is unset, a bad value warns once.
+`warn_invalid` in aurastream_obs.core.settings): blank is unset, a bad value warns once.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from aurastream_obs._internal.settings import EnvVar
+from aurastream_obs.core.settings import EnvVar
 
 ANALYZER = EnvVar(
     "AURASTREAM_ANALYZER",

@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any, Final
 from opentelemetry import metrics as metrics_api
 from opentelemetry import trace
 
-from aurastream_obs._internal.version import __version__
-from aurastream_obs.asgi import _request as rq
-from aurastream_obs.asgi.event_sink import EventSink
 from aurastream_obs.asgi.types import RequestInfo
 from aurastream_obs.aws_lambda import instrument_handler
+from aurastream_obs.core import conventions as c
+from aurastream_obs.core.version import __version__
+from aurastream_obs.http_server import request as rq
+from aurastream_obs.http_server.event_sink import EventSink
 from aurastream_obs.service.app import ROUTES, AuraStreamService
 from aurastream_obs.service.http import json_bytes
-from aurastream_obs.signals import conventions as c
 
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
@@ -155,7 +155,7 @@ def create_handler(
     from aurastream_obs.service.customers import CustomerDirectory
 
     if telemetry is None:
-        from aurastream_obs._internal.configure import configure
+        from aurastream_obs.bootstrap.configure import configure
 
         telemetry = configure()  # Lambda's init phase: before the first event
     events = events if events is not None else EventSink()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from aurastream_obs.signals import conventions as c
+from aurastream_obs.core import conventions as c
 
 if TYPE_CHECKING:
     from opentelemetry.metrics import Meter
@@ -36,7 +36,7 @@ class AuraStreamMetrics:
         if meter is None:
             from opentelemetry import metrics
 
-            from aurastream_obs._internal.version import __version__
+            from aurastream_obs.core.version import __version__
 
             meter = metrics.get_meter(_METER_NAME, __version__)
         self._analyses = _create(meter, c.SENTIMENT_ANALYSES)

@@ -55,7 +55,7 @@ def test_configure_lambda_and_one_invocation_import_nothing_banned() -> None:
         for line in proc.stderr.splitlines()
         if line.startswith("import time:")
     }
-    assert "aurastream_obs.aws_lambda.pipeline" in imported, "the lambda path did not run"
+    assert "aurastream_obs.modes.awslambda.pipeline" in imported, "the lambda path did not run"
     found = sorted(
         name for name in imported if any(name == b or name.startswith(b + ".") for b in BANNED)
     )

@@ -9,8 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from aurastream_obs.aws_lambda.emf import EmfEncoder, EmfStdoutExporter, cloudwatch_unit
-from aurastream_obs.aws_lambda.metrics import LambdaMeterProvider, MetricPoint
+from aurastream_obs.modes.awslambda.emf import EmfEncoder, EmfStdoutExporter, cloudwatch_unit
+from aurastream_obs.modes.awslambda.metrics import LambdaMeterProvider, MetricPoint
 
 SCHEMA = json.loads((Path(__file__).parents[2] / "data" / "emf_schema.json").read_text())
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)

@@ -11,10 +11,10 @@ from typing import Any
 
 from opentelemetry import trace
 
-from aurastream_obs._internal.configure import Telemetry
-from aurastream_obs._internal.settings import resolve_settings
 from aurastream_obs.aws_lambda import instrument_handler
-from aurastream_obs.aws_lambda.pipeline import build_lambda_pipelines
+from aurastream_obs.bootstrap.configure import Telemetry
+from aurastream_obs.core.settings import resolve_settings
+from aurastream_obs.modes.awslambda.pipeline import build_lambda_pipelines
 
 TIMEOUT_MS = 700
 MARGIN_MS = 200

@@ -8,10 +8,10 @@ from pathlib import Path
 from opentelemetry.trace import SpanContext, SpanKind, TraceFlags
 
 from aurastream_obs.aws_lambda import instrument_handler
-from aurastream_obs.aws_lambda.sampling import LambdaSampler
-from aurastream_obs.aws_lambda.tracing import LambdaTracerProvider
 from aurastream_obs.aws_lambda.triggers import describe
-from aurastream_obs.aws_lambda.xray import (
+from aurastream_obs.modes.awslambda.sampling import LambdaSampler
+from aurastream_obs.modes.awslambda.tracing import LambdaTracerProvider
+from aurastream_obs.modes.awslambda.xray import (
     MAX_DATAGRAM_BYTES,
     SegmentEncoder,
     XRayUdpExporter,
@@ -95,8 +95,8 @@ def test_sampled0_policy() -> None:
 
 
 def test_decorator_with_and_without_arguments() -> None:
-    from aurastream_obs._internal.configure import build_telemetry
-    from aurastream_obs._internal.settings import resolve_settings
+    from aurastream_obs.bootstrap.configure import build_telemetry
+    from aurastream_obs.core.settings import resolve_settings
 
     telemetry = build_telemetry(resolve_settings(mode="none", env={}))
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aurastream_obs.collector.configs import (
+from aurastream_obs.artifacts.collector_configs.configs import (
     SHAPES,
     gateway_config,
     lambda_config,
     sidecar_config,
     sidecar_gateway_config,
 )
-from aurastream_obs.collector.placeholders import PLACEHOLDERS
-from aurastream_obs.logs.categories import LOG_CATEGORIES, log_group_name
-from aurastream_obs.signals.conventions import CUSTOMER_ID
+from aurastream_obs.artifacts.collector_configs.placeholders import PLACEHOLDERS
+from aurastream_obs.core.conventions import CUSTOMER_ID
+from aurastream_obs.core.log_categories import LOG_CATEGORIES, log_group_name
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
-from aurastream_obs.collector.components import ADOT_COLLECTOR, ADOT_LAMBDA
-from aurastream_obs.collector.configs import lambda_config, sidecar_config
-from aurastream_obs.collector.render import dump_yaml
-from aurastream_obs.collector.validate import check_config, validate_collector
+from aurastream_obs.artifacts.collector_configs.components import ADOT_COLLECTOR, ADOT_LAMBDA
+from aurastream_obs.artifacts.collector_configs.configs import lambda_config, sidecar_config
+from aurastream_obs.artifacts.collector_configs.documents import dump_yaml
+from aurastream_obs.artifacts.collector_configs.validate import check_config, validate_collector
 
 ROOT = Path(__file__).resolve().parents[3]
 SIDECAR = "collector/adot-sidecar.yaml"

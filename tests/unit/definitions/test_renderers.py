@@ -10,17 +10,17 @@ from typing import Any
 
 import yaml
 
+from aurastream_obs.artifacts import check_artifacts, render_all
+from aurastream_obs.artifacts.alertmanager import alertmanager_config
+from aurastream_obs.artifacts.cloudformation import templates
+from aurastream_obs.artifacts.cost import cost_report, custom_metrics
+from aurastream_obs.artifacts.grafana import dashboard_document
+from aurastream_obs.artifacts.prometheus_rules import alert_rules, iter_alerts, slo_rules
 from aurastream_obs.definitions import load_definitions
-from aurastream_obs.render import check_artifacts, render_all
-from aurastream_obs.render.alertmanager import alertmanager_config
-from aurastream_obs.render.cloudformation import templates
-from aurastream_obs.render.cost import cost_report, custom_metrics
-from aurastream_obs.render.grafana import dashboard_document
-from aurastream_obs.render.prometheus_rules import alert_rules, iter_alerts, slo_rules
 
 ROOT = Path(__file__).resolve().parents[3]
 MINE = [
-    f"aurastream_obs.render.{m}:artifacts"
+    f"aurastream_obs.artifacts.{m}:artifacts"
     for m in ("prometheus_rules", "promtool_tests", "alertmanager", "cloudformation", "grafana")
 ]
 NAME = re.compile(r"^aurastream-[a-z0-9${}A-Z]+-[a-z0-9-]+-(critical|warning)$")

@@ -10,7 +10,7 @@ import pytest
 from aurastream_obs import cli
 from aurastream_obs.definitions import DefinitionError, load_definitions, validate
 from aurastream_obs.definitions import aurastream as spec
-from aurastream_obs.definitions.model import (
+from aurastream_obs.definitions.spec import (
     BurnRateRule,
     Definitions,
     PromRatio,

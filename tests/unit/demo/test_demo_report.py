@@ -22,8 +22,8 @@ from otlp_builders import (
 )
 
 from aurastream_obs.demo.client import ClientTally
-from aurastream_obs.demo.render import Endpoints, render_report, render_trace
-from aurastream_obs.demo.report import DemoReport, build_report
+from aurastream_obs.demo.summary import DemoReport, build_report
+from aurastream_obs.demo.text import Endpoints, render_report, render_trace
 
 SLOW_TRACE = "6b0942cb" + "aa" * 12
 HEALTH_TRACE = "6b0942cb" + "bb" * 12

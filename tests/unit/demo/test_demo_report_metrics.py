@@ -16,8 +16,8 @@ from otlp_builders import (
     write_lines,
 )
 
-from aurastream_obs.demo.report import cache_counts, cache_hit_rate, request_histogram
-from aurastream_obs.telemetry_files.otlp_files import (
+from aurastream_obs.demo.summary import cache_counts, cache_hit_rate, request_histogram
+from aurastream_obs.telemetry_files.readers import (
     current_points,
     read_metric_points,
 )

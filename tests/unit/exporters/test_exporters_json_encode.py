@@ -11,15 +11,15 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanLimits
 from otlp_samples import build_sdk_logs, build_spans
 
-from aurastream_obs.exporters.otlp_json import (
+from aurastream_obs.encoding.json_encode import any_value
+from aurastream_obs.encoding.otlp_json import (
     decode_logs_json,
     decode_traces_json,
     encode_logs_json,
     encode_spans_json,
     request_to_json,
 )
-from aurastream_obs.exporters.otlp_json_encode import any_value
-from aurastream_obs.exporters.otlp_proto import LogItem
+from aurastream_obs.encoding.proto import LogItem
 
 
 def _without_link_trace_state(line: str) -> str:

@@ -15,13 +15,13 @@ from opentelemetry.sdk.metrics.export import MetricExportResult, PeriodicExporti
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 
-from aurastream_obs.exporters.local_files import (
+from aurastream_obs.encoding.otlp_json import iter_json_lines
+from aurastream_obs.modes.local.files import (
     JsonLinesLogExporter,
     JsonLinesMetricExporter,
     JsonLinesSpanExporter,
     build_local_exporters,
 )
-from aurastream_obs.exporters.otlp_json import iter_json_lines
 
 
 def test_concurrent_exports_write_whole_valid_lines(telemetry: Any, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
 from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 
-from aurastream_obs.exporters.otlp_json import (
+from aurastream_obs.encoding.otlp_json import (
     decode_logs_json,
     decode_metrics_json,
     decode_traces_json,

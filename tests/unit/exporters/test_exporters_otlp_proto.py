@@ -14,7 +14,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanLimits
 from otlp_samples import ALL_TYPES, as_sdk_writes_it, build_sdk_logs, build_spans, decode_spans
 
-from aurastream_obs.exporters.otlp_proto import (
+from aurastream_obs.encoding.proto import (
     LogItem,
     any_value,
     encode_logs,

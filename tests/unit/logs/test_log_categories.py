@@ -4,8 +4,8 @@ import dataclasses
 
 import pytest
 
+from aurastream_obs.core.log_categories import CLOUDWATCH_RETENTION_DAYS
 from aurastream_obs.logs import DEFAULT_CATEGORY, LOG_CATEGORIES, LogCategory
-from aurastream_obs.logs.categories import CLOUDWATCH_RETENTION_DAYS
 
 
 def test_seed_categories_with_retention_and_sensitivity() -> None:

@@ -22,13 +22,13 @@ from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportRes
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
-from aurastream_obs._internal.batching import DropCounter
-from aurastream_obs._internal.log_export import build_logging
-from aurastream_obs._internal.settings import Settings
-from aurastream_obs.collector.configs import SHAPES
-from aurastream_obs.exporters.otlp_proto import encode_logs
+from aurastream_obs.artifacts.collector_configs.configs import SHAPES
+from aurastream_obs.core.batching import DropCounter
+from aurastream_obs.core.settings import Settings
+from aurastream_obs.encoding.proto import encode_logs
 from aurastream_obs.logs import events
 from aurastream_obs.ops.backends.logs_insights import EVENT_TYPE
+from aurastream_obs.sdk.logs import build_logging
 
 ROOT = Path(__file__).resolve().parents[3]
 

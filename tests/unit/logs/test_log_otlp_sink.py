@@ -22,10 +22,10 @@ from opentelemetry.sdk._logs.export import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
-from aurastream_obs._internal.batching import DropCounter
-from aurastream_obs._internal.log_export import build_logging
-from aurastream_obs._internal.settings import Settings
-from aurastream_obs.exporters.otlp_proto import encode_logs
+from aurastream_obs.core.batching import DropCounter
+from aurastream_obs.core.settings import Settings
+from aurastream_obs.encoding.proto import encode_logs
+from aurastream_obs.sdk.logs import build_logging
 
 
 class Collecting(LogRecordExporter):

@@ -12,9 +12,9 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
-from aurastream_obs._internal.exemplars import BucketReservoir, SampledReservoir
-from aurastream_obs._internal.metrics import build_meter_provider
-from aurastream_obs._internal.settings import Settings
+from aurastream_obs.core.settings import Settings
+from aurastream_obs.sdk.exemplars import BucketReservoir, SampledReservoir
+from aurastream_obs.sdk.metrics import build_meter_provider
 
 
 def _collect(reader: InMemoryMetricReader) -> dict[str, list[Any]]:

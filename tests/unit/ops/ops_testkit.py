@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aurastream_obs.signals.conventions import DURATION_BUCKETS_S
+from aurastream_obs.core.conventions import DURATION_BUCKETS_S
 
 NOW_NS = 1_790_000_000 * 10**9  # a fixed "now" (2026-09-21)
 START_NS = NOW_NS - 600 * 10**9  # series start ten minutes earlier

@@ -11,7 +11,7 @@ from ops_testkit import NOW_NS, counter, metrics_line, run_command, write_lines
 
 from aurastream_obs.ops.analytics import recommend as r
 from aurastream_obs.ops.analytics.business import health_score, modeled_cost
-from aurastream_obs.ops.analytics.report import build_analytics
+from aurastream_obs.ops.analytics.figures import build_analytics
 from aurastream_obs.ops.backends.local_files import LocalFilesBackend
 
 MID = NOW_NS - 1800 * 10**9  # half an hour before "now"
@@ -112,7 +112,7 @@ def test_peak_memory_from_logs_insights_with_stubber() -> None:
     import boto3
     from botocore.stub import ANY, Stubber
 
-    from aurastream_obs.ops.analytics.report import max_memory_used_mb
+    from aurastream_obs.ops.analytics.figures import max_memory_used_mb
 
     logs = boto3.client("logs", region_name="us-east-1", aws_access_key_id="x",
                         aws_secret_access_key="x")  # fmt: skip

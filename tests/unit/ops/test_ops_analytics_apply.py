@@ -13,7 +13,7 @@ import pytest
 from ops_testkit import NOW_NS, latency_histogram, metrics_line, write_lines
 
 from aurastream_obs.ops.analytics import recommend as r
-from aurastream_obs.ops.analytics.report import build_analytics
+from aurastream_obs.ops.analytics.figures import build_analytics
 from aurastream_obs.ops.backends.local_files import LocalFilesBackend
 
 OK = {"http.request.method": "POST", "http.route": "/v1/analyze", "http.response.status_code": 200}

@@ -17,7 +17,7 @@ import pytest
 from ops_testkit import run_command
 
 from aurastream_obs.ops.analytics.business import modeled_cost
-from aurastream_obs.ops.analytics.report import build_analytics
+from aurastream_obs.ops.analytics.figures import build_analytics
 from aurastream_obs.ops.backends.cloudwatch import CloudWatchBackend
 from aurastream_obs.ops.backends.logs_insights import (
     QUERY,
@@ -257,7 +257,7 @@ def test_a_poll_that_never_completes_hits_the_bounded_timeout(pending: str) -> N
 
 
 def test_unsupported_counter_on_cloudwatch_is_still_refused() -> None:
-    from aurastream_obs.signals import conventions as c
+    from aurastream_obs.core import conventions as c
 
     backend = CloudWatchBackend(
         object(), customers=LogsInsightsCustomers(object(), log_group=GROUP)

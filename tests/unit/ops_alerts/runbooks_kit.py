@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from aurastream_obs.ops.alerts.model import Alert
+from aurastream_obs.ops.alerts.alert import Alert
 
 
 def alert(signal: str, **labels: str) -> Alert:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alerts_snskit import alarm_message
 
+from aurastream_obs.ops.alerts.alert import Alert
 from aurastream_obs.ops.alerts.channels import pagerduty_event
 from aurastream_obs.ops.alerts.delivery import retry_after_seconds
-from aurastream_obs.ops.alerts.model import Alert
 from aurastream_obs.ops.alerts.settings import RouterSettings, Secret
 from aurastream_obs.ops.alerts.sources import parse_cloudwatch_alarm
 

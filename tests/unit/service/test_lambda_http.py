@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
-from aurastream_obs._internal.configure import Telemetry
-from aurastream_obs._internal.settings import Settings
+from aurastream_obs.bootstrap.configure import Telemetry
+from aurastream_obs.core.settings import Settings
 from aurastream_obs.service import (
     AuraStreamService,
     Customer,

@@ -20,7 +20,7 @@ from otlp_builders import (
     write_lines,
 )
 
-from aurastream_obs.telemetry_files.otlp_files import (
+from aurastream_obs.telemetry_files.readers import (
     read_logs,
     read_metric_points,
     read_spans,

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from opentelemetry.trace import Status, StatusCode
 
-from aurastream_obs._internal.configure import build_telemetry
-from aurastream_obs._internal.redaction import SpanRedactor
-from aurastream_obs._internal.settings import resolve_settings
 from aurastream_obs.asgi import TelemetryMiddleware
-from aurastream_obs.aws_lambda.tracing import LambdaTracerProvider
-from aurastream_obs.aws_lambda.xray import SegmentEncoder, XRayUdpExporter
-from aurastream_obs.telemetry_files.otlp_files import read_spans
+from aurastream_obs.bootstrap.configure import build_telemetry
+from aurastream_obs.core.redaction import SpanRedactor
+from aurastream_obs.core.settings import resolve_settings
+from aurastream_obs.modes.awslambda.tracing import LambdaTracerProvider
+from aurastream_obs.modes.awslambda.xray import SegmentEncoder, XRayUdpExporter
+from aurastream_obs.telemetry_files.readers import read_spans
 
 UA = "curl/8.0 (contact jane.doe@example.com)"
 PATH = "/v1/customers/jane.doe@example.com/usage"

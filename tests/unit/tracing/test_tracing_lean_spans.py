@@ -26,8 +26,8 @@ from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler, TraceIdRatioBased
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
-from aurastream_obs._internal.spans import LeanSpan
-from aurastream_obs._internal.traces import AuraTracerProvider
+from aurastream_obs.sdk.spans import LeanSpan
+from aurastream_obs.sdk.traces import AuraTracerProvider
 
 Scenario = Callable[[trace_api.Tracer], None]
 

@@ -19,7 +19,7 @@ from opentelemetry.trace import (
     set_span_in_context,
 )
 
-from aurastream_obs._internal.propagation import (
+from aurastream_obs.propagation.propagators import (
     HEADER_GETTER,
     SafePropagator,
     XRayLambdaPropagator,
@@ -255,7 +255,7 @@ def test_bytes_and_list_values_are_read() -> None:
 def test_inject_into_an_immutable_carrier_does_not_raise(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="aurastream_obs._internal.propagation")
+    caplog.set_level(logging.WARNING, logger="aurastream_obs.propagation.propagators")
     build_propagator(DEFAULT).inject((), context_with())  # tuples have no __setitem__
     # Each composed propagator is wrapped on its own: the failure is warned, not swallowed.
     assert any("inject failed; ignored" in r.getMessage() for r in caplog.records)

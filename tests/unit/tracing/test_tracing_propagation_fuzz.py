@@ -16,7 +16,7 @@ from opentelemetry.trace import (
     set_span_in_context,
 )
 
-from aurastream_obs._internal.propagation import build_propagator
+from aurastream_obs.propagation.propagators import build_propagator
 
 PROPAGATOR = build_propagator(("tracecontext", "baggage", "xray"))
 HEX = "0123456789abcdef"

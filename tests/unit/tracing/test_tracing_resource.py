@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from opentelemetry.sdk.resources import Resource, ResourceDetector
 
-from aurastream_obs._internal import resource as res
-from aurastream_obs._internal.resource import build_resource
-from aurastream_obs._internal.settings import resolve_settings
-from aurastream_obs._internal.version import __version__
+from aurastream_obs.core.settings import resolve_settings
+from aurastream_obs.core.version import __version__
+from aurastream_obs.sdk import resource as res
+from aurastream_obs.sdk.resource import build_resource
 
 LAMBDA_ENV = {
     "AWS_LAMBDA_FUNCTION_NAME": "aurastream-analyze",

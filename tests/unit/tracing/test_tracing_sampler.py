@@ -22,13 +22,13 @@ from opentelemetry.trace import (
 )
 from opentelemetry.util.types import AttributeValue
 
-from aurastream_obs._internal.sampling import (
+from aurastream_obs.core.settings import resolve_settings
+from aurastream_obs.sdk.sampling import (
     SAMPLING_RULE_ATTRIBUTE,
     SamplingRule,
     XRayRulesSampler,
     build_sampler,
 )
-from aurastream_obs._internal.settings import resolve_settings
 
 SERVICE = "aurastream-api"
 # Trace ids whose low 64 bits sit at the bottom / top of the range: rate decisions are

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from opentelemetry.sdk.trace.sampling import Decision
 
-from aurastream_obs._internal.sampling import (
+from aurastream_obs.sdk.sampling import (
     DEFAULT_RULE_PRIORITY,
     SAMPLING_RULE_ATTRIBUTE,
     SamplingRule,

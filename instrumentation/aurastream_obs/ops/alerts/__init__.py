@@ -5,7 +5,7 @@ deduplication. Runs as `aurastream-obs alerts serve` or as a Lambda (`lambda_han
 
 from __future__ import annotations
 
-from aurastream_obs.ops.alerts.model import Alert
+from aurastream_obs.ops.alerts.alert import Alert
 from aurastream_obs.ops.alerts.router import AlertRouter, Reply
 from aurastream_obs.ops.alerts.settings import RouterSettings, Secret
 

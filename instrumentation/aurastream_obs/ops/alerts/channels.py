@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from aurastream_obs.ops.alerts.alert import Alert
 from aurastream_obs.ops.alerts.delivery import Outcome, Poster
-from aurastream_obs.ops.alerts.model import Alert
 from aurastream_obs.ops.alerts.settings import DEFAULT_PAGERDUTY_EVENTS_URL, Secret
 
 PAGERDUTY_EVENTS_URL: Final = DEFAULT_PAGERDUTY_EVENTS_URL

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from aurastream_obs.logs.events import security_event
+from aurastream_obs.ops.alerts.alert import Alert
 from aurastream_obs.ops.alerts.channels import Channel, PagerDutyChannel, SlackChannel
 from aurastream_obs.ops.alerts.delivery import Poster
-from aurastream_obs.ops.alerts.model import Alert
 from aurastream_obs.ops.alerts.settings import RouterSettings
 from aurastream_obs.ops.alerts.sns import (
     SignatureError,

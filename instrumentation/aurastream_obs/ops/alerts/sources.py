@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
-from aurastream_obs.ops.alerts.model import (
+from aurastream_obs.ops.alerts.alert import (
     Alert,
     _float_or_none,
     runbook_url,

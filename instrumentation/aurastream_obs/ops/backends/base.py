@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from aurastream_obs.definitions.model import SLO
-from aurastream_obs.signals.conventions import InstrumentSpec
+from aurastream_obs.core.conventions import InstrumentSpec
+from aurastream_obs.definitions.spec import SLO
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aurastream_obs.ops.runbooks.catalog import RUNBOOKS, RunbookSettings, plan_for
 from aurastream_obs.ops.runbooks.executor import Executor
-from aurastream_obs.ops.runbooks.model import Action, Limits, Plan, RunbookRefused
+from aurastream_obs.ops.runbooks.plan import Action, Limits, Plan, RunbookRefused
 
 __all__ = [
     "RUNBOOKS",

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from aurastream_obs.ops.alerts.model import Alert
-from aurastream_obs.ops.runbooks.model import Action, Plan
+from aurastream_obs.ops.alerts.alert import Alert
+from aurastream_obs.ops.runbooks.plan import Action, Plan
 
 CACHE_HIT_RATE_FLOOR: Final = 0.5  # seed: warm the cache below 50 % hits
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from aurastream_obs.ops.runbooks.model import (
+from aurastream_obs.ops.runbooks.plan import (
     Action,
     ActionResult,
     Limits,

@@ -8,10 +8,10 @@ import logging
 from collections.abc import Callable
 from typing import Final
 
-from aurastream_obs.ops.alerts.model import Alert
+from aurastream_obs.ops.alerts.alert import Alert
 from aurastream_obs.ops.runbooks.catalog import RUNBOOKS, RunbookSettings, plan_for
 from aurastream_obs.ops.runbooks.executor import Executor
-from aurastream_obs.ops.runbooks.model import RunbookRefused
+from aurastream_obs.ops.runbooks.plan import RunbookRefused
 
 _log: Final = logging.getLogger("aurastream.runbooks")
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
-from aurastream_obs.exporters.otlp_json import iter_json_lines
-from aurastream_obs.telemetry_files.otlp_files import AttrValue, attributes_of
+from aurastream_obs.encoding.otlp_json import iter_json_lines
+from aurastream_obs.telemetry_files.readers import AttrValue, attributes_of
 
 TRACES_FILE: Final = "traces.jsonl"
 _KINDS: Final = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}

@@ -1,0 +1,100 @@
+"""Alertmanager configuration from the alert routes: critical -> PagerDuty (Events API v2) and
+Slack, warning -> Slack; warnings inhibited while the critical for the same signal fires.
+Secrets are files (`routing_key_file`, `api_url_file`), never values in the config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aurastream_obs.artifacts.files import Artifact
+from aurastream_obs.artifacts.yamltext import dump_yaml
+from aurastream_obs.definitions import Definitions, load_definitions
+from aurastream_obs.definitions.conventions import SEVERITY_LABEL, SIGNAL_LABEL
+
+ALERTMANAGER_PATH = "deploy/local/alertmanager.yml"
+SECRETS_DIR = "/etc/alertmanager/secrets"
+PAGERDUTY_KEY_FILE = "pagerduty-routing-key"
+SLACK_URL_FILE = "slack-webhook-url"
+
+
+def _receiver(name: str, *, pagerduty: bool, channel: str | None, secrets_dir: str,
+              pagerduty_url: str | None) -> dict[str, Any]:  # fmt: skip
+    receiver: dict[str, Any] = {"name": name}
+    if pagerduty:
+        config: dict[str, Any] = {
+            "routing_key_file": f"{secrets_dir}/{PAGERDUTY_KEY_FILE}",
+            "severity": "{{ .CommonLabels.severity }}",
+            "send_resolved": True,
+        }
+        if pagerduty_url:  # tests point the Events API at a local receiver
+            config["url"] = pagerduty_url
+        receiver["pagerduty_configs"] = [config]
+    if channel:
+        receiver["slack_configs"] = [
+            {
+                "api_url_file": f"{secrets_dir}/{SLACK_URL_FILE}",
+                "channel": channel,
+                "send_resolved": True,
+                "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}",
+                "text": "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}",
+            }
+        ]
+    return receiver
+
+
+def alertmanager_config(
+    defs: Definitions, *, secrets_dir: str = SECRETS_DIR, pagerduty_url: str | None = None,
+    group_wait: str | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    receivers = [{"name": "default-slack", "slack_configs": [
+        {"api_url_file": f"{secrets_dir}/{SLACK_URL_FILE}", "channel": "#aurastream-alerts",
+         "send_resolved": True}]}]  # fmt: skip
+    routes = []
+    for route in defs.routes:
+        name = f"{route.severity}-" + ("pagerduty-slack" if route.pagerduty else "slack")
+        receivers.append(
+            _receiver(
+                name,
+                pagerduty=route.pagerduty,
+                channel=route.slack_channel,
+                secrets_dir=secrets_dir,
+                pagerduty_url=pagerduty_url,
+            )
+        )
+        routes.append(
+            {
+                "receiver": name,
+                "matchers": [f'{SEVERITY_LABEL}="{route.severity}"'],
+                "group_wait": group_wait or route.group_wait,
+                "group_interval": route.group_interval,
+                "repeat_interval": route.repeat_interval,
+            }
+        )
+    return {
+        "route": {
+            "receiver": "default-slack",
+            "group_by": ["alertname", SIGNAL_LABEL],
+            "group_wait": "30s",
+            "group_interval": "5m",
+            "repeat_interval": "4h",
+            "routes": routes,
+        },
+        "receivers": receivers,
+        "inhibit_rules": [
+            {
+                "source_matchers": [f'{SEVERITY_LABEL}="critical"'],
+                "target_matchers": [f'{SEVERITY_LABEL}="warning"'],
+                # Every alert carries `signal`, so an unrelated critical never mutes a warning.
+                "equal": [SIGNAL_LABEL],
+            }
+        ],
+    }
+
+
+def artifacts() -> list[Artifact]:
+    document = alertmanager_config(load_definitions())
+    return [
+        Artifact.text_file(
+            ALERTMANAGER_PATH, dump_yaml(document), source="aurastream_obs.artifacts.alertmanager"
+        )
+    ]

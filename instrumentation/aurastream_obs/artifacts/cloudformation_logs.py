@@ -1,0 +1,116 @@
+"""Log groups per category (KMS for sensitive ones), saved Logs Insights queries and X-Ray
+sampling rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aurastream_obs.core.sampling_rules import DEFAULT_RULE_PRIORITY, SamplingRule
+from aurastream_obs.definitions import Definitions
+from aurastream_obs.definitions.conventions import cloudformation_id
+
+LOG_GROUP_NAME = "/aurastream/${Environment}/%s"  # the collector's awscloudwatchlogs names
+
+
+def log_group_ref(category: str) -> dict[str, str]:
+    return {"Fn::Sub": LOG_GROUP_NAME % category}
+
+
+_ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
+_LOG_GROUPS_ARN = (
+    "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aurastream/*"
+)
+
+
+def _kms_key() -> dict[str, Any]:
+    # CloudWatch Logs may use the key only for this account's log groups (encryption context).
+    return {
+        "Type": "AWS::KMS::Key",
+        "Properties": {
+            "Description": "AuraStream sensitive log categories",
+            "EnableKeyRotation": True,
+            "KeyPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "AccountAdmin",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": {"Fn::Sub": _ROOT}},
+                        "Action": "kms:*",
+                        "Resource": "*",
+                    },
+                    {
+                        "Sid": "CloudWatchLogs",
+                        "Effect": "Allow",
+                        "Principal": {"Service": {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}},
+                        "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*",
+                                   "kms:GenerateDataKey*", "kms:Describe*"],
+                        "Resource": "*",
+                        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": {
+                            "Fn::Sub": _LOG_GROUPS_ARN}}},
+                    },
+                ],
+            },
+        },
+    }  # fmt: skip
+
+
+def _sampling_rule(rule: SamplingRule) -> dict[str, Any]:
+    # X-Ray's own default rule exists already; ours becomes the lowest-priority catch-all.
+    priority = min(rule.priority, 9999) if rule.priority != DEFAULT_RULE_PRIORITY else 9999
+    return {
+        "Type": "AWS::XRay::SamplingRule",
+        "Properties": {
+            "SamplingRule": {
+                "RuleName": rule.name[:32],
+                "Priority": priority,
+                "FixedRate": rule.rate,
+                "ReservoirSize": rule.fixed_target,
+                "ServiceName": rule.service_name,
+                "ServiceType": rule.service_type,
+                "Host": rule.host,
+                "HTTPMethod": rule.http_method,
+                "URLPath": rule.url_path,
+                "ResourceARN": rule.resource_arn,
+                "Version": 1,
+                **({"Attributes": dict(rule.attributes)} if rule.attributes else {}),
+            }
+        },
+    }
+
+
+def logs_template(defs: Definitions) -> dict[str, Any]:
+    resources: dict[str, Any] = {"SensitiveLogsKey": _kms_key()}
+    for group in defs.log_groups:
+        props: dict[str, Any] = {
+            "LogGroupName": log_group_ref(group.category),
+            "RetentionInDays": group.retention_days,
+        }
+        if group.sensitive:
+            props["KmsKeyId"] = {"Fn::GetAtt": ["SensitiveLogsKey", "Arn"]}
+        resources[cloudformation_id(group.category, "log", "group")] = {
+            "Type": "AWS::Logs::LogGroup",
+            # Audit and security logs must outlive a deleted stack (7-year retention).
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": props,
+        }
+    for query in defs.saved_queries:
+        resources[cloudformation_id(query.name, "query")] = {
+            "Type": "AWS::Logs::QueryDefinition",
+            "Properties": {
+                "Name": {"Fn::Sub": f"aurastream-${{Environment}}/{query.name}"},
+                "QueryString": query.query,
+                "LogGroupNames": [log_group_ref(c) for c in query.categories],
+            },
+        }
+    for rule in defs.sampling_rules:
+        resources[cloudformation_id(rule.name, "sampling")] = _sampling_rule(rule)
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "AuraStream log groups (retention per category), saved queries, "
+        "X-Ray sampling rules.",
+        "Parameters": {"Environment": {"Type": "String", "Default": "prod",
+                                       "AllowedPattern": "^[a-z0-9-]+$"}},
+        "Resources": resources,
+    }  # fmt: skip

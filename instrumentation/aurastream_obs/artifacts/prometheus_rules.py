@@ -1,0 +1,191 @@
+"""SLO recording rules (Sloth's model) and alert rules for Prometheus, from the definitions.
+
+`slo_rules` records the SLI error ratio per window, the objective, the budget and the budget
+remaining; `alert_rules` holds the multiwindow multi-burn-rate alerts and the threshold alerts.
+A `Profile` maps the production windows to other windows (short ones for the e2e test)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+from aurastream_obs.artifacts.files import Artifact
+from aurastream_obs.artifacts.yamltext import dump_yaml
+from aurastream_obs.definitions import Definitions, load_definitions
+from aurastream_obs.definitions import promql as q
+from aurastream_obs.definitions.conventions import (
+    PROMETHEUS_ENV,
+    SEVERITY_LABEL,
+    SIGNAL_LABEL,
+    SLI_WINDOWS,
+    SLO_BUDGET_REMAINING,
+    SLO_ERROR_BUDGET,
+    SLO_LABEL,
+    SLO_OBJECTIVE,
+    alarm_name,
+    sli_error_ratio,
+    slo_alert_thing,
+)
+from aurastream_obs.definitions.spec import SLO, Alarm
+
+SLO_RULES_PATH = "deploy/local/rules/aurastream-slo.rules.yaml"
+ALERT_RULES_PATH = "deploy/local/rules/aurastream-alerts.rules.yaml"
+PERIOD_WINDOW = "30d"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Window substitutions and rule evaluation interval; empty = production windows."""
+
+    windows: Mapping[str, str] = field(default_factory=dict)
+    interval: str = "1m"
+    threshold_for_scale: float = 1.0
+
+    def window(self, window: str) -> str:
+        return self.windows.get(window, window)
+
+
+PRODUCTION = Profile()
+# For the e2e test: the same rules with every window shrunk so that a burn shows in seconds
+# (Prometheus scraping every 1 s needs >= 2 samples per window).
+SHORT_WINDOWS = Profile(
+    MappingProxyType(
+        {"5m": "10s", "15m": "10s", "30m": "15s", "1h": "20s", "2h": "20s", "6h": "30s",
+         "1d": "40s", "3d": "1m", "30d": "2m"}
+    ),
+    interval="1s",
+    threshold_for_scale=0.0,
+)  # fmt: skip
+
+
+def _number(value: float) -> str:
+    return f"{round(value, 10):.10g}"
+
+
+def _labels(defs: Definitions, **extra: str) -> dict[str, str]:
+    return {"service": defs.service, **extra}
+
+
+def _slo_group(defs: Definitions, slo: SLO, profile: Profile) -> dict[str, Any]:
+    labels = _labels(defs, **{SLO_LABEL: slo.name})
+    sel = f'{{{SLO_LABEL}="{slo.name}"}}'
+    rules: list[dict[str, Any]] = [
+        {
+            "record": sli_error_ratio(w),
+            "expr": q.error_ratio(slo.prometheus, profile.window(w)),
+            "labels": labels,
+        }
+        for w in SLI_WINDOWS
+    ]
+    # The period ratio averages the 5m ratio (as Sloth does) instead of a 30-day range query.
+    rules += [
+        {
+            "record": sli_error_ratio(PERIOD_WINDOW),
+            "expr": f"avg_over_time({sli_error_ratio('5m')}{sel}"
+            f"[{profile.window(PERIOD_WINDOW)}])",
+            "labels": labels,
+        },
+        {"record": SLO_OBJECTIVE, "expr": f"vector({_number(slo.objective_percent / 100)})",
+         "labels": labels},
+        {"record": SLO_ERROR_BUDGET, "expr": f"vector({_number(slo.error_budget)})",
+         "labels": labels},
+        {
+            "record": SLO_BUDGET_REMAINING,
+            "expr": f"1 - {sli_error_ratio(PERIOD_WINDOW)}{sel} / {SLO_ERROR_BUDGET}{sel}",
+            "labels": labels,
+        },
+    ]  # fmt: skip
+    return {"name": f"aurastream-slo-{slo.name}", "interval": profile.interval, "rules": rules}
+
+
+def _burn_alerts(defs: Definitions, slo: SLO, env: str) -> list[dict[str, Any]]:
+    alerts = []
+    sel = f'{{{SLO_LABEL}="{slo.name}"}}'
+    for severity in ("critical", "warning"):
+        rows = [r for r in slo.burn_rates if r.severity == severity]
+        if not rows:
+            continue
+        terms = []
+        for row in rows:
+            limit = _number(row.burn_rate * slo.error_budget)
+            terms.append(
+                f"({sli_error_ratio(row.long_window)}{sel} > {limit}"
+                f" and {sli_error_ratio(row.short_window)}{sel} > {limit})"
+            )
+        windows = ", ".join(f"{r.burn_rate:g}x over {r.long_window}/{r.short_window}" for r in rows)
+        thing = slo_alert_thing(slo.name)
+        alerts.append(
+            {
+                "alert": alarm_name(env, thing, severity),
+                "expr": "\n".join(terms[:1] + [f"or {t}" for t in terms[1:]]),
+                "labels": {SEVERITY_LABEL: severity, SIGNAL_LABEL: thing, SLO_LABEL: slo.name},
+                "annotations": {
+                    "summary": f"{slo.name} SLO ({slo.objective_percent:g} %) is burning its "
+                    "error budget",
+                    "description": f"{slo.description} Burn rate above {windows}.",
+                },
+            }
+        )
+    return alerts
+
+
+def _threshold_alerts(alarm: Alarm, env: str, profile: Profile) -> list[dict[str, Any]]:
+    assert alarm.prometheus is not None
+    signal = alarm.prometheus
+    expr = q.signal(replace(signal, window=profile.window(signal.window)))
+    alerts = []
+    for severity, threshold in sorted(alarm.thresholds.items()):
+        # CloudWatch's "M breaching periods" becomes a `for` of M periods.
+        for_s = int(alarm.period_s * threshold.datapoints_to_alarm * profile.threshold_for_scale)
+        rule: dict[str, Any] = {
+            "alert": alarm_name(env, alarm.name, severity),
+            "expr": f"{expr} {alarm.comparison} {_number(threshold.value)}",
+        }
+        if for_s:
+            rule["for"] = f"{for_s // 60}m" if for_s % 60 == 0 else f"{for_s}s"
+        rule["labels"] = {SEVERITY_LABEL: severity, SIGNAL_LABEL: alarm.name}
+        rule["annotations"] = {
+            "summary": f"{alarm.name} {alarm.comparison} {_number(threshold.value)} {alarm.unit}",
+            "description": alarm.description,
+        }
+        alerts.append(rule)
+    return alerts
+
+
+def slo_rules(defs: Definitions, profile: Profile = PRODUCTION) -> dict[str, Any]:
+    return {"groups": [_slo_group(defs, slo, profile) for slo in defs.slos]}
+
+
+def alert_rules(
+    defs: Definitions, env: str = PROMETHEUS_ENV, profile: Profile = PRODUCTION
+) -> dict[str, Any]:
+    groups: list[dict[str, Any]] = []
+    burn = [a for slo in defs.slos for a in _burn_alerts(defs, slo, env)]
+    if burn:
+        groups.append({"name": "aurastream-slo-burn-rate", "interval": profile.interval,
+                       "rules": burn})  # fmt: skip
+    thresholds = [
+        a
+        for alarm in defs.alarms
+        if alarm.prometheus
+        for a in _threshold_alerts(alarm, env, profile)
+    ]
+    groups.append({"name": "aurastream-thresholds", "interval": profile.interval,
+                   "rules": thresholds})  # fmt: skip
+    return {"groups": groups}
+
+
+def iter_alerts(document: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
+    for group in document["groups"]:
+        yield from (r for r in group["rules"] if "alert" in r)
+
+
+def artifacts() -> list[Artifact]:
+    defs = load_definitions()
+    source = "aurastream_obs.artifacts.prometheus_rules"
+    return [
+        Artifact.text_file(SLO_RULES_PATH, dump_yaml(slo_rules(defs)), source=source),
+        Artifact.text_file(ALERT_RULES_PATH, dump_yaml(alert_rules(defs)), source=source),
+    ]

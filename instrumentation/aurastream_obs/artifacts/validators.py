@@ -1,0 +1,103 @@
+"""`aurastream-obs validate` checks for the rendered rules, Alertmanager config, CloudFormation
+templates and Grafana dashboards. Each takes the repo root and returns problems naming the
+file; a missing tool is a problem too (validation never passes by skipping)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from aurastream_obs.artifacts.alertmanager import ALERTMANAGER_PATH
+from aurastream_obs.artifacts.cloudformation import PATHS as CFN_PATHS
+from aurastream_obs.artifacts.grafana import DASHBOARD_DIR, SCHEMA_VERSION
+from aurastream_obs.artifacts.prometheus_rules import ALERT_RULES_PATH, SLO_RULES_PATH
+from aurastream_obs.artifacts.promtool_tests import TESTS_PATH
+
+_TIMEOUT_S = 120
+
+
+def _tool(name: str) -> str | None:
+    return shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
+
+
+def _run(argv: list[str], what: str, cwd: Path | None = None) -> list[str]:
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=_TIMEOUT_S, cwd=cwd, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return [f"{what}: {exc}"]
+    if done.returncode != 0:
+        return [f"{what}: {(done.stdout + done.stderr).strip()[-2000:]}"]
+    return []
+
+
+def check_prometheus_rules(root: Path) -> list[str]:
+    promtool = _tool("promtool")
+    if promtool is None:
+        return ["promtool not installed (Debian package 'prometheus')"]
+    rules = [str(root / SLO_RULES_PATH), str(root / ALERT_RULES_PATH)]
+    problems = _run([promtool, "check", "rules", *rules], "promtool check rules")
+    test_file = root / TESTS_PATH
+    problems += _run(
+        [promtool, "test", "rules", test_file.name], f"promtool test rules {TESTS_PATH}",
+        cwd=test_file.parent,
+    )  # fmt: skip
+    return problems
+
+
+def check_alertmanager(root: Path) -> list[str]:
+    amtool = _tool("amtool")
+    if amtool is None:
+        return ["amtool not installed (Debian package 'prometheus-alertmanager')"]
+    path = root / ALERTMANAGER_PATH
+    return _run([amtool, "check-config", str(path)], f"amtool check-config {ALERTMANAGER_PATH}")
+
+
+def check_cloudformation(root: Path) -> list[str]:
+    linter = _tool("cfn-lint") or str(Path(sys.executable).parent / "cfn-lint")
+    if not Path(linter).exists():
+        return ["cfn-lint not installed (pip install cfn-lint)"]
+    paths = [str(root / p) for p in CFN_PATHS.values()]
+    return _run([linter, *paths], "cfn-lint")
+
+
+def _dashboard_problems(path: Path, exprs: list[str]) -> list[str]:
+    problems = []
+    document: dict[str, Any] = json.loads(path.read_text())
+    if document.get("schemaVersion") != SCHEMA_VERSION:
+        problems.append(f"{path.name}: schemaVersion {document.get('schemaVersion')}")
+    for panel in document.get("panels", []):
+        targets = panel.get("targets") or []
+        queries = [t.get("expr") or t.get("expression") or t.get("metricName") for t in targets]
+        if not targets or not all(queries):
+            problems.append(f"{path.name}: panel {panel.get('title')!r} has no query")
+        exprs += [t["expr"] for t in targets if t.get("expr")]
+    return problems
+
+
+def check_dashboards(root: Path) -> list[str]:
+    """Every panel has a query; every PromQL expression parses (promtool has no parse-only
+    command, so the expressions go through `promtool check rules` as recording rules)."""
+    problems: list[str] = []
+    exprs: list[str] = []
+    paths = sorted((root / DASHBOARD_DIR).glob("*.json"))
+    if not paths:
+        return [f"{DASHBOARD_DIR}: no dashboards"]
+    for path in paths:
+        problems += _dashboard_problems(path, exprs)
+    promtool = _tool("promtool")
+    if promtool is None:
+        return [*problems, "promtool not installed (Debian package 'prometheus')"]
+    checks = [{"record": f"dashboard:query_{i}:check", "expr": e} for i, e in enumerate(exprs)]
+    rules = {"groups": [{"name": "dashboard-queries", "rules": checks}]}
+    with tempfile.TemporaryDirectory() as tmp:
+        rules_file = Path(tmp) / "dashboard-queries.rules.json"  # JSON is valid YAML
+        rules_file.write_text(json.dumps(rules))
+        problems += _run([promtool, "check", "rules", str(rules_file)], "dashboard PromQL")
+    return problems

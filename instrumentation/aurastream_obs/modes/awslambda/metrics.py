@@ -1,0 +1,266 @@
+"""A lean MeterProvider behind the OTel metrics API, collected once per flush (Lambda mode).
+
+Why not the SDK: see `tracing.py`. Aggregation is per flush interval (one invocation): sums
+for counters (delta), last value for gauges and up-down counters, the raw values for
+histograms (EMF arrays let CloudWatch compute exact percentiles). Series with no recording in
+the interval are not emitted (no zeros). Attribute keys are filtered by the instrument specs
+in `signals.conventions` (as the SDK Views do in the other modes), and every instrument has a
+cardinality limit; overflow lands in the `otel.metric.overflow` series, as in the SDK.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Final, Literal
+
+from opentelemetry import metrics as metrics_api
+from opentelemetry.metrics import CallbackOptions, CallbackT
+from opentelemetry.util.types import Attributes, AttributeValue
+
+from aurastream_obs.core.conventions import ALL_INSTRUMENTS
+
+Kind = Literal["sum", "gauge", "histogram"]
+AttrKey = tuple[tuple[str, AttributeValue], ...]
+_OVERFLOW: Final[AttrKey] = (("otel.metric.overflow", True),)
+MAX_HISTOGRAM_VALUES: Final = 10_000  # per series per flush; beyond, counted as dropped
+_ALLOWED: Final = {spec.name: frozenset(spec.attributes) for spec in ALL_INSTRUMENTS}
+
+
+class MetricPoint:
+    """One series of one flush (a plain class: dataclass creation costs cold-start time)."""
+
+    __slots__ = ("attributes", "kind", "name", "unit", "value", "values")
+
+    def __init__(  # noqa: PLR0917  (a record: positional like the dataclass it replaces)
+        self,
+        name: str,
+        unit: str,
+        kind: Kind,
+        attributes: Mapping[str, AttributeValue],
+        value: float = 0.0,
+        values: tuple[float, ...] = (),
+    ) -> None:
+        self.name, self.unit, self.kind = name, unit, kind
+        self.attributes, self.value, self.values = attributes, value, values
+
+
+class _Instrument:
+    kind: Kind = "sum"
+
+    def __init__(self, name: str, unit: str, description: str, limit: int) -> None:
+        self.name = name
+        self.unit = unit
+        self.description = description
+        self._limit = limit
+        self._allowed = _ALLOWED.get(name)
+        self._lock = threading.Lock()
+        self._data: dict[AttrKey, Any] = {}
+
+    def _key(self, attributes: Attributes) -> AttrKey:
+        if not attributes:
+            return ()
+        allowed = self._allowed
+        items = attributes.items()
+        if allowed is not None:
+            items = [(k, v) for k, v in items if k in allowed]  # type: ignore[assignment]
+        key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in items))
+        if key not in self._data and len(self._data) >= self._limit:
+            return _OVERFLOW
+        return key
+
+    def collect(self) -> list[MetricPoint]:
+        with self._lock:
+            data, self._data = self._data, {}
+        return [self._point(dict(key), value) for key, value in data.items()]
+
+    def _point(self, attrs: dict[str, AttributeValue], value: Any) -> MetricPoint:
+        return MetricPoint(self.name, self.unit, self.kind, attrs, value=float(value))
+
+
+class _Adder(_Instrument):
+    def add(self, amount: float, attributes: Attributes = None, context: Any = None) -> None:
+        try:
+            key = self._key(attributes)
+            with self._lock:
+                self._data[key] = self._data.get(key, 0) + amount
+        except Exception:  # noqa: BLE001 - recording never raises (API rule)
+            return
+
+
+class LambdaCounter(_Adder, metrics_api.Counter):
+    def add(self, amount: float, attributes: Attributes = None, context: Any = None) -> None:
+        if amount >= 0:  # a negative counter increment is invalid: ignored, as the SDK does
+            super().add(amount, attributes, context)
+
+
+class LambdaUpDownCounter(_Adder, metrics_api.UpDownCounter):
+    pass
+
+
+class LambdaGauge(_Instrument):  # the API's Gauge base is exported as the private _Gauge
+    kind: Kind = "gauge"
+
+    def set(self, amount: float, attributes: Attributes = None, context: Any = None) -> None:
+        try:
+            key = self._key(attributes)
+            with self._lock:
+                self._data[key] = amount
+        except Exception:  # noqa: BLE001 - recording never raises
+            return
+
+
+class LambdaHistogram(_Instrument, metrics_api.Histogram):
+    kind: Kind = "histogram"
+    dropped = 0
+
+    def record(self, amount: float, attributes: Attributes = None, context: Any = None) -> None:
+        try:
+            key = self._key(attributes)
+            with self._lock:
+                values = self._data.setdefault(key, [])
+                if len(values) < MAX_HISTOGRAM_VALUES:
+                    values.append(float(amount))
+                else:
+                    self.dropped += 1
+        except Exception:  # noqa: BLE001 - recording never raises
+            return
+
+    def _point(self, attrs: dict[str, AttributeValue], value: Any) -> MetricPoint:
+        return MetricPoint(self.name, self.unit, "histogram", attrs, values=tuple(value))
+
+
+Callback = CallbackT
+
+
+class _Observable(_Instrument):
+    """Callbacks run at collect; cumulative counters are turned into deltas."""
+
+    def __init__(
+        self, name: str, unit: str, description: str, limit: int, *,
+        callbacks: Sequence[Callback] | None, kind: Kind, cumulative: bool,
+    ) -> None:  # fmt: skip
+        super().__init__(name, unit, description, limit)
+        self.kind = kind
+        self._callbacks = tuple(callbacks or ())
+        self._cumulative = cumulative
+        self._last: dict[AttrKey, float] = {}
+
+    def collect(self) -> list[MetricPoint]:
+        points = []
+        for callback in self._callbacks:
+            try:
+                # Generator callbacks (allowed by the API type) are not supported here.
+                observations = list(callback(CallbackOptions()))  # type: ignore[operator]
+            except Exception:  # noqa: BLE001 - a failing callback loses its own points only
+                continue
+            for obs in observations:
+                key = self._key(obs.attributes)
+                value = float(obs.value)
+                if self._cumulative:
+                    delta = value - self._last.get(key, 0.0)
+                    self._last[key] = value
+                    if delta <= 0:
+                        continue  # nothing new: no zero points
+                    value = delta
+                points.append(self._point(dict(key), value))
+        return points
+
+
+class LambdaMeter(metrics_api.Meter):
+    def __init__(self, provider: LambdaMeterProvider, name: str, version: str | None) -> None:
+        super().__init__(name, version)
+        self._provider = provider
+
+    def _add(self, instrument: Any) -> Any:
+        return self._provider.register(instrument)
+
+    def create_counter(self, name: str, unit: str = "", description: str = "") -> Any:
+        return self._add(LambdaCounter(name, unit, description, self._provider.limit))
+
+    def create_up_down_counter(self, name: str, unit: str = "", description: str = "") -> Any:
+        instrument = LambdaUpDownCounter(name, unit, description, self._provider.limit)
+        instrument.kind = "gauge"  # EMF has no up-down sum: the interval's net change is shown
+        return self._add(instrument)
+
+    def create_gauge(self, name: str, unit: str = "", description: str = "") -> Any:
+        return self._add(LambdaGauge(name, unit, description, self._provider.limit))
+
+    def create_histogram(
+        self,
+        name: str,
+        unit: str = "",
+        description: str = "",
+        *,
+        explicit_bucket_boundaries_advisory: Sequence[float] | None = None,
+    ) -> Any:
+        return self._add(LambdaHistogram(name, unit, description, self._provider.limit))
+
+    def _observable(
+        self, name: str, callbacks: Sequence[Callback] | None, unit: str, description: str, *,
+        kind: Kind, cumulative: bool,
+    ) -> Any:  # fmt: skip
+        instrument = _Observable(
+            name, unit, description, self._provider.limit,
+            callbacks=callbacks, kind=kind, cumulative=cumulative,
+        )  # fmt: skip
+        return self._add(instrument)
+
+    def create_observable_counter(
+        self, name: str, callbacks: Sequence[Callback] | None = None, unit: str = "",
+        description: str = "",
+    ) -> Any:  # fmt: skip
+        return self._observable(name, callbacks, unit, description, kind="sum", cumulative=True)
+
+    def create_observable_gauge(
+        self, name: str, callbacks: Sequence[Callback] | None = None, unit: str = "",
+        description: str = "",
+    ) -> Any:  # fmt: skip
+        return self._observable(name, callbacks, unit, description, kind="gauge", cumulative=False)
+
+    def create_observable_up_down_counter(
+        self, name: str, callbacks: Sequence[Callback] | None = None, unit: str = "",
+        description: str = "",
+    ) -> Any:  # fmt: skip
+        return self._observable(name, callbacks, unit, description, kind="gauge", cumulative=False)
+
+
+class LambdaMeterProvider(metrics_api.MeterProvider):
+    """Instruments by name (same name → same instrument); `force_flush` exports the interval."""
+
+    def __init__(
+        self, export: Callable[[list[MetricPoint]], bool], *, cardinality_limit: int = 2000
+    ) -> None:
+        self._export = export
+        self.limit = cardinality_limit
+        self._instruments: dict[str, _Instrument] = {}
+        self._lock = threading.Lock()
+
+    def get_meter(
+        self,
+        name: str,
+        version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Attributes = None,
+    ) -> metrics_api.Meter:
+        return LambdaMeter(self, name, version)
+
+    def register(self, instrument: _Instrument) -> _Instrument:
+        with self._lock:
+            existing = self._instruments.get(instrument.name)
+            if existing is not None and type(existing) is type(instrument):
+                return existing  # e.g. AuraStreamMetrics built twice: one series, not two
+            self._instruments[instrument.name] = instrument
+            return instrument
+
+    def collect(self) -> list[MetricPoint]:
+        with self._lock:
+            instruments = list(self._instruments.values())
+        return [point for instrument in instruments for point in instrument.collect()]
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        points = self.collect()
+        return self._export(points) if points else True
+
+    def shutdown(self, timeout_millis: float = 30_000) -> None:
+        self.force_flush(timeout_millis)

@@ -1,0 +1,231 @@
+"""Log pipeline wiring: stdlib logging → JSON lines on stdout and OTLP log records.
+
+The JSON handler runs the processor pipeline once (trace ids, service, category, redaction)
+and hands the *redacted* event and its rendered JSON line to `OtlpLogSink`, so what is
+exported is exactly what is printed: no second, unredacted path.
+
+The record's body is that JSON line (the stdout line, byte for byte), its attributes the same
+fields, structured. The ADOT collector's `awscloudwatchlogs` exporters run with `raw_log: true`
+and store the body as the CloudWatch event, so the per-category log groups of ECS/EKS hold the
+same JSON lines as Lambda's stdout capture and the Logs Insights queries (`filter event_type
+= ...`, `sum(data.revenue_usd)`) find their fields at the top level. OTLP backends that index
+attributes still get them as attributes.
+
+Why the sink does not go through the SDK `Logger.emit`: that path builds a ReadWriteLogRecord
+(BoundedAttributes with a lock, a warnings check, the API LogRecord's own context lookup) and
+the SDK encoder later walks it again; ≈12 µs per line on the reference machine. The sink
+queues a `LogItem` (plain fields) and the exporter encodes it straight to OTLP. The
+LoggerProvider stays installed (the contract) and shares the same queue, so records emitted
+through the OTel logs API by other libraries are exported alongside ours. Should anyone add a
+processor of their own to that provider, our records go through `Logger.emit` again, so that
+processor sees every record as before (`AuraLoggerProvider.shared`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final
+
+from opentelemetry._logs import SeverityNumber
+from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWriteLogRecord
+from opentelemetry.sdk._logs.export import LogRecordExportResult
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+
+from aurastream_obs.core.batching import BatchWorker, DropCounter
+from aurastream_obs.encoding.log_item import LogItem, log_item_from_sdk
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk._logs.export import LogRecordExporter
+    from opentelemetry.sdk.resources import Resource
+
+    from aurastream_obs.core.settings import Settings
+    from aurastream_obs.logs import JsonLogHandler
+
+# Keys that become OTLP record fields (severity, timestamp, trace context), not attributes;
+# "message" is in the body (the JSON line).
+_RECORD_FIELDS: Final = frozenset(
+    {"message", "level", "timestamp", "trace_id", "span_id", "xray_trace_id"}
+)
+# stdlib level → OTLP SeverityNumber (DEBUG=5, INFO=9, WARN=13, ERROR=17, FATAL=21).
+_SEVERITY: Final = {
+    logging.DEBUG: 5,
+    logging.INFO: 9,
+    logging.WARNING: 13,
+    logging.ERROR: 17,
+    logging.CRITICAL: 21,
+}
+_SCALARS: Final = frozenset({str, bool, int, float})
+# How long a JSON line may wait in a piped stdout's buffer (a log driver sees it that late).
+STDOUT_FLUSH_INTERVAL_S: Final = 0.2
+
+
+class LogQueueProcessor(LogRecordProcessor):
+    """Feeds records of the OTel logs API (other libraries) into our log export queue."""
+
+    def __init__(self, worker: BatchWorker[Any]) -> None:
+        self.worker = worker
+
+    def on_emit(self, log_record: ReadWriteLogRecord) -> None:
+        try:
+            # A snapshot now: later processors may still change the mutable record.
+            self.worker.put(log_item_from_sdk(log_record))
+        except Exception:  # noqa: BLE001 - telemetry boundary: count, never raise
+            self.worker.drops.add("logs", "invalid_record")
+
+    def shutdown(self) -> None:
+        self.worker.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.worker.force_flush(timeout_millis / 1000.0)
+
+
+def _attribute_value(value: Any) -> Any:
+    if value.__class__ in _SCALARS:
+        return value
+    if isinstance(value, str | bool | int | float):
+        return value
+    if value is None:
+        return ""
+    # Nested structures (e.g. business event data) travel as JSON text.
+    return json.dumps(value, default=repr, separators=(",", ":"))
+
+
+class AuraLoggerProvider(LoggerProvider):
+    """The SDK LoggerProvider; `shared` turns true once a processor not ours is added."""
+
+    shared = False
+
+    def add_log_record_processor(self, log_record_processor: LogRecordProcessor) -> None:
+        super().add_log_record_processor(log_record_processor)
+        if not isinstance(log_record_processor, LogQueueProcessor):
+            self.shared = True
+
+
+class OtlpLogSink:
+    """Turns a processed (redacted) event dict into a queued OTLP log record.
+
+    Body: the rendered JSON line (as on stdout); attributes: the event's other fields.
+    """
+
+    def __init__(
+        self,
+        put: Callable[[LogItem], None],
+        provider: AuraLoggerProvider,
+        scope: InstrumentationScope,
+        span_getter: Callable[[], Any] | None = None,
+    ) -> None:
+        from opentelemetry import trace
+
+        self._put = put
+        self._provider = provider
+        self._resource = provider.resource
+        self._scope = scope
+        self._sdk_logger = provider.get_logger(scope.name, scope.version)
+        self._current_span = span_getter or trace.get_current_span
+
+    def __call__(self, event: Mapping[str, Any], record: logging.LogRecord, line: str) -> None:
+        scalars = _SCALARS
+        attributes = {
+            key: value if value.__class__ in scalars else _attribute_value(value)
+            for key, value in event.items()
+            if key not in _RECORD_FIELDS
+        }
+        attributes["logger"] = record.name
+        # The active span, as the SDK's Logger.emit(context=None) would take it.
+        ctx = self._current_span().get_span_context()
+        if ctx.is_valid:
+            trace_id, span_id, flags = ctx.trace_id, ctx.span_id, int(ctx.trace_flags)
+        else:
+            trace_id = span_id = flags = 0
+        if self._provider.shared:  # every processor of the provider must see the record
+            self._emit_through_sdk(record, line, attributes)
+            return
+        self._put(
+            LogItem(
+                int(record.created * 1e9),
+                time.time_ns(),
+                _SEVERITY.get(record.levelno, 0),
+                record.levelname,
+                line,
+                attributes,
+                trace_id,
+                span_id,
+                flags,
+                self._resource,
+                self._scope,
+            )
+        )
+
+    def _emit_through_sdk(
+        self, record: logging.LogRecord, line: str, attributes: dict[str, Any]
+    ) -> None:
+        # context=None: the SDK takes trace_id/span_id from the active span, as above.
+        self._sdk_logger.emit(
+            timestamp=int(record.created * 1e9),
+            severity_number=SeverityNumber(_SEVERITY.get(record.levelno, 0)),
+            severity_text=record.levelname,
+            body=line,
+            attributes=attributes,
+        )
+
+
+def build_logging(
+    settings: Settings,
+    resource: Resource,
+    exporter: LogRecordExporter | None,
+    *,
+    drops: DropCounter,
+    abort: Callable[[], None] | None = None,
+) -> tuple[LoggerProvider | None, JsonLogHandler, BatchWorker[Any] | None]:
+    """The logger provider (None when nothing is exported), the root JSON handler and the
+    export queue (None when nothing is exported)."""
+    from aurastream_obs.core.version import __version__
+    from aurastream_obs.logs import JsonLogHandler, build_log_pipeline
+
+    pipeline = build_log_pipeline(
+        service=settings.service_name,
+        environment=settings.environment,
+        redact=settings.redact,
+        allow_analysed_text=settings.log_analysed_text,
+    )
+    provider: LoggerProvider | None = None
+    worker: BatchWorker[Any] | None = None
+    sinks = []
+    if exporter is not None:
+        export = exporter.export
+
+        def export_batch(batch: Sequence[Any]) -> bool:
+            # Our exporters take LogItems and SDK records alike (see otlp_proto.as_log_item).
+            return export(batch) is LogRecordExportResult.SUCCESS
+
+        worker = BatchWorker(
+            export_batch,
+            signal="logs",
+            drops=drops,
+            max_queue_size=settings.max_queue_size,
+            schedule_delay_s=settings.schedule_delay_ms / 1000.0,
+            on_shutdown=exporter.shutdown,
+            abort=abort,
+        )
+        aura_provider = AuraLoggerProvider(resource=resource, shutdown_on_exit=False)
+        aura_provider.add_log_record_processor(LogQueueProcessor(worker))
+        scope = InstrumentationScope("aurastream_obs", __version__)
+        sinks.append(OtlpLogSink(worker.put, aura_provider, scope))
+        provider = aura_provider
+    # Stdout is always on in local and lambda modes; in otlp mode it can be turned off.
+    to_stdout = settings.mode != "otlp" or settings.log_stdout
+    # On AWS Lambda every line is flushed (a frozen environment may never run a timer again);
+    # elsewhere a pipe is flushed within STDOUT_FLUSH_INTERVAL_S (see JsonLogHandler).
+    on_lambda = resource.attributes.get("cloud.platform") == "aws_lambda"
+    handler = JsonLogHandler(
+        pipeline,
+        sinks=sinks,
+        to_stream=to_stdout,
+        flush_interval_s=None if on_lambda else STDOUT_FLUSH_INTERVAL_S,
+        on_drop=lambda n, reason: drops.add("logs", reason, n),
+    )
+    handler.setLevel(settings.log_level)
+    return provider, handler, worker

@@ -82,7 +82,7 @@ def _plain_otel(endpoint: str) -> tuple[Any, Any, logging.Logger, Any]:
 
 
 def _aurastream(endpoint: str, mode: str, stdout: bool) -> tuple[Any, Any, logging.Logger, Any]:
-    from aurastream_obs.bootstrap.configure import build_telemetry
+    from aurastream_obs.bootstrap import build_telemetry
     from aurastream_obs.core.settings import resolve_settings
 
     env = {

@@ -17,7 +17,7 @@ from aurastream_obs.core.version import __version__
 
 if TYPE_CHECKING:
     from aurastream_obs.aws_lambda import instrument_handler
-    from aurastream_obs.bootstrap.configure import Telemetry, configure
+    from aurastream_obs.bootstrap import Telemetry, configure
     from aurastream_obs.logs import events
     from aurastream_obs.signals import AuraStreamMetrics
 
@@ -31,8 +31,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "configure": ("aurastream_obs.bootstrap.configure", "configure"),
-    "Telemetry": ("aurastream_obs.bootstrap.configure", "Telemetry"),
+    "configure": ("aurastream_obs.bootstrap", "configure"),
+    "Telemetry": ("aurastream_obs.bootstrap", "Telemetry"),
     "AuraStreamMetrics": ("aurastream_obs.signals", "AuraStreamMetrics"),
     "events": ("aurastream_obs.logs.events", None),
     "instrument_handler": ("aurastream_obs.aws_lambda.handler", "instrument_handler"),

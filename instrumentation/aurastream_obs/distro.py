@@ -11,7 +11,8 @@ import os
 from typing import Any
 
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
-from opentelemetry.sdk._configuration import _BaseConfigurator
+
+from aurastream_obs.core.otel_compat import BaseConfigurator
 
 
 class AuraStreamDistro(BaseDistro):  # type: ignore[misc]
@@ -25,10 +26,10 @@ class AuraStreamDistro(BaseDistro):  # type: ignore[misc]
         os.environ.setdefault("OTEL_LOGS_EXPORTER", "none")
 
 
-class AuraStreamConfigurator(_BaseConfigurator):
+class AuraStreamConfigurator(BaseConfigurator):
     """Called by opentelemetry-instrument before instrumentors run."""
 
     def _configure(self, **kwargs: Any) -> None:
-        from aurastream_obs.bootstrap.configure import configure
+        from aurastream_obs.bootstrap import configure
 
         configure()

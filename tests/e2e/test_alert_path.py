@@ -27,7 +27,7 @@ from aurastream_obs.artifacts.alertmanager import (
 from aurastream_obs.artifacts.grafana import dashboard_document
 from aurastream_obs.artifacts.prometheus_rules import SHORT_WINDOWS, alert_rules, slo_rules
 from aurastream_obs.artifacts.yamltext import dump_yaml
-from aurastream_obs.bootstrap.configure import build_telemetry
+from aurastream_obs.bootstrap import build_telemetry
 from aurastream_obs.core.settings import resolve_settings
 from aurastream_obs.definitions import load_definitions
 from aurastream_obs.service import create_app

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from aurastream_obs.bootstrap.configure import build_telemetry
+from aurastream_obs.bootstrap import build_telemetry
 from aurastream_obs.core.settings import resolve_settings
 from aurastream_obs.service import create_app
 from aurastream_obs.service.customers import CustomerDirectory

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from aurastream_obs.bootstrap.configure import build_telemetry
+from aurastream_obs.bootstrap import build_telemetry
 from aurastream_obs.core.settings import resolve_settings
 from aurastream_obs.ops.backends.local_files import LocalFilesBackend
 from aurastream_obs.ops.backends.prometheus import PrometheusBackend, PrometheusError

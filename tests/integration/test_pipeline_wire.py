@@ -18,7 +18,7 @@ import pytest
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.trace import Link, SpanKind, StatusCode
 
-from aurastream_obs.bootstrap.configure import Telemetry, build_telemetry
+from aurastream_obs.bootstrap import Telemetry, build_telemetry
 from aurastream_obs.core.settings import resolve_settings
 from aurastream_obs.encoding.otlp_json import iter_json_lines
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from aurastream_obs.bootstrap.configure import Telemetry, build_telemetry
+from aurastream_obs.bootstrap import Telemetry, build_telemetry
 from aurastream_obs.core.settings import resolve_settings
 from aurastream_obs.encoding.otlp_json import iter_json_lines
 from aurastream_obs.service import create_app

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from aurastream_obs.bootstrap.configure import Telemetry, build_telemetry
+from aurastream_obs.bootstrap import Telemetry, build_telemetry
 from aurastream_obs.core.env import reset_warnings
 from aurastream_obs.core.settings import ALL_ENV_VARS, resolve_settings
 from support.otlp_receiver import OtlpReceiver

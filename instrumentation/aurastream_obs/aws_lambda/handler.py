@@ -25,9 +25,10 @@ from opentelemetry import context as context_api
 from opentelemetry import trace
 from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, Status, StatusCode, TraceFlags
 
-from aurastream_obs.aws_lambda.context import CURRENT, ColdStart, Invocation, ensure_context_adder
+from aurastream_obs.aws_lambda.context import ColdStart
 from aurastream_obs.aws_lambda.triggers import Trigger, describe
 from aurastream_obs.core.version import __version__
+from aurastream_obs.logs.invocation import CURRENT, Invocation, ensure_context_adder
 from aurastream_obs.propagation.propagators import LAMBDA_TRACE_ENV, parse_xray_header
 
 _log = logging.getLogger("aurastream_obs.lambda")
@@ -86,9 +87,9 @@ def parent_context(
         ctx = trace.set_span_in_context(NonRecordingSpan(parent), ctx)
         lineage = lineage or next((lin for _, lin in candidates if lin), None)
         if lineage:
-            from aurastream_obs.propagation.propagators import _LINEAGE_KEY
+            from aurastream_obs.propagation.propagators import LINEAGE_KEY
 
-            ctx = context_api.set_value(_LINEAGE_KEY, lineage, ctx)
+            ctx = context_api.set_value(LINEAGE_KEY, lineage, ctx)
         seen = {parent.trace_id}
         for other, _ in candidates[1:]:
             if other.trace_id not in seen:
@@ -145,7 +146,7 @@ class _Instrumented:
         env: Mapping[str, str] | None,
     ) -> None:
         if telemetry is None:
-            from aurastream_obs.bootstrap.configure import configure
+            from aurastream_obs.bootstrap import configure
 
             telemetry = configure()  # the init phase: Lambda runs it before the first event
         self.handler = handler

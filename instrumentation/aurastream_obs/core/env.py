@@ -1,9 +1,11 @@
-"""Parsers for environment values that reach a socket: URLs, headers, host:port addresses.
+"""Environment values: the documented variable type, typed readers, and checkers for values
+that reach a socket (URLs, headers, host:port, proxies).
 
-Each returns a value the transport can use as is, or warns once (naming the variable and the
-fallback) and returns None. Checked here, once, so that nothing below `configure()` can fail on
-a value at every export: http.client refuses CR/LF in a header and non-ASCII in a request line,
-`urlsplit` raises on an unclosed IPv6 bracket, `.port` on a port above 65535.
+Every reader returns a usable value or warns once (naming the variable, the value and the
+fallback) and falls back; nothing here raises for a bad value. Checked once, at
+`configure()`, so that nothing below it can fail on a value at every export: http.client
+refuses CR/LF in a header and non-ASCII in a request line, `urlsplit` raises on an unclosed
+IPv6 bracket, `.port` on a port above 65535. Only the standard library is imported.
 """
 
 from __future__ import annotations
@@ -14,6 +16,24 @@ from collections.abc import Callable, Mapping
 from typing import Final
 
 _log = logging.getLogger("aurastream_obs")
+
+
+class EnvVar:
+    """One documented environment variable (rendered into the README's table).
+
+    A plain class, not a dataclass: about 40 are created at import, on the cold-start path.
+    """
+
+    __slots__ = ("default", "meaning", "name")
+
+    def __init__(self, name: str, meaning: str, default: str) -> None:
+        self.name = name
+        self.meaning = meaning
+        self.default = default
+
+    def __repr__(self) -> str:
+        return f"EnvVar({self.name!r}, {self.meaning!r}, {self.default!r})"
+
 
 # RFC 9110 token: the characters a header name may have.
 _TOKEN: Final = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -139,3 +159,98 @@ def _bypassed(host: str, no_proxy: str, request_module: object) -> bool:
         return bool(bypass(host, {"no": no_proxy}))
     except Exception:  # noqa: BLE001 - a malformed NO_PROXY: connect through the proxy
         return False
+
+
+def env_str(env: Mapping[str, str], var: EnvVar) -> str | None:
+    value = env.get(var.name)
+    return value.strip() if value is not None and value.strip() != "" else None
+
+
+def env_int(
+    env: Mapping[str, str],
+    var: EnvVar,
+    default: int,
+    minimum: int = 0,
+    maximum: int = 2**31 - 1,
+) -> int:
+    raw = env_str(env, var)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        warn_invalid(var.name, raw, default, "not an integer")
+        return default
+    if not minimum <= value <= maximum:
+        warn_invalid(var.name, raw, default, f"outside {minimum}..{maximum}")
+        return default
+    return value
+
+
+def env_float(env: Mapping[str, str], var: EnvVar, default: float, minimum: float = 0.0) -> float:
+    raw = env_str(env, var)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = minimum - 1.0
+    if not value >= minimum:  # also rejects NaN
+        warn_invalid(var.name, raw, default)
+        return default
+    return value
+
+
+def env_bool(env: Mapping[str, str], var: EnvVar, default: bool) -> bool:
+    raw = env_str(env, var)
+    if raw is None:
+        return default
+    lowered = raw.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    warn_invalid(var.name, raw, default)
+    return default
+
+
+def env_choice(env: Mapping[str, str], var: EnvVar, choices: tuple[str, ...], default: str) -> str:
+    raw = env_str(env, var)
+    if raw is None:
+        return default
+    if raw.lower() in choices:
+        return raw.lower()
+    warn_invalid(var.name, raw, default)
+    return default
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+def unquote_escapes(text: str) -> str:
+    if "%" not in text:
+        return text
+    import urllib.parse
+
+    return urllib.parse.unquote(text)
+
+
+def parse_key_values(raw: str | None) -> dict[str, str]:
+    """Parse the OTel `k=v,k2=v2` format (values percent-decoded); malformed pairs are skipped."""
+    if not raw:
+        return {}
+    unquote: Callable[[str], str] = _identity
+    if "%" in raw:  # lazy: urllib.parse costs ≈ 2 ms of cold start, needed only for escapes
+        import urllib.parse
+
+        unquote = urllib.parse.unquote
+
+    result: dict[str, str] = {}
+    for pair in raw.split(","):
+        if "=" not in pair:
+            continue
+        key, _, value = pair.partition("=")
+        if key.strip():
+            result[unquote(key.strip())] = unquote(value.strip())
+    return result

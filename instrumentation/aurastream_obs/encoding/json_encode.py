@@ -17,11 +17,9 @@ from collections.abc import Mapping, Sequence
 from json.encoder import encode_basestring  # C; what json.dumps(ensure_ascii=False) uses
 from typing import TYPE_CHECKING, Any, Final
 
-from opentelemetry.sdk.trace import ReadableSpan as _ReadableSpan
-
 from aurastream_obs.encoding.grouping import group_by_resource_scope
 from aurastream_obs.encoding.log_item import as_log_item
-from aurastream_obs.sdk.spans import LeanSpan
+from aurastream_obs.encoding.span_fields import FIELD_EXACT_SPAN_CLASSES
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.resources import Resource
@@ -33,7 +31,7 @@ if TYPE_CHECKING:
 _INT64_MIN: Final = -(1 << 63)
 _INT64_MAX: Final = (1 << 63) - 1
 _FLAGS: Final = ('"flags":256', '"flags":768')  # HAS_IS_REMOTE, | IS_REMOTE (see otlp_proto)
-_FIELD_CLASSES: Final = frozenset({_ReadableSpan, LeanSpan})  # as in otlp_proto
+_FIELD_CLASSES: Final = FIELD_EXACT_SPAN_CLASSES  # see encoding/span_fields.py
 _KEYS: dict[str, str] = {}  # attribute key → '{"key":"…","value":'
 _KEYS_MAX: Final = 4096
 

@@ -32,10 +32,10 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk._logs import ReadableLogRecord
     from opentelemetry.sdk.metrics.export import MetricsData
     from opentelemetry.sdk.trace import ReadableSpan
 
+    from aurastream_obs.core.otel_compat import ReadableLogRecord
     from aurastream_obs.encoding.log_item import LogItem
 
 Signal = Literal["traces", "metrics", "logs"]

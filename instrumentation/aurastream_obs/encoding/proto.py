@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from opentelemetry.sdk.trace import ReadableSpan as _ReadableSpan
 from opentelemetry.trace import StatusCode
 
 from aurastream_obs.encoding.log_item import LogItem, as_log_item, log_item_from_sdk
@@ -30,7 +29,7 @@ from aurastream_obs.encoding.proto_wire import (
     pack_q,
     varint,
 )
-from aurastream_obs.sdk.spans import LeanSpan
+from aurastream_obs.encoding.span_fields import FIELD_EXACT_SPAN_CLASSES
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -47,8 +46,7 @@ __all__ = [
     "varint",
 ]
 
-# Span classes whose private fields hold exactly what the public properties return.
-_FIELD_CLASSES: Final = frozenset({_ReadableSpan, LeanSpan})
+_FIELD_CLASSES: Final = FIELD_EXACT_SPAN_CLASSES  # see encoding/span_fields.py
 
 
 # --- trace.proto ----------------------------------------------------------------------------

@@ -57,7 +57,7 @@ _log = logging.getLogger(__name__)
 
 XRAY_HEADER: Final = "X-Amzn-Trace-Id"
 LAMBDA_TRACE_ENV: Final = "_X_AMZN_TRACE_ID"
-_LINEAGE_KEY: Final = create_key("aurastream-xray-lineage")
+LINEAGE_KEY: Final = create_key("aurastream-xray-lineage")
 _ROOT = re.compile(r"1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24}")
 _PARENT = re.compile(r"[0-9a-fA-F]{16}")
 _LINEAGE = re.compile(r"([0-9]{1,5}):[0-9a-fA-F]{8}:([0-9]{1,3})")
@@ -157,7 +157,7 @@ class XRayPropagator(AwsXRayPropagator):
         )
         context = set_span_in_context(NonRecordingSpan(span_context), context)
         if parsed.lineage is not None:
-            context = set_value(_LINEAGE_KEY, parsed.lineage, context)
+            context = set_value(LINEAGE_KEY, parsed.lineage, context)
         return context
 
     def inject(
@@ -169,7 +169,7 @@ class XRayPropagator(AwsXRayPropagator):
         header = xray_header_from_context(get_current_span(context).get_span_context())
         if not header:
             return
-        lineage = get_value(_LINEAGE_KEY, context)
+        lineage = get_value(LINEAGE_KEY, context)
         if isinstance(lineage, str):
             header = f"{header};Lineage={lineage}"
         setter.set(carrier, XRAY_HEADER, header)

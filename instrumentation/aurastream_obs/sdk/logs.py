@@ -29,18 +29,22 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from opentelemetry._logs import SeverityNumber
-from opentelemetry.sdk._logs import LoggerProvider, LogRecordProcessor, ReadWriteLogRecord
-from opentelemetry.sdk._logs.export import LogRecordExportResult
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from aurastream_obs.core.batching import BatchWorker, DropCounter
+from aurastream_obs.core.otel_compat import (
+    LoggerProvider,
+    LogRecordExportResult,
+    LogRecordProcessor,
+    ReadWriteLogRecord,
+    SeverityNumber,
+)
 from aurastream_obs.encoding.log_item import LogItem, log_item_from_sdk
 
 if TYPE_CHECKING:
-    from opentelemetry.sdk._logs.export import LogRecordExporter
     from opentelemetry.sdk.resources import Resource
 
+    from aurastream_obs.core.otel_compat import LogRecordExporter
     from aurastream_obs.core.settings import Settings
     from aurastream_obs.logs import JsonLogHandler
 

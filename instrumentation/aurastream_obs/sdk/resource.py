@@ -17,7 +17,7 @@ import logging
 import re
 import threading
 from collections.abc import Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from opentelemetry.sdk.resources import Resource, ResourceDetector
 from opentelemetry.semconv.attributes.deployment_attributes import DEPLOYMENT_ENVIRONMENT_NAME
@@ -35,7 +35,6 @@ from opentelemetry.semconv.attributes.telemetry_attributes import (
 )
 from opentelemetry.util.types import AttributeValue
 
-from aurastream_obs.core import settings as _settings
 from aurastream_obs.core.faas import (  # re-exported: SDK-free, shared with the Lambda mode
     AWS_LOG_GROUP_NAMES,  # noqa: F401  (re-exported)
     CLOUD_PLATFORM,
@@ -49,6 +48,9 @@ from aurastream_obs.core.faas import (  # re-exported: SDK-free, shared with the
     lambda_attributes,
 )
 from aurastream_obs.core.version import __version__
+
+if TYPE_CHECKING:
+    from aurastream_obs.core.settings import Settings
 
 _log = logging.getLogger(__name__)
 
@@ -67,13 +69,14 @@ _ECS_LAUNCH_TYPES: Final = {"AWS_ECS_FARGATE": "fargate", "AWS_ECS_EC2": "ec2"}
 
 
 def build_resource(
-    settings: _settings.Settings,
-    env: Mapping[str, str],
+    settings: Settings,
     *,
     ec2_detector: ResourceDetector | None = None,
     ec2_timeout_s: float = 1.0,
 ) -> Resource:
-    """The process's Resource. Reads `env` only; never raises, never blocks past the EC2 bound."""
+    """The process's Resource, from `settings` (the platform variables it captured); never
+    raises, never blocks past the EC2 bound."""
+    env = settings.platform_env
     attributes: dict[str, AttributeValue] = {}
     platform = lambda_attributes(env)
     if not platform:
@@ -87,17 +90,14 @@ def build_resource(
 
     version = settings.service_version or __version__
     given = {  # attribute -> (value, given explicitly?)
-        SERVICE_NAME: (
-            settings.service_name,
-            _given(env, _settings.SERVICE_NAME, settings.service_name),
-        ),
-        SERVICE_VERSION: (version, _given(env, _settings.SERVICE_VERSION, version, __version__)),
+        SERVICE_NAME: (settings.service_name, "service_name" in settings.given),
+        SERVICE_VERSION: (version, "service_version" in settings.given),
     }
     for key, (value, explicit) in given.items():
         if explicit or key not in user:
             attributes[key] = value
     environment = settings.environment
-    if not _given(env, _settings.ENVIRONMENT, environment):
+    if "environment" not in settings.given:
         old_name = user.get(DEPLOYMENT_ENVIRONMENT)
         environment = user.get(DEPLOYMENT_ENVIRONMENT_NAME) or old_name or environment
     # Both names: the stable one for OTel backends, the old one for ADOT/X-Ray consumers.
@@ -105,15 +105,6 @@ def build_resource(
 
     attributes.update(_telemetry_attributes())
     return Resource(attributes)
-
-
-def _given(
-    env: Mapping[str, str], var: _settings.EnvVar, value: str, default: str | None = None
-) -> bool:
-    """Was a setting given (argument or its own variable), rather than left at its default?"""
-    return value != (var.default if default is None else default) or bool(
-        env.get(var.name, "").strip()
-    )
 
 
 def _telemetry_attributes() -> dict[str, AttributeValue]:

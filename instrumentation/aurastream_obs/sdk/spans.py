@@ -25,13 +25,17 @@ from typing import Any, Final
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
-from opentelemetry.attributes import (
-    BoundedAttributes,
-    _clean_attribute_value,
-    _is_non_custom_str,
-)
+from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
+
+from aurastream_obs.core.otel_compat import (
+    call_on_ending,
+    clean_attribute_value,
+    is_non_custom_str,
+    is_valid_link,
+)
+from aurastream_obs.encoding.span_fields import trust_span_fields
 
 _log = logging.getLogger("opentelemetry.sdk.trace")  # the SDK's warnings, under its name
 _FAST: Final = frozenset({str, bool, int, float})
@@ -134,7 +138,7 @@ class LeanSpan(sdk_trace.Span):
 
     def _set_items(self, attributes: Mapping[str, Any]) -> None:
         for key, value in attributes.items():
-            if key.__class__ is not str and not isinstance(key, str) and _is_non_custom_str(key):
+            if key.__class__ is not str and not isinstance(key, str) and is_non_custom_str(key):
                 key = str(key)  # noqa: PLW2901 - as _clean_attribute_value does for mappings
             self._set(key, value)
 
@@ -167,7 +171,7 @@ class LeanSpan(sdk_trace.Span):
             _log.warning("invalid key `%s`. must be non-empty string. Dropping key.", key)
             self._attrs.dropped += 1
             return
-        cleaned = _clean_attribute_value(value, self._max_length)
+        cleaned = clean_attribute_value(value, self._max_length)
         attrs = self._attrs
         if key in attrs:
             del attrs[key]
@@ -219,7 +223,7 @@ class LeanSpan(sdk_trace.Span):
         self._append_link(trace_api.Link(context, attributes))
 
     def _append_link(self, link: trace_api.Link) -> None:
-        if not link or not sdk_trace._is_valid_link(link.context, link.attributes):
+        if not link or not is_valid_link(link.context, link.attributes):
             return
         limits = self._limits
         link._attributes = BoundedAttributes(
@@ -285,8 +289,11 @@ class LeanSpan(sdk_trace.Span):
         if self._record_end_metrics is not None:
             self._record_end_metrics()
         processor = self._span_processor
-        processor._on_ending(self)
+        call_on_ending(processor, self)
         processor.on_end(self)  # itself: read-only from here on, no snapshot copy needed
 
     def _readable_span(self) -> sdk_trace.ReadableSpan:
         return self
+
+
+trust_span_fields(LeanSpan)  # the encoders read its fields directly, as the SDK ReadableSpan's

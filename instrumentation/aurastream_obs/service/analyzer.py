@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol
 
-from aurastream_obs.core.settings import env_str, warn_invalid
+from aurastream_obs.core.env import env_str, warn_invalid
 from aurastream_obs.service import config
 
 Sentiment = Literal["POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED"]

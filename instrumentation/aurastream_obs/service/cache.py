@@ -21,7 +21,7 @@ from typing import Any, Final, Protocol
 
 from opentelemetry import trace
 
-from aurastream_obs.core.settings import env_float, env_str
+from aurastream_obs.core.env import env_float, env_str
 from aurastream_obs.service import config
 from aurastream_obs.service.analyzer import AnalysisResult, parse_sentiment
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from aurastream_obs.core.settings import EnvVar
+from aurastream_obs.core.env import EnvVar
 
 ANALYZER = EnvVar(
     "AURASTREAM_ANALYZER",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from aurastream_obs.core.settings import env_float, env_str
+from aurastream_obs.core.env import env_float, env_str
 from aurastream_obs.service import config
 
 _log = logging.getLogger("aurastream_obs")

@@ -155,7 +155,7 @@ def create_handler(
     from aurastream_obs.service.customers import CustomerDirectory
 
     if telemetry is None:
-        from aurastream_obs.bootstrap.configure import configure
+        from aurastream_obs.bootstrap import configure
 
         telemetry = configure()  # Lambda's init phase: before the first event
     events = events if events is not None else EventSink()

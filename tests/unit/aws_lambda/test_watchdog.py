@@ -12,9 +12,9 @@ from typing import Any
 from opentelemetry import trace
 
 from aurastream_obs.aws_lambda import instrument_handler
-from aurastream_obs.bootstrap.configure import Telemetry
+from aurastream_obs.bootstrap import Telemetry
 from aurastream_obs.core.settings import resolve_settings
-from aurastream_obs.modes.awslambda.pipeline import build_lambda_pipelines
+from aurastream_obs.modes.awslambda import build_pipelines
 
 TIMEOUT_MS = 700
 MARGIN_MS = 200
@@ -68,8 +68,12 @@ def test_watchdog_flushes_every_signal_before_the_deadline() -> None:
         "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}",
     }
     stream = StampedStream()
-    telemetry = Telemetry(settings=resolve_settings(mode="lambda", env=env))
-    build_lambda_pipelines(telemetry, env=env, stream=stream)
+    settings = resolve_settings(mode="lambda", env=env)
+    telemetry = Telemetry(settings=settings)
+    pipelines = build_pipelines(settings, telemetry.drops, stream=stream)
+    telemetry.tracer_provider = pipelines.tracer_provider  # type: ignore[assignment]
+    telemetry.meter_provider = pipelines.meter_provider  # type: ignore[assignment]
+    telemetry.log_handler = pipelines.log_handler
     assert telemetry.tracer_provider is not None and telemetry.meter_provider is not None
     tracer = telemetry.tracer_provider.get_tracer("test")
     counter = telemetry.meter_provider.get_meter("test").create_counter("aurastream.usage")

@@ -95,7 +95,7 @@ def test_sampled0_policy() -> None:
 
 
 def test_decorator_with_and_without_arguments() -> None:
-    from aurastream_obs.bootstrap.configure import build_telemetry
+    from aurastream_obs.bootstrap import build_telemetry
     from aurastream_obs.core.settings import resolve_settings
 
     telemetry = build_telemetry(resolve_settings(mode="none", env={}))

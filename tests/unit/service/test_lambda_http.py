@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from opentelemetry.trace import SpanKind, StatusCode
 
-from aurastream_obs.bootstrap.configure import Telemetry
+from aurastream_obs.bootstrap import Telemetry
 from aurastream_obs.core.settings import Settings
 from aurastream_obs.service import (
     AuraStreamService,

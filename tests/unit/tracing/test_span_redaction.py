@@ -11,7 +11,7 @@ import pytest
 from opentelemetry.trace import Status, StatusCode
 
 from aurastream_obs.asgi import TelemetryMiddleware
-from aurastream_obs.bootstrap.configure import build_telemetry
+from aurastream_obs.bootstrap import build_telemetry
 from aurastream_obs.core.redaction import SpanRedactor
 from aurastream_obs.core.settings import resolve_settings
 from aurastream_obs.modes.awslambda.tracing import LambdaTracerProvider

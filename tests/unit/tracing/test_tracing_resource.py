@@ -35,7 +35,7 @@ ECS_ENV = {
 
 
 def build(env: dict[str, str], **kw: Any) -> dict[str, Any]:
-    return dict(build_resource(resolve_settings(env=env), env, **kw).attributes)
+    return dict(build_resource(resolve_settings(env=env), **kw).attributes)
 
 
 @pytest.fixture
@@ -146,7 +146,7 @@ def test_resource_attributes_env_merges_below_explicit_settings() -> None:
 def test_configure_argument_counts_as_explicit() -> None:
     env = {"OTEL_RESOURCE_ATTRIBUTES": "service.name=from-attrs,deployment.environment=qa"}
     settings = resolve_settings(service_name="from-argument", env=env)
-    attributes = build_resource(settings, env).attributes
+    attributes = build_resource(settings).attributes
     assert attributes["service.name"] == "from-argument"
     assert attributes["deployment.environment.name"] == "qa"  # old name mirrored to the new one
 

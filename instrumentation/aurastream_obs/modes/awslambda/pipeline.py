@@ -1,4 +1,4 @@
-"""`mode="lambda"`: build and install the collectorless pipelines without the OTel SDK.
+"""mode="lambda": the collectorless pipelines, built without the OTel SDK.
 
 Traces → X-Ray segment documents over UDP to the daemon (`AWS_XRAY_DAEMON_ADDRESS`); metrics →
 EMF JSON lines on stdout; logs → the contract's JSON lines on stdout. Everything is sent at
@@ -8,23 +8,29 @@ only the OTel API and the standard library (tests/unit/aws_lambda checks with -X
 
 from __future__ import annotations
 
-import logging
-import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, cast
-
-from aurastream_obs.core.batching import DropCounter
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from aurastream_obs.bootstrap.configure import Telemetry
+    from aurastream_obs.core.batching import DropCounter
     from aurastream_obs.core.settings import Settings
+    from aurastream_obs.logs import JsonLogHandler
+    from aurastream_obs.modes.awslambda.metrics import LambdaMeterProvider
+    from aurastream_obs.modes.awslambda.tracing import LambdaTracerProvider
 
 
-def resource_attributes(settings: Settings, env: Mapping[str, str]) -> dict[str, Any]:
+class LambdaPipelines(NamedTuple):
+    """The lean providers (same API as the SDK's) and the JSON log handler; not installed."""
+
+    tracer_provider: LambdaTracerProvider
+    meter_provider: LambdaMeterProvider
+    log_handler: JsonLogHandler
+
+
+def resource_attributes(settings: Settings) -> dict[str, Any]:
     from aurastream_obs.core.faas import lambda_attributes
 
     return {
-        **lambda_attributes(env),
+        **lambda_attributes(settings.platform_env),
         **settings.resource_attributes,
         "service.name": settings.service_name,
         "service.version": settings.service_version,
@@ -32,11 +38,10 @@ def resource_attributes(settings: Settings, env: Mapping[str, str]) -> dict[str,
     }
 
 
-def build_lambda_pipelines(
-    telemetry: Telemetry, env: Mapping[str, str] | None = None, stream: Any = None
-) -> None:
-    """Fill `telemetry` with the lean providers and the JSON log handler (nothing installed)."""
+def build_pipelines(settings: Settings, drops: DropCounter, stream: Any = None) -> LambdaPipelines:
+    """The lean providers and the JSON log handler for `settings`; drops go to `drops`."""
     from aurastream_obs.core.conventions import XRAY_INDEXED
+    from aurastream_obs.core.redaction import SpanRedactor
     from aurastream_obs.logs import JsonLogHandler, build_log_pipeline
     from aurastream_obs.modes.awslambda.emf import EmfEncoder, EmfStdoutExporter
     from aurastream_obs.modes.awslambda.metrics import LambdaMeterProvider
@@ -44,10 +49,7 @@ def build_lambda_pipelines(
     from aurastream_obs.modes.awslambda.tracing import LambdaTracerProvider
     from aurastream_obs.modes.awslambda.xray import SegmentEncoder, XRayUdpExporter, daemon_address
 
-    env = os.environ if env is None else env
-    settings = telemetry.settings
-    drops: DropCounter = telemetry.drops
-    resource = resource_attributes(settings, env)
+    resource = resource_attributes(settings)
     indexed = settings.xray_annotations
     if indexed is None:
         indexed = (*XRAY_INDEXED, "faas.trigger", "faas.coldstart")
@@ -61,8 +63,6 @@ def build_lambda_pipelines(
         settings.service_name,
         sampled0=settings.lambda_sampled0,
     )
-    from aurastream_obs.core.redaction import SpanRedactor
-
     tracer_provider = LambdaTracerProvider(
         sampler,
         xray.export,
@@ -94,55 +94,4 @@ def build_lambda_pipelines(
         level=settings.log_level,
         on_drop=lambda n, reason: drops.add("logs", reason, n),
     )
-    # The Telemetry dataclass is typed with the SDK classes; these implement the same API.
-    telemetry.tracer_provider = cast(Any, tracer_provider)
-    telemetry.meter_provider = cast(Any, meter_provider)
-    telemetry.log_handler = handler
-    _register_drop_metric(meter_provider, drops)
-
-
-def _register_drop_metric(provider: Any, drops: DropCounter) -> None:
-    from opentelemetry.metrics import CallbackOptions, Observation
-
-    from aurastream_obs.core.conventions import DROPPED_TELEMETRY
-
-    def observe(_options: CallbackOptions) -> list[Observation]:
-        return [
-            Observation(n, {"signal": signal, "reason": reason})
-            for (signal, reason), n in list(drops.counts.items())
-        ]
-
-    provider.get_meter("aurastream_obs").create_observable_counter(
-        DROPPED_TELEMETRY.name, callbacks=[observe], unit=DROPPED_TELEMETRY.unit
-    )
-
-
-def install_lambda(telemetry: Telemetry) -> None:
-    """Set the OTel trace and metrics globals and the root log handler.
-
-    No global propagator is set: `opentelemetry.propagate` loads its propagators through entry
-    points at import (≈ 100 ms); `instrument_handler` extracts the parent itself.
-    """
-    from opentelemetry import metrics as metrics_api
-    from opentelemetry import trace
-
-    if telemetry.tracer_provider is not None:
-        trace.set_tracer_provider(telemetry.tracer_provider)
-    if telemetry.meter_provider is not None:
-        metrics_api.set_meter_provider(telemetry.meter_provider)
-    if telemetry.log_handler is not None:
-        from aurastream_obs.aws_lambda.context import ensure_context_adder
-
-        ensure_context_adder(telemetry.log_handler)
-        root = logging.getLogger()
-        # The Python runtime (awslambdaric) installs its own handler: `LambdaLoggerHandler`,
-        # or `LambdaLoggerHandlerWithFrameType` when AWS_LAMBDA_LOG_FORMAT=JSON or a log
-        # level is set. Ours replaces it, so a line is neither written twice nor, in the
-        # runtime's copy, unredacted.
-        for existing in list(root.handlers):
-            if type(existing).__name__.startswith("LambdaLoggerHandler"):
-                root.removeHandler(existing)
-        root.addHandler(telemetry.log_handler)
-        level = telemetry.settings.log_level
-        if root.level > level or root.level == logging.NOTSET:
-            root.setLevel(level)
+    return LambdaPipelines(tracer_provider, meter_provider, handler)

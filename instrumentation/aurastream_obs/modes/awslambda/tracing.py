@@ -25,8 +25,9 @@ from typing import Any, Final, NamedTuple
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
-from opentelemetry.util._decorator import _agnosticcontextmanager
 from opentelemetry.util.types import Attributes, AttributeValue
+
+from aurastream_obs.core.otel_compat import agnosticcontextmanager
 
 MAX_ATTRIBUTES: Final = 128  # the OTel default span limits (OTEL_SPAN_*_COUNT_LIMIT)
 MAX_EVENTS: Final = 128
@@ -223,7 +224,7 @@ class LambdaTracer(trace_api.Tracer):
         span.set_attributes(attrs)
         return span
 
-    @_agnosticcontextmanager  # what the API's Tracer uses (a context manager and decorator)
+    @agnosticcontextmanager  # what the API's Tracer uses (a context manager and decorator)
     def start_as_current_span(  # noqa: PLR0917  (signature fixed by the OTel API)
         self,
         name: str,

@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from opentelemetry.sdk._logs import ReadableLogRecord
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics import Histogram
 from opentelemetry.sdk.metrics.export import (
     AggregationTemporality,
@@ -28,6 +26,11 @@ from opentelemetry.sdk.metrics.view import Aggregation, ExplicitBucketHistogramA
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from aurastream_obs.core.otel_compat import (
+    LogRecordExporter,
+    LogRecordExportResult,
+    ReadableLogRecord,
+)
 from aurastream_obs.encoding.log_item import LogItem
 from aurastream_obs.encoding.otlp_json import (
     encode_logs_json,

@@ -13,10 +13,10 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from aurastream_obs.core.otel_compat import LogRecordExporter, LogRecordExportResult
 from aurastream_obs.encoding.proto import encode_logs, encode_spans
 from aurastream_obs.modes.otlp.transport import OtlpHttpSender, TlsFiles
 from aurastream_obs.sdk.temporality import CUMULATIVE

@@ -1,0 +1,66 @@
+"""Install built pipelines: the OTel globals, the propagator and the root log handler."""
+
+from __future__ import annotations
+
+import logging
+
+from aurastream_obs.bootstrap.telemetry import Telemetry
+
+
+def install(telemetry: Telemetry) -> None:
+    """Set the OTel globals, the propagator and the root log handler for `telemetry`."""
+    if telemetry.settings.mode == "lambda":
+        _install_lambda(telemetry)
+        return
+    from opentelemetry import metrics as metrics_api
+    from opentelemetry import trace
+
+    from aurastream_obs.propagation import build_propagator, propagate
+
+    propagate().set_global_textmap(build_propagator(telemetry.settings.propagators))
+    if telemetry.tracer_provider is not None:
+        trace.set_tracer_provider(telemetry.tracer_provider)
+    if telemetry.meter_provider is not None:
+        metrics_api.set_meter_provider(telemetry.meter_provider)
+    if telemetry.logger_provider is not None:
+        from aurastream_obs.core.otel_compat import set_logger_provider
+
+        set_logger_provider(telemetry.logger_provider)
+    _install_log_handler(telemetry)
+
+
+def _install_lambda(telemetry: Telemetry) -> None:
+    """The collectorless Lambda mode: trace and metrics globals and the log handler.
+
+    No global propagator is set: `opentelemetry.propagate` loads its propagators through entry
+    points at import (≈ 100 ms); `instrument_handler` extracts the parent itself.
+    """
+    from opentelemetry import metrics as metrics_api
+    from opentelemetry import trace
+
+    from aurastream_obs.logs.invocation import ensure_context_adder
+
+    if telemetry.tracer_provider is not None:
+        trace.set_tracer_provider(telemetry.tracer_provider)
+    if telemetry.meter_provider is not None:
+        metrics_api.set_meter_provider(telemetry.meter_provider)
+    ensure_context_adder(telemetry.log_handler)
+    root = logging.getLogger()
+    # The Python runtime (awslambdaric) installs its own handler: `LambdaLoggerHandler`, or
+    # `LambdaLoggerHandlerWithFrameType` when AWS_LAMBDA_LOG_FORMAT=JSON or a log level is
+    # set. Ours replaces it, so a line is neither written twice nor, in its copy, unredacted.
+    for existing in list(root.handlers):
+        if type(existing).__name__.startswith("LambdaLoggerHandler"):
+            root.removeHandler(existing)
+    _install_log_handler(telemetry)
+
+
+def _install_log_handler(telemetry: Telemetry) -> None:
+    handler = telemetry.log_handler
+    if handler is None:
+        return
+    root = logging.getLogger()
+    root.addHandler(handler)
+    level = telemetry.settings.log_level
+    if root.level > level or root.level == logging.NOTSET:
+        root.setLevel(level)

@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
+	$(BIN)/pip install -q -e '.[service]'  # the reference service (in dev already)
 	$(BIN)/aurastream-obs demo
 
 # Debian's Prometheus and Alertmanager (promtool, amtool) for the integration tests.

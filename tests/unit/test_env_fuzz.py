@@ -46,6 +46,7 @@ INVALID: list[tuple[str, list[str], str]] = [
     ("AURASTREAM_LOG_ANALYSED_TEXT", BOOL, "local"),
     ("AURASTREAM_DETECT_EC2", BOOL, "local"),
     ("AURASTREAM_FLUSH_ON_SIGTERM", BOOL, "local"),
+    ("AURASTREAM_SDK_PATH", ["fast", "stock!"], "local"),
     ("OTEL_SDK_DISABLED", BOOL, "local"),
     ("AURASTREAM_TELEMETRY_MODE", ["garbage", "OTLPX"], "local"),
     ("AURASTREAM_LOG_LEVEL", ["LOUD", "42x"], "local"),

@@ -8,8 +8,8 @@ from typing import Any
 
 from aurastream_obs.artifacts.files import Artifact
 from aurastream_obs.artifacts.yamltext import dump_yaml
+from aurastream_obs.core.conventions import SEVERITY_LABEL, SIGNAL_LABEL
 from aurastream_obs.definitions import Definitions, load_definitions
-from aurastream_obs.definitions.conventions import SEVERITY_LABEL, SIGNAL_LABEL
 
 ALERTMANAGER_PATH = "deploy/local/alertmanager.yml"
 SECRETS_DIR = "/etc/alertmanager/secrets"

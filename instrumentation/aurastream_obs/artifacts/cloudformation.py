@@ -11,8 +11,8 @@ from aurastream_obs.artifacts.cloudformation_logs import LOG_GROUP_NAME, logs_te
 from aurastream_obs.artifacts.cloudwatch_metrics import widget_metrics
 from aurastream_obs.artifacts.files import Artifact
 from aurastream_obs.artifacts.yamltext import dump_yaml
+from aurastream_obs.core.conventions import cloudformation_id
 from aurastream_obs.definitions import Definitions, load_definitions
-from aurastream_obs.definitions.conventions import cloudformation_id
 from aurastream_obs.definitions.spec import Dashboard, Panel
 
 TEMPLATE_BODY_LIMIT = 51_200  # bytes, CreateStack TemplateBody

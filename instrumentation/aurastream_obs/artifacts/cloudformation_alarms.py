@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from aurastream_obs.artifacts.cloudwatch_metrics import PERCENTILE, alarm_metrics, metric_stat
-from aurastream_obs.definitions import Definitions
-from aurastream_obs.definitions.conventions import (
+from aurastream_obs.core.conventions import (
     CLOUDFORMATION_ENV,
     alarm_name,
     cloudformation_id,
     slo_alert_thing,
     window_seconds,
 )
+from aurastream_obs.definitions import Definitions
 from aurastream_obs.definitions.spec import SLO, Alarm, CwExpression, CwMetric
 
 _OPERATORS = {">": "GreaterThanThreshold", "<": "LessThanThreshold"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from aurastream_obs.core.conventions import cloudformation_id
 from aurastream_obs.core.sampling_rules import DEFAULT_RULE_PRIORITY, SamplingRule
 from aurastream_obs.definitions import Definitions
-from aurastream_obs.definitions.conventions import cloudformation_id
 
 LOG_GROUP_NAME = "/aurastream/${Environment}/%s"  # the collector's awscloudwatchlogs names
 

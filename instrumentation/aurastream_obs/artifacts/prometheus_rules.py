@@ -13,9 +13,7 @@ from typing import Any
 
 from aurastream_obs.artifacts.files import Artifact
 from aurastream_obs.artifacts.yamltext import dump_yaml
-from aurastream_obs.definitions import Definitions, load_definitions
-from aurastream_obs.definitions import promql as q
-from aurastream_obs.definitions.conventions import (
+from aurastream_obs.core.conventions import (
     PROMETHEUS_ENV,
     SEVERITY_LABEL,
     SIGNAL_LABEL,
@@ -28,6 +26,8 @@ from aurastream_obs.definitions.conventions import (
     sli_error_ratio,
     slo_alert_thing,
 )
+from aurastream_obs.definitions import Definitions, load_definitions
+from aurastream_obs.definitions import promql as q
 from aurastream_obs.definitions.spec import SLO, Alarm
 
 SLO_RULES_PATH = "deploy/local/rules/aurastream-slo.rules.yaml"

@@ -16,9 +16,9 @@ from aurastream_obs.artifacts.prometheus_rules import (
     iter_alerts,
 )
 from aurastream_obs.artifacts.yamltext import dump_yaml
+from aurastream_obs.core.conventions import SIGNAL_LABEL, SLO_LABEL
 from aurastream_obs.definitions import load_definitions
 from aurastream_obs.definitions import promql as q
-from aurastream_obs.definitions.conventions import SIGNAL_LABEL, SLO_LABEL
 
 TESTS_PATH = "tests/promtool/aurastream-alerts.test.yaml"
 MINUTES = 150

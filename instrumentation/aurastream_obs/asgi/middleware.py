@@ -20,33 +20,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 from contextvars import Token
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry import context as otel_context
-from opentelemetry import metrics, trace
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from aurastream_obs.asgi.lifespan import serve_lifespan
-from aurastream_obs.asgi.types import (
-    REQUEST_INFO_KEY,
-    ASGIApp,
-    CustomerResolver,
-    Message,
-    Receive,
-    RequestInfo,
-    RouteResolver,
-    Scope,
-    Send,
-)
+from aurastream_obs.asgi.types import REQUEST_INFO_KEY, ASGIApp, Message, Receive, Scope, Send
 from aurastream_obs.bootstrap.exit_hooks import flush_installed
 from aurastream_obs.core import conventions as c
 from aurastream_obs.core.version import __version__
 from aurastream_obs.http_server import request as rq
 from aurastream_obs.http_server.event_sink import EventSink
+from aurastream_obs.http_server.info import CustomerResolver, RequestInfo, RouteResolver
+from aurastream_obs.http_server.recorder import HttpServerRecorder, ServerRequest
 from aurastream_obs.propagation.propagators import XRayPropagator, xray_header_from_context
 from aurastream_obs.propagation.registry import propagate
 
@@ -69,10 +60,12 @@ class _Request:
 
     span: Span
     token: Token[Context]
-    info: RequestInfo
-    attrs: dict[str, Any]
-    start_ns: int
+    record: ServerRequest
     status: int | None = None
+
+    @property
+    def info(self) -> RequestInfo:
+        return self.record.info
 
 
 class TelemetryMiddleware:
@@ -99,15 +92,9 @@ class TelemetryMiddleware:
         # get_tracer/get_meter without a provider return proxies that follow the global
         # providers once configure() installs them, so wrapping before configure() is fine.
         self._tracer = trace.get_tracer(_SCOPE_NAME, __version__, tracer_provider)
-        meter = metrics.get_meter(_SCOPE_NAME, __version__, meter_provider=meter_provider)
-        spec = c.HTTP_SERVER_DURATION
-        self._duration = meter.create_histogram(
-            spec.name,
-            unit=spec.unit,
-            description=spec.description,
-            explicit_bucket_boundaries_advisory=list(spec.buckets or ()),
+        self._recorder = HttpServerRecorder(
+            meter_provider=meter_provider, events=events, scope_name=_SCOPE_NAME
         )
-        self._events = events if events is not None else EventSink()
         self._xray_propagator: TextMapPropagator | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -149,7 +136,6 @@ class TelemetryMiddleware:
 
     # -- request start ----------------------------------------------------------------------
     def _start(self, scope: Scope) -> _Request:
-        start_ns = time.perf_counter_ns()
         headers = rq.decode_headers(scope.get("headers"))
         method = str(scope.get("method", "GET")).upper()
         path = str(scope.get("path", "/"))
@@ -162,13 +148,16 @@ class TelemetryMiddleware:
             headers=headers,
             customer_id=self._resolve_customer(headers),
         )
-        semconv_method = method if method in rq.KNOWN_METHODS else "_OTHER"
         scheme = scope.get("scheme") or "http"
-        metric_attrs: dict[str, Any] = {
-            c.HTTP_METHOD: semconv_method,
-            "url.scheme": scheme,
-            "network.protocol.version": scope.get("http_version") or "1.1",
-        }
+        record = self._recorder.start(
+            info,
+            method=method,
+            path=path,
+            route=route,
+            scheme=scheme,
+            protocol_version=scope.get("http_version") or "1.1",
+        )
+        semconv_method = record.metric_attributes[c.HTTP_METHOD]
         # Span attributes cost ~1 µs each in the SDK: semconv required + recommended ones that
         # operators search by, nothing redundant (no peer address, protocol version on spans).
         span_attrs: dict[str, Any] = {
@@ -179,7 +168,7 @@ class TelemetryMiddleware:
             "aurastream.request.id": info.request_id,
         }
         if route is not None:
-            metric_attrs[c.HTTP_ROUTE] = span_attrs[c.HTTP_ROUTE] = route
+            span_attrs[c.HTTP_ROUTE] = route
         if info.user_agent:
             span_attrs["user_agent.original"] = info.user_agent
         if semconv_method == "_OTHER":
@@ -197,16 +186,7 @@ class TelemetryMiddleware:
             attributes=span_attrs,
         )
         token = otel_context.attach(trace.set_span_in_context(span, parent))
-        req = _Request(span, token, info, metric_attrs, start_ns)
-        self._events.api_request(
-            request_id=info.request_id,
-            method=method,
-            path=path,
-            customer_id=info.customer_id,
-            user_agent=info.user_agent,
-            ip_address=info.client_ip,
-        )
-        return req
+        return _Request(span, token, record)
 
     def _resolve_route(self, path: str) -> str | None:
         if self._route_resolver is None:
@@ -261,40 +241,21 @@ class TelemetryMiddleware:
 
     def _finish(self, req: _Request, error: BaseException | None) -> None:
         try:
-            elapsed_s = (time.perf_counter_ns() - req.start_ns) / 1e9
-            attrs = req.attrs
             status = req.status
+            span = req.span
+            error_name = self._recorder.finish(req.record, status, error)
             end_attrs: dict[str, Any] = {}
             if status is not None:
-                attrs[c.HTTP_STATUS] = status
                 end_attrs[c.HTTP_STATUS] = status
-            span = req.span
+            if error_name is not None:
+                end_attrs[c.ERROR_TYPE] = error_name
             if error is not None:
-                error_type = rq.error_type_of(error)
-                attrs[c.ERROR_TYPE] = end_attrs[c.ERROR_TYPE] = error_type
                 span.record_exception(error)
-                span.set_status(Status(StatusCode.ERROR, f"{error_type}: {error}"))
-                if isinstance(error, Exception):
-                    self._events.error(
-                        request_id=req.info.request_id,
-                        error_type=error_type,
-                        error_message=str(error),
-                        client_error=False,
-                        exc=error,
-                    )
-            elif status is not None and status >= 500:
-                attrs[c.ERROR_TYPE] = end_attrs[c.ERROR_TYPE] = str(status)
+                span.set_status(Status(StatusCode.ERROR, f"{error_name}: {error}"))
+            elif error_name is not None:
                 span.set_status(Status(StatusCode.ERROR))
             if end_attrs:
                 span.set_attributes(end_attrs)
-            self._duration.record(elapsed_s, attrs)
-            if status is not None:
-                self._events.api_response(
-                    request_id=req.info.request_id,
-                    status_code=status,
-                    response_time_ms=round(elapsed_s * 1000.0, 3),
-                    cache_hit=req.info.cache_hit,
-                )
         except Exception:  # noqa: BLE001 - telemetry boundary
             _log.debug("request instrumentation failed at finish", exc_info=True)
         finally:

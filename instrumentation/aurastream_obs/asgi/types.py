@@ -7,35 +7,17 @@ answer came from the cache, the authenticated customer) so `api_response` logs i
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Final
+
+from aurastream_obs.http_server.info import RequestInfo
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-RouteResolver = Callable[[str], "str | None"]
-"""Maps a raw path to its low-cardinality route template, or None for unknown paths."""
-
-CustomerResolver = Callable[[Mapping[str, str]], "str | None"]
-"""Maps the request headers (lower-case names) to a customer id, or None."""
-
 REQUEST_INFO_KEY: Final = "aurastream.request"
-
-
-@dataclass(slots=True)
-class RequestInfo:
-    """What the middleware learned about a request, plus what the app reports back."""
-
-    request_id: str
-    client_ip: str
-    user_agent: str
-    headers: Mapping[str, str]
-    customer_id: str | None = None
-    cache_hit: bool = False
 
 
 def get_request_info(scope: Scope) -> RequestInfo | None:

@@ -27,13 +27,14 @@ from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, Status, Sta
 
 from aurastream_obs.aws_lambda.context import ColdStart
 from aurastream_obs.aws_lambda.triggers import Trigger, describe
+from aurastream_obs.core.conventions import LAMBDA_COLDSTARTS
+from aurastream_obs.core.errors import error_type
 from aurastream_obs.core.version import __version__
 from aurastream_obs.logs.invocation import CURRENT, Invocation, ensure_context_adder
 from aurastream_obs.propagation.propagators import LAMBDA_TRACE_ENV, parse_xray_header
 
 _log = logging.getLogger("aurastream_obs.lambda")
 _F = TypeVar("_F", bound=Callable[..., Any])
-COLDSTARTS_METRIC: Final = "aurastream.lambda.coldstarts"
 DEFAULT_MAX_FLUSH_MS: Final = 2000
 DEFAULT_MARGIN_MS: Final = 200  # kept free before the deadline for the flush itself
 _TRACEPARENT_PARTS: Final = 4
@@ -161,7 +162,7 @@ class _Instrumented:
         if telemetry.meter_provider is not None:
             meter = telemetry.meter_provider.get_meter("aurastream_obs.lambda", __version__)
             self.coldstarts = meter.create_counter(
-                COLDSTARTS_METRIC,
+                LAMBDA_COLDSTARTS.name,
                 unit="{coldstart}",
                 description="Cold starts (first invocations).",
             )
@@ -194,7 +195,7 @@ class _Instrumented:
         except BaseException as exc:
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-            span.set_attribute("error.type", type(exc).__qualname__)
+            span.set_attribute("error.type", error_type(exc))
             _log.error(
                 "invocation failed: %s",
                 type(exc).__name__,

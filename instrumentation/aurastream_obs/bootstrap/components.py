@@ -52,7 +52,9 @@ def _init_traces(telemetry: Telemetry, resource: Resource, exports: ExportSet) -
     # The resource knows service.name from OTEL_RESOURCE_ATTRIBUTES and cloud.platform, which
     # X-Ray rules match on (service name and type).
     sampler = build_sampler(settings, resource_attributes=resource.attributes)
-    telemetry.tracer_provider = build_tracer_provider(resource, sampler, [processor])
+    telemetry.tracer_provider = build_tracer_provider(
+        resource, sampler, [processor], lean=settings.sdk_path == "lean"
+    )
 
 
 def _init_metrics(telemetry: Telemetry, resource: Resource, exports: ExportSet) -> None:

@@ -27,13 +27,13 @@ def register(sub: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aurastream_obs.ops.traces.analysis import analyze
-    from aurastream_obs.ops.traces.model import LocalTraceSource, TraceSource
+    from aurastream_obs.ops.traces.sources import LocalTraceSource, TraceSource
     from aurastream_obs.ops.traces.text import render_text
     from aurastream_obs.ops.traces.waterfall import write_waterfall
 
     source: TraceSource
     if args.xray:
-        from aurastream_obs.definitions.conventions import window_seconds
+        from aurastream_obs.core.conventions import window_seconds
         from aurastream_obs.ops.traces.xray import XRaySource
 
         source = XRaySource(since_s=window_seconds(args.since))

@@ -99,6 +99,12 @@ SHUTDOWN_TIMEOUT_MS = EnvVar(
     "SIGTERM (fits a 30 s container stop grace period with room to drain requests).",
     "10000",
 )
+SDK_PATH = EnvVar(
+    "AURASTREAM_SDK_PATH",
+    "lean: our spans and OTLP encoders inside the SDK providers (faster); stock: the SDK's own "
+    "spans, log records and OTLP encoders (the way back if an SDK upgrade breaks ours).",
+    "lean",
+)
 FLUSH_ON_SIGTERM = EnvVar(
     "AURASTREAM_FLUSH_ON_SIGTERM",
     "Install a SIGTERM handler that shuts telemetry down within the budget, then chains to "

@@ -30,3 +30,10 @@ def after_fork_in_child(owner: _T, reinit: Callable[[_T], None]) -> None:
                 reinit(target)
 
     os.register_at_fork(after_in_child=_in_child)
+
+
+def after_fork_call(func: Callable[[], None]) -> None:
+    """Call `func` in a forked child: for module-level state, which lives as long as the
+    process (e.g. re-seeding an id generator so a child never repeats its parent's ids)."""
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=func)

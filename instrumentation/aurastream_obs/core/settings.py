@@ -57,6 +57,7 @@ from aurastream_obs.core.env_vars import (
     SAMPLING_RULES,
     SCHEDULE_DELAY_MS,
     SDK_DISABLED,
+    SDK_PATH,
     SERVICE_NAME,
     SERVICE_VERSION,
     SHUTDOWN_TIMEOUT_MS,
@@ -138,6 +139,7 @@ class Settings:
     xray_daemon_address: str = XRAY_DAEMON_ADDRESS.default
     shutdown_timeout_ms: int = int(SHUTDOWN_TIMEOUT_MS.default)
     flush_on_sigterm: bool = False
+    sdk_path: Literal["lean", "stock"] = "lean"
     traces_sampler: str = TRACES_SAMPLER.default
     traces_sampler_arg: float = float(TRACES_SAMPLER_ARG.default)
     # Checked *_PROXY / NO_PROXY values (lower-case names) and the OTLP TLS files per signal
@@ -353,6 +355,9 @@ def resolve_settings(
         xray_daemon_address=_daemon_address(env),
         shutdown_timeout_ms=env_int(
             env, SHUTDOWN_TIMEOUT_MS, d.shutdown_timeout_ms, maximum=_HOUR_MS
+        ),
+        sdk_path=cast(
+            Literal["lean", "stock"], env_choice(env, SDK_PATH, ("lean", "stock"), d.sdk_path)
         ),
         traces_sampler=env_choice(env, TRACES_SAMPLER, SAMPLER_NAMES, d.traces_sampler),
         traces_sampler_arg=_sampler_ratio(env),

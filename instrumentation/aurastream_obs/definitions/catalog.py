@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from aurastream_obs.core.conventions import ALL_INSTRUMENTS
-from aurastream_obs.definitions.conventions import (
-    APP_NAMESPACE,
+from aurastream_obs.core.conventions import (
+    ALL_INSTRUMENTS,
+    EMF_DIMENSIONS,
+    EMF_NAMESPACE,
     prometheus_label,
     prometheus_series,
 )
@@ -40,25 +41,13 @@ CLOUDWATCH_METRICS: Final[frozenset[tuple[str, str]]] = frozenset(
                                       "ConcurrentExecutions")),
         *(("AWS/DynamoDB", m) for m in ("ThrottledRequests", "SystemErrors",
                                         "ReadThrottleEvents", "WriteThrottleEvents")),
-        *((APP_NAMESPACE, spec.name) for spec in ALL_INSTRUMENTS),
+        *((EMF_NAMESPACE, spec.name) for spec in ALL_INSTRUMENTS),
     }
 )  # fmt: skip
 
-# Dimensions the collector's awsemf metric_declarations publish per app metric
-# (collector/adot-sidecar.yaml); service.name is in every set, a customer id in none.
+# Dimensions the collector's awsemf metric_declarations publish per app metric: the union of
+# the metric's dimension sets in the conventions (service.name in every set, a customer id in
+# none).
 CLOUDWATCH_APP_DIMENSIONS: Final[Mapping[str, frozenset[str]]] = MappingProxyType(
-    {
-        name: frozenset({"service.name", *dims})
-        for name, dims in {
-            "http.server.request.duration": ("http.route", "http.response.status_code"),
-            "aurastream.sentiment.analyses": ("sentiment",),
-            "aurastream.sentiment.confidence": ("sentiment",),
-            "aurastream.sentiment.duration": (),
-            "aurastream.cache.lookups": ("aurastream.cache.hit",),
-            "aurastream.customer.activity": ("aurastream.activity.type",),
-            "aurastream.revenue": (),
-            "aurastream.usage": (),
-            "aurastream.telemetry.dropped": ("signal", "reason"),
-        }.items()
-    }
+    {name: frozenset(d for dims in sets for d in dims) for name, sets in EMF_DIMENSIONS.items()}
 )

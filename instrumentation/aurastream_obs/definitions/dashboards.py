@@ -4,9 +4,10 @@ CloudWatch (Lambda, DynamoDB) reach Grafana through its CloudWatch datasource.""
 
 from __future__ import annotations
 
+from aurastream_obs.core import conventions as c
+from aurastream_obs.core.conventions import SLO_BUDGET_REMAINING
 from aurastream_obs.definitions import promql as q
 from aurastream_obs.definitions import sources as s
-from aurastream_obs.definitions.conventions import SLO_BUDGET_REMAINING
 from aurastream_obs.definitions.spec import (
     CwExpression,
     Dashboard,
@@ -78,7 +79,7 @@ OPERATIONAL = Dashboard(
             "ops",
             prometheus=(_rate(s.SENTIMENTS, "{{sentiment}}", ("sentiment",)),),
             cloudwatch=tuple(
-                s.app("aurastream.sentiment.analyses", label=v, sentiment=v)
+                s.app(c.SENTIMENT_ANALYSES.name, label=v, sentiment=v)
                 for v in ("POSITIVE", "NEGATIVE", "NEUTRAL", "MIXED")
             ),
         ),
@@ -99,9 +100,7 @@ OPERATIONAL = Dashboard(
             "Processing time (analyzer)",
             "s",
             prometheus=_quantiles(s.SENTIMENT_BUCKETS, 0.5, 0.99),
-            cloudwatch=tuple(
-                s.app("aurastream.sentiment.duration", p, label=p) for p in ("p50", "p99")
-            ),
+            cloudwatch=tuple(s.app(c.SENTIMENT_DURATION.name, p, label=p) for p in ("p50", "p99")),
         ),
         Panel(
             "Throughput vs 1,000 rps capacity",
@@ -136,20 +135,18 @@ BUSINESS = Dashboard(
                     s.ACTIVITY, "{{aurastream_activity_type}}", ("aurastream_activity_type",)
                 ),
             ),
-            cloudwatch=(
-                s.app("aurastream.customer.activity", aurastream__activity__type="analysis"),
-            ),
+            cloudwatch=(s.app(c.CUSTOMER_ACTIVITY.name, aurastream__activity__type="analysis"),),
         ),
         Panel(
             "Revenue (USD per hour)",
             "currencyUSD",
             prometheus=(_increase(s.REVENUE, "revenue"),),
-            cloudwatch=(s.app("aurastream.revenue"),),
+            cloudwatch=(s.app(c.REVENUE.name),),
         ),
         Panel(
             "Usage (analyses per hour)",
             prometheus=(_increase(s.USAGE, "usage"),),
-            cloudwatch=(s.app("aurastream.usage"),),
+            cloudwatch=(s.app(c.USAGE.name),),
         ),
         Panel(
             "Top customers by usage",

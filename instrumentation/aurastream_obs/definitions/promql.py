@@ -4,7 +4,7 @@ dashboard panels read the same expressions."""
 from __future__ import annotations
 
 from aurastream_obs.core import conventions as c
-from aurastream_obs.definitions.conventions import prometheus_series
+from aurastream_obs.core.conventions import prometheus_series
 from aurastream_obs.definitions.spec import PromRatio, PromSelector, PromSignal, PromTarget
 
 

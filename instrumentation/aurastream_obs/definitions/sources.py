@@ -3,8 +3,9 @@ CloudWatch metrics (native AWS ones keyed by template parameters)."""
 
 from __future__ import annotations
 
+from aurastream_obs.core import conventions as c
+from aurastream_obs.core.conventions import EMF_NAMESPACE, prometheus_le
 from aurastream_obs.definitions import promql as q
-from aurastream_obs.definitions.conventions import APP_NAMESPACE, prometheus_le
 from aurastream_obs.definitions.spec import CwMetric, MatchOp, PromSelector
 
 
@@ -56,8 +57,8 @@ def app(name: str, stat: str = "Sum", label: str = "", **dims: str) -> CwMetric:
     # awsemf puts service.name in every dimension set the collector declares.
     extra = tuple((k.replace("__", "."), v) for k, v in dims.items())
     dimensions = (("service.name", "${ServiceName}"), *extra)
-    return CwMetric(APP_NAMESPACE, name, stat, dimensions, label)
+    return CwMetric(EMF_NAMESPACE, name, stat, dimensions, label)
 
 
-CW_CACHE_HITS = app("aurastream.cache.lookups", label="hits", aurastream__cache__hit="true")
-CW_CACHE_MISSES = app("aurastream.cache.lookups", label="misses", aurastream__cache__hit="false")
+CW_CACHE_HITS = app(c.CACHE_LOOKUPS.name, label="hits", aurastream__cache__hit="true")
+CW_CACHE_MISSES = app(c.CACHE_LOOKUPS.name, label="misses", aurastream__cache__hit="false")

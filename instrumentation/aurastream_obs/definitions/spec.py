@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from aurastream_obs.core.conventions import Severity
 from aurastream_obs.core.sampling_rules import SamplingRule
-from aurastream_obs.definitions.conventions import Severity
 
 Comparison = Literal[">", "<"]
 TreatMissing = Literal["breaching", "notBreaching", "ignore", "missing"]

@@ -6,19 +6,19 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from aurastream_obs.core.log_categories import CLOUDWATCH_RETENTION_DAYS
-from aurastream_obs.definitions.catalog import (
-    CLOUDWATCH_APP_DIMENSIONS,
-    CLOUDWATCH_METRICS,
-    PROMETHEUS_SERIES,
-)
-from aurastream_obs.definitions.conventions import (
-    APP_NAMESPACE,
+from aurastream_obs.core.conventions import (
+    EMF_NAMESPACE,
     RECORDED_SERIES,
     SEVERITIES,
     is_valid_thing,
     slo_alert_thing,
     window_seconds,
+)
+from aurastream_obs.core.log_categories import CLOUDWATCH_RETENTION_DAYS
+from aurastream_obs.definitions.catalog import (
+    CLOUDWATCH_APP_DIMENSIONS,
+    CLOUDWATCH_METRICS,
+    PROMETHEUS_SERIES,
 )
 from aurastream_obs.definitions.spec import (
     SLO,
@@ -232,7 +232,7 @@ def _check_cloudwatch(where: str, field: str, source: CwMetric | CwExpression) -
                 where, f"{field}.{metric_id}",
                 f"unknown metric {metric.namespace}/{metric.name}",
             )  # fmt: skip
-        if metric.namespace == APP_NAMESPACE:
+        if metric.namespace == EMF_NAMESPACE:
             allowed = CLOUDWATCH_APP_DIMENSIONS.get(metric.name, frozenset())
             for dim, _ in metric.dimensions:
                 if dim not in allowed:

@@ -22,15 +22,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, TextIO
 
 import aurastream_obs
+from aurastream_obs.core.conventions import LOGS_FILE, METRICS_FILE, TRACES_FILE
 from aurastream_obs.demo.client import send_plan
 from aurastream_obs.demo.operations import operations_summary
 from aurastream_obs.demo.progress import ProgressBar
 from aurastream_obs.demo.summary import (
-    LOGS_FILE,
-    METRICS_FILE,
     REPORT_FILE,
     SERVICE_LOG_FILE,
-    TRACES_FILE,
     DemoReport,
     build_report,
 )

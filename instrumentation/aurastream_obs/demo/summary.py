@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from aurastream_obs.core import conventions as c
+from aurastream_obs.core.conventions import LOGS_FILE, METRICS_FILE, TRACES_FILE
 from aurastream_obs.demo.client import ClientTally
 from aurastream_obs.telemetry_files.readers import (
     LogRecordView,
     MetricPoints,
-    SpanRecord,
+    Span,
     current_points,
     read_logs,
     read_metric_points,
@@ -37,9 +38,6 @@ from aurastream_obs.telemetry_files.stats import (
     quantile_bucket,
 )
 
-TRACES_FILE: Final = "traces.jsonl"
-METRICS_FILE: Final = "metrics.jsonl"
-LOGS_FILE: Final = "logs.jsonl"
 SERVICE_LOG_FILE: Final = "service.log"
 REPORT_FILE: Final = "demo-report.json"
 QUANTILES: Final = (0.5, 0.9, 0.99)
@@ -69,7 +67,7 @@ class CorrelatedRequest:
     log_line: str
     source: str
     trace_id: str
-    spans: tuple[SpanRecord, ...]
+    spans: tuple[Span, ...]
     in_otlp_logs: bool
 
 
@@ -203,9 +201,7 @@ def _by_value(item: tuple[object, float]) -> tuple[float, str]:
     return -item[1], str(item[0])
 
 
-def _requests_and_latency(
-    report: DemoReport, spans: Sequence[SpanRecord], points: MetricPoints
-) -> None:
+def _requests_and_latency(report: DemoReport, spans: Sequence[Span], points: MetricPoints) -> None:
     histogram, counts = request_histogram(points)
     report.requests = histogram.total if histogram is not None else 0
     for (route, status), n in sorted(counts.items()):
@@ -216,7 +212,7 @@ def _requests_and_latency(
     report.spans = len(spans)
     report.server_spans = len(server)
     ids = {s.span_id for s in spans}
-    report.orphan_spans = sum(1 for s in spans if s.parent_span_id and s.parent_span_id not in ids)
+    report.orphan_spans = sum(1 for s in spans if s.parent_id and s.parent_id not in ids)
     report.latency_buckets = {q: histogram_quantile(q, histogram) for q in QUANTILES}
     report.latency_spans = {q: percentile(durations, q) for q in QUANTILES}
     report.latency_bucket_of = {q: quantile_bucket(q, histogram) for q in QUANTILES}
@@ -225,7 +221,7 @@ def _requests_and_latency(
     report.slow_spans = sum(1 for d in durations if d > SLO_THRESHOLD_S)
 
 
-def _customers(spans: Sequence[SpanRecord], points: MetricPoints) -> list[CustomerRow]:
+def _customers(spans: Sequence[Span], points: MetricPoints) -> list[CustomerRow]:
     requests = Counter(
         str(s.attributes[c.CUSTOMER_ID])
         for s in spans
@@ -247,7 +243,7 @@ def _customers(spans: Sequence[SpanRecord], points: MetricPoints) -> list[Custom
 
 
 def find_correlated(
-    service_log: str, spans: Sequence[SpanRecord], logs: Sequence[LogRecordView]
+    service_log: str, spans: Sequence[Span], logs: Sequence[LogRecordView]
 ) -> CorrelatedRequest | None:
     """The slowest request's `api_response` line from the service log, with its trace."""
     best: tuple[float, str, str] | None = None  # (response time, raw line, trace id)
@@ -265,7 +261,7 @@ def find_correlated(
     if best is None:
         return None
     _, line, trace_id = best
-    trace = tuple(sorted((s for s in spans if s.trace_id == trace_id), key=lambda s: s.start_ns))
+    trace = tuple(sorted((s for s in spans if s.trace_id == trace_id), key=lambda s: s.start_s))
     in_otlp = any(r.trace_id == trace_id and r.message == API_RESPONSE for r in logs)
     return CorrelatedRequest(line, service_log, trace_id, trace, in_otlp)
 

@@ -7,16 +7,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from aurastream_obs.core import conventions as c
+from aurastream_obs.core.conventions import LOGS_FILE, METRICS_FILE, TRACES_FILE
 from aurastream_obs.demo.summary import (
-    LOGS_FILE,
-    METRICS_FILE,
     REPORT_FILE,
     SERVICE_LOG_FILE,
     SLO_THRESHOLD_S,
-    TRACES_FILE,
     DemoReport,
 )
-from aurastream_obs.telemetry_files.readers import SpanRecord
+from aurastream_obs.telemetry_files.readers import Span
 
 _RULE: Final = "=" * 78
 # Span attributes worth a glance in the trace tree, with their short labels.
@@ -55,28 +53,28 @@ def xray_trace_id(trace_id: str) -> str:
     return f"1-{trace_id[:8]}-{trace_id[8:]}" if len(trace_id) == 32 else trace_id
 
 
-def render_trace(spans: Sequence[SpanRecord]) -> list[str]:
+def render_trace(spans: Sequence[Span]) -> list[str]:
     """The spans of one trace as an indented tree: name, duration, offset, key attributes."""
     if not spans:
         return ["(no spans)"]
     ids = {s.span_id for s in spans}
-    children: dict[str, list[SpanRecord]] = {}
-    roots: list[SpanRecord] = []
-    for span in sorted(spans, key=lambda s: s.start_ns):
-        if span.parent_span_id and span.parent_span_id in ids:
-            children.setdefault(span.parent_span_id, []).append(span)
+    children: dict[str, list[Span]] = {}
+    roots: list[Span] = []
+    for span in sorted(spans, key=lambda s: s.start_s):
+        if span.parent_id and span.parent_id in ids:
+            children.setdefault(span.parent_id, []).append(span)
         else:
             roots.append(span)
-    origin = min(s.start_ns for s in spans)
+    origin = min(s.start_s for s in spans)
     lines: list[str] = []
 
-    def walk(span: SpanRecord, lead: str, branch: str) -> None:
+    def walk(span: Span, lead: str, branch: str) -> None:
         extras = " ".join(
             f"{label}={_attr_text(span.attributes[key])}"
             for key, label in _TREE_ATTRIBUTES
             if key in span.attributes
         )
-        offset = f"+{(span.start_ns - origin) / 1e6:.1f} ms"
+        offset = f"+{(span.start_s - origin) * 1000:.1f} ms"
         name = f"{lead}{branch}{span.name}"
         lines.append(
             f"{name:<26} {format_seconds(span.duration_s):>9}  start {offset:>10}  {extras}"

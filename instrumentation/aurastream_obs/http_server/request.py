@@ -93,11 +93,3 @@ def traceresponse(span_context: SpanContext) -> str:
     """W3C Trace Context Level 2 `traceresponse` value for this server span."""
     flags = "01" if span_context.trace_flags.sampled else "00"
     return f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-{flags}"
-
-
-def error_type_of(exc: BaseException) -> str:
-    """Semconv error.type for an exception: its fully qualified class name."""
-    cls = type(exc)
-    return (
-        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
-    )

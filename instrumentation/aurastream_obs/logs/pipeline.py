@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 import threading
 import time
 import traceback
-import weakref
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Final, TextIO
 
+from aurastream_obs.core.errors import error_type
+from aurastream_obs.core.forking import after_fork_in_child
 from aurastream_obs.core.log_categories import DEFAULT_CATEGORY
 from aurastream_obs.logs.processors import (
     CategoryAdder,
@@ -46,11 +46,6 @@ _RESERVED: Final = frozenset(
     logging.LogRecord("", 0, "", 0, "", (), None).__dict__.keys()
     | {"message", "asctime", "taskName", "category"}
 )
-
-
-def _qualified_name(cls: type[BaseException]) -> str:
-    module = cls.__module__
-    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
 
 
 class LogPipeline:
@@ -132,7 +127,7 @@ class LogPipeline:
         except Exception:  # noqa: BLE001 - a broken __str__ on the user's exception
             message = safe_repr(exc)
         return {
-            "type": _qualified_name(type(exc)),
+            "type": error_type(exc),
             "message": message,
             "stacktrace": record.exc_text,
         }
@@ -207,15 +202,8 @@ class JsonLogHandler(logging.Handler):
         self._tty_of: tuple[int, bool] = (0, True)  # (id of the stream, is it a terminal)
         self._pending: list[str] = []
         self._pending_chars = 0
-        if flush_interval_s is not None and hasattr(os, "register_at_fork"):
-            ref = weakref.WeakMethod(self._after_fork)
-
-            def _reinit() -> None:
-                method = ref()
-                if method is not None:
-                    method()
-
-            os.register_at_fork(after_in_child=_reinit)
+        if flush_interval_s is not None:
+            after_fork_in_child(self, JsonLogHandler._after_fork)
 
     def _after_fork(self) -> None:
         # The parent writes the lines it buffered; the child starts empty, without a timer

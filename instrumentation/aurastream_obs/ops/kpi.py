@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
+from aurastream_obs.core.conventions import window_seconds
 from aurastream_obs.definitions import Definitions, load_definitions
-from aurastream_obs.definitions.conventions import window_seconds
 from aurastream_obs.ops.backends.base import MetricsBackend
 
 BREACH_EXIT_CODE: Final = 3

@@ -36,6 +36,7 @@ from aurastream_obs.core.otel_compat import (
     LoggerProvider,
     LogRecordExportResult,
     LogRecordProcessor,
+    ReadableLogRecord,
     ReadWriteLogRecord,
     SeverityNumber,
 )
@@ -69,13 +70,16 @@ STDOUT_FLUSH_INTERVAL_S: Final = 0.2
 class LogQueueProcessor(LogRecordProcessor):
     """Feeds records of the OTel logs API (other libraries) into our log export queue."""
 
-    def __init__(self, worker: BatchWorker[Any]) -> None:
+    def __init__(self, worker: BatchWorker[Any], *, stock: bool = False) -> None:
         self.worker = worker
+        # Stock path: queue the SDK's own ReadableLogRecord (as its BatchLogRecordProcessor
+        # does) for the SDK's encoder; else our LogItem for our encoder.
+        self._snapshot = readable_snapshot if stock else log_item_from_sdk
 
     def on_emit(self, log_record: ReadWriteLogRecord) -> None:
         try:
             # A snapshot now: later processors may still change the mutable record.
-            self.worker.put(log_item_from_sdk(log_record))
+            self.worker.put(self._snapshot(log_record))
         except Exception:  # noqa: BLE001 - telemetry boundary: count, never raise
             self.worker.drops.add("logs", "invalid_record")
 
@@ -97,10 +101,29 @@ def _attribute_value(value: Any) -> Any:
     return json.dumps(value, default=repr, separators=(",", ":"))
 
 
+def readable_snapshot(record: ReadWriteLogRecord) -> Any:
+    """The SDK's ReadableLogRecord of a record, as BatchLogRecordProcessor.on_emit makes it."""
+    import copy
+
+    from opentelemetry.context import Context
+
+    from opentelemetry.sdk.resources import Resource
+
+    api_record = copy.copy(record.log_record)
+    api_record.context = Context()
+    return ReadableLogRecord(
+        log_record=api_record,
+        resource=record.resource if record.resource is not None else Resource.create({}),
+        instrumentation_scope=record.instrumentation_scope,
+        limits=record.limits,
+    )
+
+
 class AuraLoggerProvider(LoggerProvider):
     """The SDK LoggerProvider; `shared` turns true once a processor not ours is added."""
 
     shared = False
+    stock = False  # AURASTREAM_SDK_PATH=stock: every record goes through Logger.emit
 
     def add_log_record_processor(self, log_record_processor: LogRecordProcessor) -> None:
         super().add_log_record_processor(log_record_processor)
@@ -144,7 +167,8 @@ class OtlpLogSink:
             trace_id, span_id, flags = ctx.trace_id, ctx.span_id, int(ctx.trace_flags)
         else:
             trace_id = span_id = flags = 0
-        if self._provider.shared:  # every processor of the provider must see the record
+        provider = self._provider
+        if provider.shared or provider.stock:  # every processor must see the record
             self._emit_through_sdk(record, line, attributes)
             return
         self._put(
@@ -214,8 +238,10 @@ def build_logging(
             on_shutdown=exporter.shutdown,
             abort=abort,
         )
+        stock = settings.sdk_path == "stock"
         aura_provider = AuraLoggerProvider(resource=resource, shutdown_on_exit=False)
-        aura_provider.add_log_record_processor(LogQueueProcessor(worker))
+        aura_provider.stock = stock
+        aura_provider.add_log_record_processor(LogQueueProcessor(worker, stock=stock))
         scope = InstrumentationScope("aurastream_obs", __version__)
         sinks.append(OtlpLogSink(worker.put, aura_provider, scope))
         provider = aura_provider

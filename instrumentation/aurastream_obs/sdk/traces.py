@@ -80,6 +80,7 @@ class AuraTracerProvider(TracerProvider):
     """
 
     shared = False
+    lean = True  # False: the SDK's own tracer and spans (AURASTREAM_SDK_PATH=stock)
 
     def add_span_processor(self, span_processor: SpanProcessor) -> None:
         super().add_span_processor(span_processor)
@@ -96,11 +97,15 @@ class AuraTracerProvider(TracerProvider):
         tracer = super().get_tracer(
             instrumenting_module_name, instrumenting_library_version, schema_url, attributes
         )
-        return make_lean(tracer)
+        return make_lean(tracer) if self.lean else tracer
 
 
 def build_tracer_provider(
-    resource: Resource, sampler: Sampler, processors: Sequence[SpanProcessor]
+    resource: Resource,
+    sampler: Sampler,
+    processors: Sequence[SpanProcessor],
+    *,
+    lean: bool = True,
 ) -> TracerProvider:
     """A TracerProvider with X-Ray compatible ids; not installed globally here."""
     from opentelemetry.sdk.extension.aws.trace import AwsXRayIdGenerator
@@ -111,6 +116,7 @@ def build_tracer_provider(
         id_generator=AwsXRayIdGenerator(),
         shutdown_on_exit=False,  # Telemetry.shutdown() owns the bounded shutdown
     )
+    provider.lean = lean
     for processor in processors:
         provider.add_span_processor(processor)
     return provider

@@ -20,10 +20,11 @@ from opentelemetry import metrics as metrics_api
 from opentelemetry import trace
 
 from aurastream_obs.asgi import TelemetryMiddleware
-from aurastream_obs.asgi.types import Receive, RequestInfo, Scope, Send, get_request_info
+from aurastream_obs.asgi.types import Receive, Scope, Send, get_request_info
 from aurastream_obs.core import conventions as c
 from aurastream_obs.core.version import __version__
 from aurastream_obs.http_server.event_sink import EventSink
+from aurastream_obs.http_server.info import RequestInfo
 from aurastream_obs.http_server.request import new_request_id
 from aurastream_obs.service.analyzer import AnalysisResult, Analyzer, analyzer_from_env
 from aurastream_obs.service.cache import Cache, cache_from_env, cache_key

@@ -15,19 +15,19 @@ The telemetry mode comes from the environment (`lambda` collectorless, `otlp` wi
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry import metrics as metrics_api
 from opentelemetry import trace
 
-from aurastream_obs.asgi.types import RequestInfo
 from aurastream_obs.aws_lambda import instrument_handler
 from aurastream_obs.core import conventions as c
 from aurastream_obs.core.version import __version__
 from aurastream_obs.http_server import request as rq
 from aurastream_obs.http_server.event_sink import EventSink
+from aurastream_obs.http_server.info import RequestInfo
+from aurastream_obs.http_server.recorder import HttpServerRecorder
 from aurastream_obs.service.app import ROUTES, AuraStreamService
 from aurastream_obs.service.http import json_bytes
 
@@ -63,18 +63,11 @@ class HttpApiAdapter:
         meter_provider: metrics_api.MeterProvider | None = None,
     ) -> None:
         self.service = service
-        self._events = events
-        spec = c.HTTP_SERVER_DURATION
-        meter = metrics_api.get_meter("aurastream_obs.lambda_entry", __version__, meter_provider)
-        self._duration = meter.create_histogram(
-            spec.name,
-            unit=spec.unit,
-            description=spec.description,
-            explicit_bucket_boundaries_advisory=list(spec.buckets or ()),
+        self._recorder = HttpServerRecorder(
+            meter_provider=meter_provider, events=events, scope_name="aurastream_obs.lambda_entry"
         )
 
     def __call__(self, event: Any, _context: Any = None) -> dict[str, Any]:
-        start_ns = time.perf_counter_ns()
         event = _mapping(event)
         http = _mapping(_mapping(event.get("requestContext")).get("http"))
         headers = {str(k).lower(): v for k, v in _mapping(event.get("headers")).items()}
@@ -88,51 +81,21 @@ class HttpApiAdapter:
             headers=headers,
             customer_id=self.service.customers.customer_id_for(headers),
         )
-        route = path if path in ROUTES else None
         span = trace.get_current_span()  # the invocation span of instrument_handler
         span.set_attribute("aurastream.request.id", info.request_id)
-        self._events.api_request(
-            request_id=info.request_id,
-            method=method,
-            path=path,
-            customer_id=info.customer_id,
-            user_agent=info.user_agent,
-            ip_address=info.client_ip,
+        record = self._recorder.start(
+            info, method=method, path=path, route=path if path in ROUTES else None
         )
-        attrs: dict[str, Any] = {
-            c.HTTP_METHOD: method if method in rq.KNOWN_METHODS else "_OTHER",
-            "url.scheme": "https",
-            "network.protocol.version": "1.1",
-        }
-        if route is not None:
-            attrs[c.HTTP_ROUTE] = route
+        error: Exception | None = None
         try:
             status, payload, extra = self.service.handle(info, method, path, _body(event))
         except Exception as exc:  # noqa: BLE001 - answered 500 like the ASGI middleware does
-            error_type = rq.error_type_of(exc)
-            attrs[c.ERROR_TYPE] = error_type
+            error = exc
             span.record_exception(exc)
-            self._events.error(
-                request_id=info.request_id,
-                error_type=error_type,
-                error_message=str(exc),
-                client_error=False,
-                exc=exc,
-            )
             status, payload, extra = 500, INTERNAL_ERROR, ()
         if info.customer_id is not None:
             span.set_attribute(c.CUSTOMER_ID, info.customer_id)
-        elapsed_s = (time.perf_counter_ns() - start_ns) / 1e9
-        attrs[c.HTTP_STATUS] = status
-        if status >= 500:
-            attrs.setdefault(c.ERROR_TYPE, str(status))
-        self._duration.record(elapsed_s, attrs)
-        self._events.api_response(
-            request_id=info.request_id,
-            status_code=status,
-            response_time_ms=round(elapsed_s * 1000.0, 3),
-            cache_hit=info.cache_hit,
-        )
+        self._recorder.finish(record, status, error)
         response_headers = {
             "content-type": "application/json",
             "x-request-id": info.request_id,

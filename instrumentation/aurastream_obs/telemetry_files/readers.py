@@ -31,8 +31,9 @@ from aurastream_obs.telemetry_files.stats import Histogram
 AttrValue = str | bool | int | float
 Attributes = Mapping[str, AttrValue]
 
-SPAN_KIND_SERVER: Final = 2  # opentelemetry.proto.trace.v1.Span.SpanKind
-STATUS_CODE_ERROR: Final = 2  # opentelemetry.proto.trace.v1.Status.StatusCode
+# opentelemetry.proto.trace.v1.Span.SpanKind and Status.StatusCode values.
+_KINDS: Final = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+_STATUS_ERROR: Final = 2
 _CUMULATIVE: Final = 2  # AggregationTemporality
 _NO_RECORDED_VALUE: Final = 1  # DataPointFlags.FLAG_NO_RECORDED_VALUE_MASK
 
@@ -62,24 +63,28 @@ def attributes_of(pairs: Iterable[KeyValue]) -> dict[str, AttrValue]:
 
 
 @dataclass(frozen=True, slots=True)
-class SpanRecord:
-    trace_id: str
+class Span:
+    """One span, whatever its source (local OTLP/JSON files, X-Ray documents): the one span
+    model of the demo and the operations tools."""
+
+    trace_id: str  # 32 hex (X-Ray ids are converted)
     span_id: str
-    parent_span_id: str
+    parent_id: str  # "" for a root
     name: str
-    kind: int
-    start_ns: int
-    end_ns: int
-    status_code: int
+    service: str
+    start_s: float  # epoch seconds
+    end_s: float
+    error: bool = False
+    kind: str = "internal"  # internal, server, client, producer, consumer
     attributes: Attributes = field(default_factory=dict)
 
     @property
     def duration_s(self) -> float:
-        return max(0, self.end_ns - self.start_ns) / 1e9
+        return max(0.0, self.end_s - self.start_s)
 
     @property
     def is_server(self) -> bool:
-        return self.kind == SPAN_KIND_SERVER
+        return self.kind == "server"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,25 +155,30 @@ def _requests(path: str | os.PathLike[str], kind: type[_R], signal: Signal) -> I
             yield request
 
 
-def read_spans(path: str | os.PathLike[str]) -> list[SpanRecord]:
+def read_spans(path: str | os.PathLike[str]) -> list[Span]:
     """Every span of a traces.jsonl file (a missing file has none)."""
-    return [
-        SpanRecord(
-            trace_id=span.trace_id.hex(),
-            span_id=span.span_id.hex(),
-            parent_span_id=span.parent_span_id.hex(),
-            name=span.name,
-            kind=int(span.kind),
-            start_ns=int(span.start_time_unix_nano),
-            end_ns=int(span.end_time_unix_nano),
-            status_code=int(span.status.code),
-            attributes=attributes_of(span.attributes),
-        )
-        for request in _requests(path, ExportTraceServiceRequest, "traces")
-        for resource_spans in request.resource_spans
-        for scope_spans in resource_spans.scope_spans
-        for span in scope_spans.spans
-    ]
+    spans: list[Span] = []
+    for request in _requests(path, ExportTraceServiceRequest, "traces"):
+        for resource_spans in request.resource_spans:
+            resource = attributes_of(resource_spans.resource.attributes)
+            service = str(resource.get("service.name", ""))
+            for scope_spans in resource_spans.scope_spans:
+                spans.extend(
+                    Span(
+                        trace_id=span.trace_id.hex(),
+                        span_id=span.span_id.hex(),
+                        parent_id=span.parent_span_id.hex(),
+                        name=span.name,
+                        service=service,
+                        start_s=span.start_time_unix_nano / 1e9,
+                        end_s=span.end_time_unix_nano / 1e9,
+                        error=span.status.code == _STATUS_ERROR,
+                        kind=_KINDS.get(int(span.kind), "internal"),
+                        attributes=attributes_of(span.attributes),
+                    )
+                    for span in scope_spans.spans
+                )
+    return spans
 
 
 def read_logs(path: str | os.PathLike[str]) -> list[LogRecordView]:

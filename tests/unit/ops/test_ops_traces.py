@@ -12,9 +12,10 @@ from ops_testkit import run_command, span, traces_line, write_lines
 
 from aurastream_obs.ops.traces import bottlenecks_from_dir
 from aurastream_obs.ops.traces.analysis import analyze, critical_path, group_traces, self_time
-from aurastream_obs.ops.traces.model import LocalTraceSource, Span
+from aurastream_obs.ops.traces.sources import LocalTraceSource
 from aurastream_obs.ops.traces.waterfall import write_waterfall
 from aurastream_obs.ops.traces.xray import segment_spans, xray_to_otel_trace_id
+from aurastream_obs.telemetry_files.readers import Span
 
 T1, T2 = "a" * 32, "b" * 32
 

@@ -73,7 +73,7 @@ def test_spans_and_logs_are_flattened(tmp_path: Path) -> None:
     assert spans[0].is_server and not spans[1].is_server
     assert spans[0].duration_s == pytest.approx(4e-6)
     assert spans[0].attributes["http.response.status_code"] == 200
-    assert spans[1].parent_span_id == "01" * 8 and spans[0].parent_span_id == ""
+    assert spans[1].parent_id == "01" * 8 and spans[0].parent_id == ""
     line = json.dumps({"message": "api_response", "status_code": 200, "trace_id": trace})
     logs = write_lines(
         tmp_path / "logs.jsonl",

@@ -29,7 +29,7 @@ from aurastream_obs.artifacts.deploy_templates.common import (
 )
 from aurastream_obs.artifacts.files import Artifact
 
-APP_NAMESPACE: Final = "aurastream"
+EMF_NAMESPACE: Final = "aurastream"
 GATEWAY_NAMESPACE: Final = "observability"
 GATEWAY_NAME: Final = "aurastream-otel-gateway"
 IRSA_ANNOTATION: Final = "eks.amazonaws.com/role-arn"
@@ -113,7 +113,7 @@ def app_manifests() -> list[Doc]:
         "readinessProbe": _http_probe(HEALTH_PATH, APP_PORT, period=5),
     }
     deployment = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(APP_NAME, APP_NAMESPACE),
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(APP_NAME, EMF_NAMESPACE),
         "spec": {
             "replicas": 2,
             "selector": {"matchLabels": {"app.kubernetes.io/name": APP_NAME}},
@@ -129,9 +129,9 @@ def app_manifests() -> list[Doc]:
         },
     }  # fmt: skip
     return [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": APP_NAMESPACE}},
-        _service_account(APP_NAME, APP_NAMESPACE, "aurastream-otel-sidecar"),
-        _config_map(config_map, APP_NAMESPACE, "collector/adot-sidecar-gateway.yaml"),
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": EMF_NAMESPACE}},
+        _service_account(APP_NAME, EMF_NAMESPACE, "aurastream-otel-sidecar"),
+        _config_map(config_map, EMF_NAMESPACE, "collector/adot-sidecar-gateway.yaml"),
         deployment,
     ]
 

@@ -10,7 +10,6 @@ buffer that `force_flush` hands to the exporter (X-Ray UDP) before the handler r
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import traceback
@@ -27,6 +26,8 @@ from opentelemetry import trace as trace_api
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.util.types import Attributes, AttributeValue
 
+from aurastream_obs.core.errors import error_type
+from aurastream_obs.core.forking import after_fork_call
 from aurastream_obs.core.otel_compat import agnosticcontextmanager
 
 MAX_ATTRIBUTES: Final = 128  # the OTel default span limits (OTEL_SPAN_*_COUNT_LIMIT)
@@ -37,7 +38,7 @@ _SAMPLED: Final = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED: Final = TraceFlags(TraceFlags.DEFAULT)
 _rng = _Random()
 _getrandbits = _rng.getrandbits
-os.register_at_fork(after_in_child=lambda: _rng.seed(None))
+after_fork_call(_rng.seed)  # a forked child must not repeat the parent's ids
 
 
 def new_trace_id() -> int:
@@ -157,10 +158,8 @@ class LambdaSpan(trace_api.Span):
         stack = "".join(
             traceback.format_exception(type(exception), exception, exception.__traceback__)
         )
-        module = type(exception).__module__
-        name = type(exception).__qualname__
         event: dict[str, AttributeValue] = {
-            "exception.type": name if module == "builtins" else f"{module}.{name}",
+            "exception.type": error_type(exception),
             "exception.message": str(exception),
             "exception.stacktrace": stack,
         }

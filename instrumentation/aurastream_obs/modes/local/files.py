@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from opentelemetry.sdk.metrics import Histogram
 from opentelemetry.sdk.metrics.export import (
@@ -26,6 +26,7 @@ from opentelemetry.sdk.metrics.view import Aggregation, ExplicitBucketHistogramA
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from aurastream_obs.core.conventions import LOGS_FILE, METRICS_FILE, TRACES_FILE
 from aurastream_obs.core.otel_compat import (
     LogRecordExporter,
     LogRecordExportResult,
@@ -49,10 +50,6 @@ __all__ = [
 ]
 
 _log = logging.getLogger("aurastream_obs")
-
-TRACES_FILE: Final = "traces.jsonl"
-METRICS_FILE: Final = "metrics.jsonl"
-LOGS_FILE: Final = "logs.jsonl"
 
 
 class JsonLinesWriter:

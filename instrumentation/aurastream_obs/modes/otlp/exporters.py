@@ -47,11 +47,16 @@ def _encode_and_send(
 class OtlpHttpSpanExporter(SpanExporter):
     """SpanExporter: spans → ExportTraceServiceRequest → POST. Never raises."""
 
-    def __init__(self, sender: OtlpHttpSender) -> None:
+    def __init__(
+        self,
+        sender: OtlpHttpSender,
+        encode: Callable[[Sequence[ReadableSpan]], bytes] = encode_spans,
+    ) -> None:
         self.sender = sender
+        self._encode = encode
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        ok = not spans or _encode_and_send(self.sender, encode_spans, spans, f"{len(spans)} spans")
+        ok = not spans or _encode_and_send(self.sender, self._encode, spans, f"{len(spans)} spans")
         return SpanExportResult.SUCCESS if ok else SpanExportResult.FAILURE
 
     def shutdown(self) -> None:
@@ -64,12 +69,15 @@ class OtlpHttpSpanExporter(SpanExporter):
 class OtlpHttpLogExporter(LogRecordExporter):
     """LogRecordExporter for LogItems and SDK log records alike. Never raises."""
 
-    def __init__(self, sender: OtlpHttpSender) -> None:
+    def __init__(
+        self, sender: OtlpHttpSender, encode: Callable[[Sequence[Any]], bytes] = encode_logs
+    ) -> None:
         self.sender = sender
+        self._encode = encode
 
     def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
         ok = not batch or _encode_and_send(
-            self.sender, encode_logs, batch, f"{len(batch)} log records"
+            self.sender, self._encode, batch, f"{len(batch)} log records"
         )
         return LogRecordExportResult.SUCCESS if ok else LogRecordExportResult.FAILURE
 
@@ -113,6 +121,20 @@ class OtlpHttpMetricExporter(MetricExporter):
         self.sender.close()
 
 
+def stock_encode_spans(spans: Sequence[ReadableSpan]) -> bytes:
+    """The SDK's own OTLP span encoder (AURASTREAM_SDK_PATH=stock)."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as sdk_encode
+
+    return bytes(sdk_encode(spans).SerializeToString())
+
+
+def stock_encode_logs(batch: Sequence[Any]) -> bytes:
+    """The SDK's own OTLP log encoder, for the SDK's ReadableLogRecords (stock path)."""
+    from aurastream_obs.core.otel_compat import encode_logs as sdk_encode
+
+    return bytes(sdk_encode(batch).SerializeToString())
+
+
 def build_otlp_exporters(
     settings: Settings,
 ) -> tuple[OtlpHttpSpanExporter, OtlpHttpMetricExporter, OtlpHttpLogExporter]:
@@ -143,10 +165,16 @@ def build_otlp_exporters(
     # awsemf converts cumulative to delta itself (it keeps the previous value per series and
     # emits the difference), so cumulative serves every backend in the ARCHITECTURE diagram.
     # It is also restart- and loss-tolerant: a lost export loses no counts.
+    stock = settings.sdk_path == "stock"
     return (
-        OtlpHttpSpanExporter(sender(settings.traces_endpoint, "traces")),
+        OtlpHttpSpanExporter(
+            sender(settings.traces_endpoint, "traces"),
+            stock_encode_spans if stock else encode_spans,
+        ),
         OtlpHttpMetricExporter(
             sender(settings.metrics_endpoint, "metrics"), preferred_temporality=dict(CUMULATIVE)
         ),
-        OtlpHttpLogExporter(sender(settings.logs_endpoint, "logs")),
+        OtlpHttpLogExporter(
+            sender(settings.logs_endpoint, "logs"), stock_encode_logs if stock else encode_logs
+        ),
     )

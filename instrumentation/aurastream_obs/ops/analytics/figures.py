@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from aurastream_obs.core import conventions as c
-from aurastream_obs.definitions.conventions import window_seconds
+from aurastream_obs.core.conventions import window_seconds
 from aurastream_obs.ops.analytics import recommend as r
 from aurastream_obs.ops.analytics.business import (
     CostBreakdown,

@@ -20,9 +20,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from aurastream_obs.core import conventions as c
-from aurastream_obs.core.conventions import InstrumentSpec
+from aurastream_obs.core.conventions import InstrumentSpec, window_seconds
 from aurastream_obs.definitions import sources as s
-from aurastream_obs.definitions.conventions import window_seconds
 from aurastream_obs.definitions.spec import SLO, CwExpression, CwMetric
 from aurastream_obs.ops.backends.base import RequestTotals
 from aurastream_obs.ops.backends.logs_insights import LogsInsightsCustomers

@@ -17,8 +17,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from aurastream_obs.core.conventions import ALL_INSTRUMENTS, InstrumentSpec
-from aurastream_obs.definitions.conventions import prometheus_label, prometheus_series
+from aurastream_obs.core.conventions import (
+    ALL_INSTRUMENTS,
+    InstrumentSpec,
+    prometheus_label,
+    prometheus_series,
+)
 from aurastream_obs.definitions.spec import PromSelector
 from aurastream_obs.telemetry_files.readers import Attributes, AttrValue, MetricPoints
 from aurastream_obs.telemetry_files.stats import Histogram

@@ -9,19 +9,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Final
 
 from aurastream_obs.core import conventions as c
-from aurastream_obs.core.conventions import InstrumentSpec
+from aurastream_obs.core.conventions import METRICS_FILE, InstrumentSpec, window_seconds
 from aurastream_obs.definitions import sources as s
-from aurastream_obs.definitions.conventions import window_seconds
 from aurastream_obs.definitions.spec import SLO
 from aurastream_obs.ops.backends.base import RequestTotals
 from aurastream_obs.ops.backends.local_eval import PointStore, group_total
 from aurastream_obs.telemetry_files.readers import read_metric_points
 from aurastream_obs.telemetry_files.stats import histogram_quantile
-
-METRICS_FILE: Final = "metrics.jsonl"
 
 
 class LocalFilesBackend:

@@ -21,9 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from aurastream_obs.core.conventions import window_seconds
 from aurastream_obs.core.env_vars import ENVIRONMENT
 from aurastream_obs.core.log_categories import log_group_name
-from aurastream_obs.definitions.conventions import window_seconds
 
 EVENT_TYPE: Final = "business_analysis"  # logs.events.business_event("analysis", ...)
 MAX_ROWS: Final = 10_000  # the most rows one Logs Insights query returns

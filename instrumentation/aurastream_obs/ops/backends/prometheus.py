@@ -13,10 +13,9 @@ import urllib.request
 from collections.abc import Mapping
 from typing import Any
 
-from aurastream_obs.core.conventions import InstrumentSpec
+from aurastream_obs.core.conventions import InstrumentSpec, prometheus_label, prometheus_series
 from aurastream_obs.definitions import promql
 from aurastream_obs.definitions import sources as s
-from aurastream_obs.definitions.conventions import prometheus_label, prometheus_series
 from aurastream_obs.definitions.spec import SLO, PromSelector
 from aurastream_obs.ops.backends.base import RequestTotals
 

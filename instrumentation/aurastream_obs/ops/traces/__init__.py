@@ -4,7 +4,8 @@ critical path and self-time per trace, bottleneck rules, and a waterfall picture
 from __future__ import annotations
 
 from aurastream_obs.ops.traces.analysis import TraceAnalysis, analyze
-from aurastream_obs.ops.traces.model import LocalTraceSource, Span, TraceSource
+from aurastream_obs.ops.traces.sources import LocalTraceSource, TraceSource
+from aurastream_obs.telemetry_files.readers import Span
 
 
 def bottlenecks_from_dir(

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from aurastream_obs.ops.traces.model import Span
+from aurastream_obs.telemetry_files.readers import Span
 
 SLOW_SPAN_MS: Final = 1000.0  # seed TraceAnalyzer: segments over 1000 ms
 COMPLEX_CHILDREN: Final = 10  # seed TraceAnalyzer: more than 10 subsegments

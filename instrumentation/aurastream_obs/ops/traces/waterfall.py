@@ -20,7 +20,8 @@ from aurastream_obs.ops.traces.analysis import (
     analyze,
     group_traces,
 )
-from aurastream_obs.ops.traces.model import LocalTraceSource, Span
+from aurastream_obs.ops.traces.sources import LocalTraceSource
+from aurastream_obs.telemetry_files.readers import Span
 
 WIDTH: Final = 1120
 LABEL_W: Final = 300

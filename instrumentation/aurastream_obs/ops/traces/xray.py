@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from aurastream_obs.ops.traces.model import Span
+from aurastream_obs.telemetry_files.readers import Span
 
 BATCH: Final = 5  # BatchGetTraces takes at most 5 trace ids per call
 

@@ -106,7 +106,6 @@ def readable_snapshot(record: ReadWriteLogRecord) -> Any:
     import copy
 
     from opentelemetry.context import Context
-
     from opentelemetry.sdk.resources import Resource
 
     api_record = copy.copy(record.log_record)

@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar, overload
+from typing import Any, Final, Protocol, TypeVar, overload
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
@@ -133,6 +133,21 @@ def _response_status(result: Any) -> int | None:
     return None
 
 
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
+
+# (delay in seconds, callback) -> a started timer. Tests inject one that fires on demand.
+TimerFactory = Callable[[float, Callable[[], None]], Cancellable]
+
+
+def _start_timer(delay_s: float, callback: Callable[[], None]) -> Cancellable:
+    timer = threading.Timer(delay_s, callback)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 class _Instrumented:
     """The state one decorated handler keeps across the invocations of an environment."""
 
@@ -145,6 +160,7 @@ class _Instrumented:
         max_flush_ms: int,
         margin_ms: int,
         env: Mapping[str, str] | None,
+        timer_factory: TimerFactory = _start_timer,
     ) -> None:
         if telemetry is None:
             from aurastream_obs.bootstrap import configure
@@ -155,6 +171,7 @@ class _Instrumented:
         self.cold_start = cold_start
         self.max_flush_ms = max_flush_ms
         self.margin_ms = margin_ms
+        self.timer_factory = timer_factory
         self.env = os.environ if env is None else env
         provider = telemetry.tracer_provider or trace.get_tracer_provider()
         self.tracer = provider.get_tracer("aurastream_obs.lambda", __version__)
@@ -222,7 +239,7 @@ class _Instrumented:
         except Exception:  # noqa: BLE001 - telemetry never fails the invocation
             _log.debug("flush failed", exc_info=True)
 
-    def _watchdog(self, span: trace.Span, remaining: int | None) -> threading.Timer | None:
+    def _watchdog(self, span: trace.Span, remaining: int | None) -> Cancellable | None:
         if remaining is None or remaining <= self.margin_ms:
             return None
 
@@ -235,10 +252,7 @@ class _Instrumented:
             span.end()
             self._flush(self.margin_ms)
 
-        timer = threading.Timer((remaining - self.margin_ms) / 1000.0, before_deadline)
-        timer.daemon = True
-        timer.start()
-        return timer
+        return self.timer_factory((remaining - self.margin_ms) / 1000.0, before_deadline)
 
 
 @overload
@@ -252,6 +266,7 @@ def instrument_handler(
     max_flush_ms: int = DEFAULT_MAX_FLUSH_MS,
     margin_ms: int = DEFAULT_MARGIN_MS,
     env: Mapping[str, str] | None = None,
+    timer_factory: TimerFactory = ...,
 ) -> Callable[[_F], _F]: ...
 def instrument_handler(
     handler: Callable[..., Any] | None = None,
@@ -261,11 +276,13 @@ def instrument_handler(
     max_flush_ms: int = DEFAULT_MAX_FLUSH_MS,
     margin_ms: int = DEFAULT_MARGIN_MS,
     env: Mapping[str, str] | None = None,
+    timer_factory: TimerFactory = _start_timer,
 ) -> Any:
     """Decorate a Lambda handler: `@instrument_handler` or `@instrument_handler(...)`.
 
     `telemetry` defaults to `aurastream_obs.configure()` (run at decoration, i.e. in Lambda's
-    init phase); `cold_start` to a fresh tracker per decorated handler; `env` to os.environ.
+    init phase); `cold_start` to a fresh tracker per decorated handler; `env` to os.environ;
+    `timer_factory` starts the watchdog (a `threading.Timer`; tests fire it on demand).
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -276,6 +293,7 @@ def instrument_handler(
             max_flush_ms=max_flush_ms,
             margin_ms=margin_ms,
             env=env,
+            timer_factory=timer_factory,
         )
 
         @functools.wraps(fn)

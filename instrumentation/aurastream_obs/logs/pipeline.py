@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Final, TextIO
+from typing import Any, Final, TextIO
 
 from aurastream_obs.core.errors import error_type
 from aurastream_obs.core.forking import after_fork_in_child
@@ -148,6 +148,13 @@ def build_log_pipeline(
     )
 
 
+def _start_daemon_timer(delay_s: float, callback: Callable[[], None]) -> threading.Timer:
+    timer = threading.Timer(delay_s, callback)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 class JsonLogHandler(logging.Handler):
     """Writes each record as one JSON line to `stream` and hands event dict and line to sinks.
 
@@ -182,9 +189,13 @@ class JsonLogHandler(logging.Handler):
         ),
         flush_interval_s: float | None = None,
         on_drop: Callable[[int, str], None] | None = None,
+        timer_factory: Callable[[float, Callable[[], None]], Any] | None = None,
     ) -> None:
         super().__init__(level)
         self._on_drop = on_drop  # e.g. DropCounter: aurastream.telemetry.dropped{signal=logs}
+        # Starts the flush timer of a piped stream: (delay s, callback) -> an object with
+        # cancel(); a daemon threading.Timer by default, a manual one in tests.
+        self._timer_factory = timer_factory or _start_daemon_timer
         if pipeline is None:  # the safe defaults: redaction on, no analysed text
             pipeline = build_log_pipeline(
                 service="aurastream-api", environment="dev", redact=True, allow_analysed_text=False
@@ -198,7 +209,7 @@ class JsonLogHandler(logging.Handler):
         self._warned = False
         self._local = threading.local()
         self._flush_interval = flush_interval_s
-        self._flush_timer: threading.Timer | None = None
+        self._flush_timer: Any = None  # whatever the timer factory returned (has cancel())
         self._tty_of: tuple[int, bool] = (0, True)  # (id of the stream, is it a terminal)
         self._pending: list[str] = []
         self._pending_chars = 0
@@ -269,10 +280,7 @@ class JsonLogHandler(logging.Handler):
             self._write_pending(stream)
         elif self._flush_timer is None:
             # Runs under the handler lock (Handler.handle holds it): no race with _timed_flush.
-            timer = threading.Timer(self._flush_interval, self._timed_flush)
-            timer.daemon = True
-            self._flush_timer = timer
-            timer.start()
+            self._flush_timer = self._timer_factory(self._flush_interval, self._timed_flush)
 
     @staticmethod
     def _write_lines(stream: TextIO, lines: list[str]) -> None:

@@ -5,9 +5,9 @@ traffic over real HTTP, and a report computed from the exported OTLP/JSON files.
     traffic.py     the seeded traffic plan; reviews.py its texts
     client.py      keep-alive HTTP clients sending the plan
     progress.py    the stderr progress bar
-    otlp_files.py  the telemetry files read back as plain records
-    stats.py       bucket quantiles, merging, exact percentiles (pure)
-    report.py      the report and its consistency checks; render.py its text form
+    summary.py     the report and its consistency checks (read with telemetry_files)
+    text.py        the report's plain-text form
+    operations.py  the closing KPI/SLO report and bottlenecks (ops tools on the same files)
 
 Nothing here is imported by `import aurastream_obs`.
 """

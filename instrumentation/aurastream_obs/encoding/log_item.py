@@ -1,6 +1,6 @@
 """`LogItem`: a log record as queued for export, with no SDK machinery.
 
-The JSON handler's OTLP sink builds these directly (see `_internal/log_export.py`); records of
+The JSON handler's OTLP sink builds these directly (see `sdk/logs.py`); records of
 the OTel logs API (other libraries) are converted by `log_item_from_sdk`. Both encoders
 (`otlp_proto`, `otlp_json_encode`) take either.
 """

@@ -1,4 +1,4 @@
-"""Health checks (issue 6, section 5): the seed's HealthCheckService as small probes run
+"""Health checks: the seed's HealthCheckService as small probes run
 concurrently with a timeout each, folded into healthy / degraded / unhealthy.
 
 Stdlib only: the reference service's `/v1/health` runs its in-process checks through the

@@ -1,4 +1,4 @@
-"""The KPI/SLO report (issue 6, section 1): the seed's PerformanceMonitor KPIs against their
+"""The KPI/SLO report: the seed's PerformanceMonitor KPIs against their
 targets, plus error budget and burn rate per SLO, from any `MetricsBackend`.
 
 Targets are read from the definitions, never restated: availability, error rate and cache hit

@@ -73,7 +73,7 @@ class BatchingSpanProcessor(SpanProcessor):
 
 
 class AuraTracerProvider(TracerProvider):
-    """The SDK TracerProvider whose tracers create `LeanSpan`s (see `_internal/spans.py`).
+    """The SDK TracerProvider whose tracers create `LeanSpan`s (see `sdk/spans.py`).
 
     `shared` turns true once the app adds a span processor of its own: `Telemetry` then
     flushes the provider as a whole, besides its own queue.

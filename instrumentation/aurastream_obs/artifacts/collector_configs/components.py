@@ -109,7 +109,8 @@ DISTRIBUTIONS: Final[dict[str, Distribution]] = {
 }
 
 # Collector aliases: `prometheus_remote_write` is the same factory as `prometheusremotewrite`
-# in recent contrib releases (REFERENCE.md); normalise before looking a type up.
+# in recent contrib releases (the v0.161.0 build registers both names: `otelcol-aurastream
+# components`); normalise before looking a type up.
 ALIASES: Final[dict[str, str]] = {"prometheus_remote_write": "prometheusremotewrite"}
 
 # Which signals an exporter accepts; a pipeline of another signal fails at start-up.

@@ -1,4 +1,4 @@
-"""Collector configs -> YAML Artifacts (registered in render/registry.py)."""
+"""Collector configs -> YAML Artifacts (registered in artifacts/registry.py)."""
 
 from __future__ import annotations
 

@@ -138,5 +138,6 @@ def prometheus_exporter() -> Config:
 
 
 def health_check() -> Config:
-    # The ECS container health check GETs 127.0.0.1:13133 (REFERENCE.md); EKS probes too.
+    # The ADOT image's /healthcheck binary (the ECS container health check) GETs
+    # 127.0.0.1:13133 (aws-otel-collector, cmd/healthcheck); EKS probes the same port.
     return {"endpoint": f"0.0.0.0:{HEALTH_CHECK_PORT}"}

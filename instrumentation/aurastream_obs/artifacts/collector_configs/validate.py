@@ -1,7 +1,7 @@
 """Static checks of the collector configs, before any collector sees them.
 
 Each problem is one line naming the file and the key path. `validate_collector(root)` is the
-`aurastream-obs validate` entry (render/registry.py VALIDATORS); `check_config` checks one text.
+`aurastream-obs validate` entry (artifacts/registry.py VALIDATORS); `check_config` checks one text.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ ACCOUNT_ID_RE: Final = re.compile(r"(?<![\d.])\d{12}(?![\d.])")
 EXPORTER_REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     "awsemf": ("region", "namespace", "dimension_rollup_option"),
     "awsxray": ("region",),
-    # raw_log: the record body (our JSON line) is the CloudWatch event (collector/pieces.py).
+    # raw_log: the record body (our JSON line) is the CloudWatch event (see pieces.py).
     "awscloudwatchlogs": ("region", "log_group_name", "log_stream_name", "raw_log"),
     "prometheusremotewrite": ("endpoint",),
     "prometheus": ("endpoint",),
@@ -83,7 +83,7 @@ def _check_text(name: str, text: str) -> list[str]:
             if documented is None:
                 problems.append(
                     f"{name}:{line_no}: ${{env:{var}}} is not documented "
-                    "(collector/placeholders.py and README Deploying)"
+                    "(artifacts/collector_configs/placeholders.py and README Deploying)"
                 )
             elif default != documented.default:
                 problems.append(

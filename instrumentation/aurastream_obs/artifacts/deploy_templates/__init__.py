@@ -1,6 +1,6 @@
 """Deployment templates as Artifacts: ECS Fargate (CloudFormation), AWS Lambda (SAM), EKS
 manifests, the Amazon Managed Prometheus / Grafana stack and the local docker-compose stack.
-Registered in render/registry.py; PyYAML is imported only when rendering."""
+Registered in artifacts/registry.py; PyYAML is imported only when rendering."""
 
 from __future__ import annotations
 

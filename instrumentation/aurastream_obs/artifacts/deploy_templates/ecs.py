@@ -176,7 +176,8 @@ def template() -> Doc:
             },
         },
         # awsemf writes EMF here; the per-category groups come from the log group definitions
-        # (issue 5 stack) and are only referenced, by name, in the task role.
+        # (the log-group stack, deploy/cloudformation/aurastream-logs.yaml) and are only
+        # referenced, by name, in the task role.
         "EmfLogGroup": {
             "Type": "AWS::Logs::LogGroup",
             "Properties": {

@@ -1,13 +1,14 @@
 """Metric points → CloudWatch Embedded Metric Format documents (JSON lines on stdout).
 
-Limits from the EMF specification (REFERENCE.md; AWS "Specification: Embedded metric format"):
+Limits from AWS's EMF specification ("Specification: Embedded metric format",
+docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html):
 ≤ 100 metric definitions per directive, ≤ 30 keys per dimension set, dimension values are
 strings ≤ 1024 characters, a metric value is a number or an array of ≤ 100 numbers, units from
 the CloudWatch list, StorageResolution 1 or 60. One document carries one value per key, so the
 points of a flush are grouped by attribute set (one document each, split further when an
 array exceeds 100 values or a directive 100 metrics).
 
-Dimensions come from `signals.conventions.EMF_DIMENSIONS`, the same sets the collector's
+Dimensions come from `core.conventions.EMF_DIMENSIONS`, the same sets the collector's
 awsemf exporter declares, so alarms and dashboards work on both paths. Attributes that are not
 dimensions (the customer id) stay top-level properties: searchable in Logs Insights, never a
 billed custom metric.

@@ -4,7 +4,7 @@ Why not the SDK: see `tracing.py`. Aggregation is per flush interval (one invoca
 for counters (delta), last value for gauges and up-down counters, the raw values for
 histograms (EMF arrays let CloudWatch compute exact percentiles). Series with no recording in
 the interval are not emitted (no zeros). Attribute keys are filtered by the instrument specs
-in `signals.conventions` (as the SDK Views do in the other modes), and every instrument has a
+in `core.conventions` (as the SDK Views do in the other modes), and every instrument has a
 cardinality limit; overflow lands in the `otel.metric.overflow` series, as in the SDK.
 """
 

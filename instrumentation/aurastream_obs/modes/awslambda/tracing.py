@@ -1,7 +1,8 @@
 """A lean TracerProvider behind the OTel trace API, for the collectorless Lambda mode.
 
 Why not the SDK: `opentelemetry.sdk.trace` alone costs ≈ 70 ms of cold start on the reference
-machine (REFERENCE.md, "Where the time goes"); the Lambda mode needs none of its processors,
+machine (`python -X importtime`, 2-core machine, 2026-11; bench/cold_start.py measures the
+whole effect); the Lambda mode needs none of its processors,
 exporters or entry-point plugins. These classes implement the API (`Tracer.start_span`,
 `start_as_current_span`, `Span`'s methods, `get_current_span` through the API's context) with
 X-Ray compatible ids, a sampler hook and attribute limits; finished spans go to a bounded

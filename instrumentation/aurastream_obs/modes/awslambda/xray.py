@@ -1,7 +1,8 @@
 """Spans → X-Ray segment documents → UDP datagrams to the X-Ray daemon Lambda runs.
 
-The OpenTelemetry replacement for the X-Ray SDK's emitter. Facts (REFERENCE.md, X-Ray section;
-X-Ray developer guide "Segment documents" and "Sending segment documents to the daemon"):
+The OpenTelemetry replacement for the X-Ray SDK's emitter. Facts (AWS X-Ray
+developer guide, "AWS X-Ray segment documents" and "Sending segment documents to the X-Ray
+daemon", docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html):
 each datagram is the header line `{"format": "json", "version": 1}` plus one JSON document; a
 span whose parent is Lambda's function segment becomes a subsegment (`type: subsegment`,
 `parent_id`, `trace_id`) so it nests under that segment; a local tree is sent nested in one

@@ -1,12 +1,12 @@
 """A small OTLP/HTTP sender: one keep-alive connection, gzip, bounded retries. Never raises.
 
 Why not `requests` (what the SDK exporters use): importing it costs ≈80 ms of cold start
-(REFERENCE.md) and each POST ≈1 ms of CPU through its adapters, against ≈0.2 ms for
-`http.client` on a kept-alive connection. Retry rules follow the OTLP/HTTP specification
-(opentelemetry-proto docs/specification.md, "Failures"): 429, 502, 503 and 504 are retried
-with exponential backoff and jitter, honouring `Retry-After`; a dropped connection is retried
-once at once (a stale keep-alive) and then with backoff; everything ends by `timeout_s`.
-"""
+(`python -X importtime` on the 2-core reference machine, 2026-11) and each POST ≈1 ms of CPU
+through its adapters, against ≈0.2 ms for `http.client` on a kept-alive connection. Retry rules
+follow the OTLP/HTTP specification (opentelemetry-proto docs/specification.md, "Failures"): 429,
+502, 503 and 504 are retried with exponential backoff and jitter, honouring `Retry-After`; a
+dropped connection is retried once at once (a stale keep-alive) and then with backoff;
+everything ends by `timeout_s`. """
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Alert router (issue 6 §3): CloudWatch alarms via SNS (signature verified) and Alertmanager
+"""Alert router: CloudWatch alarms via SNS (signature verified) and Alertmanager
 webhooks become one `Alert` model, routed by severity to Slack and PagerDuty with retries and
 deduplication. Runs as `aurastream-obs alerts serve` or as a Lambda (`lambda_handler.handler`).
 """

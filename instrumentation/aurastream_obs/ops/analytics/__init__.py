@@ -1,2 +1,2 @@
-"""Business and cost analytics (issue 6, section 6): the seed's CustomerAnalytics,
+"""Business and cost analytics: the seed's CustomerAnalytics,
 RevenueAnalytics, CostMonitor and CostOptimizer/AutoScaler over the metrics backends."""

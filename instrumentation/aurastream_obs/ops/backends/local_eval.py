@@ -2,7 +2,7 @@
 
 The SLOs are written once as Prometheus selectors (`definitions.sources`); instead of a second
 hand-written version for the local files, a selector is mapped back to its instrument (series
-name -> instrument, label -> attribute, both via `definitions.conventions`) and evaluated here
+name -> instrument, label -> attribute, both via `core.conventions`) and evaluated here
 with Prometheus' label semantics: a missing label is the empty string, `=~` is anchored.
 
 Windows: "now" is the newest point in the file (files are read after the run), a window is

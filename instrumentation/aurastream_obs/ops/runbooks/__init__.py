@@ -1,4 +1,4 @@
-"""Incident response runbooks (issue 6 §4): the seed's handlers as plans of allow-listed AWS
+"""Incident response runbooks: the seed's handlers as plans of allow-listed AWS
 actions with hard limits, dry-run by default, every action written to the audit category."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Trace analysis (issue 6, section 2): a common span model from X-Ray or the local files,
+"""Trace analysis: a common span model from X-Ray or the local files,
 critical path and self-time per trace, bottleneck rules, and a waterfall picture."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Per-trace critical path and self-time, the seed's bottleneck rules, and the top operations
-by self-time across traces (issue 6, section 2).
+by self-time across traces.
 
 Self-time is a span's duration minus the union of its children's intervals (clipped to the
 span), so concurrent children are not subtracted twice. The critical path walks back from the

@@ -20,10 +20,9 @@ class AuraStreamDistro(BaseDistro):  # type: ignore[misc]
 
     def _configure(self, **kwargs: Any) -> None:
         os.environ.setdefault("OTEL_PROPAGATORS", "tracecontext,baggage,xray")
-        # Our configurator builds the exporters; keep the SDK's env exporters out of it.
-        os.environ.setdefault("OTEL_TRACES_EXPORTER", "none")
-        os.environ.setdefault("OTEL_METRICS_EXPORTER", "none")
-        os.environ.setdefault("OTEL_LOGS_EXPORTER", "none")
+        # With several configurators installed (another distro), ours is the one that runs;
+        # it reads OTEL_TRACES_EXPORTER & co. itself (otlp, console, none), like the SDK's.
+        os.environ.setdefault("OTEL_PYTHON_CONFIGURATOR", "aurastream")
 
 
 class AuraStreamConfigurator(BaseConfigurator):

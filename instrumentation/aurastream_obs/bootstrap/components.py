@@ -45,15 +45,18 @@ def _init_traces(telemetry: Telemetry, resource: Resource, exports: ExportSet) -
     from aurastream_obs.sdk.traces import BatchingSpanProcessor, build_tracer_provider
 
     settings = telemetry.settings
-    processor = BatchingSpanProcessor(
-        exports.spans, drops=telemetry.drops, settings=settings, abort=exports.abort
-    )
-    telemetry.workers.append(processor.worker)
+    processors = []
+    for exporter in _chosen(settings, "traces", exports.spans, _console_spans):
+        processor = BatchingSpanProcessor(
+            exporter, drops=telemetry.drops, settings=settings, abort=exports.abort
+        )
+        telemetry.workers.append(processor.worker)
+        processors.append(processor)
     # The resource knows service.name from OTEL_RESOURCE_ATTRIBUTES and cloud.platform, which
     # X-Ray rules match on (service name and type).
     sampler = build_sampler(settings, resource_attributes=resource.attributes)
     telemetry.tracer_provider = build_tracer_provider(
-        resource, sampler, [processor], lean=settings.sdk_path == "lean"
+        resource, sampler, processors, lean=settings.sdk_path == "lean"
     )
 
 
@@ -62,14 +65,16 @@ def _init_metrics(telemetry: Telemetry, resource: Resource, exports: ExportSet) 
     from aurastream_obs.sdk.metrics import build_meter_provider
 
     settings = telemetry.settings
-    reader = PeriodicMetricReader(
-        exports.metrics,
-        interval_s=settings.export_interval_ms / 1000.0,
-        drops=telemetry.drops,
-        abort=exports.abort,
-    )
-    telemetry.metric_readers.append(reader)
-    readers: list[MetricReader] = [reader]
+    readers: list[MetricReader] = []
+    for exporter in _chosen(settings, "metrics", exports.metrics, _console_metrics):
+        reader = PeriodicMetricReader(
+            exporter,
+            interval_s=settings.export_interval_ms / 1000.0,
+            drops=telemetry.drops,
+            abort=exports.abort,
+        )
+        telemetry.metric_readers.append(reader)
+        readers.append(reader)
     if settings.mode == "local":
         from aurastream_obs.modes.local import start_pull_endpoint
 
@@ -83,12 +88,35 @@ def _init_metrics(telemetry: Telemetry, resource: Resource, exports: ExportSet) 
 def _init_logs(telemetry: Telemetry, resource: Resource, exports: ExportSet) -> None:
     from aurastream_obs.sdk.logs import build_logging
 
+    # Logs: "console" is the JSON line on stdout, which every mode writes anyway (in otlp
+    # mode unless AURASTREAM_LOG_STDOUT=false); only "otlp" exports records.
+    settings = telemetry.settings
+    exporter = exports.logs if "otlp" in settings.exporters_of("logs") else None
     provider, handler, worker = build_logging(
-        telemetry.settings, resource, exports.logs, drops=telemetry.drops, abort=exports.abort
+        settings, resource, exporter, drops=telemetry.drops, abort=exports.abort
     )
     telemetry.logger_provider, telemetry.log_handler = provider, handler
     if worker is not None:
         telemetry.workers.append(worker)
+
+
+def _chosen(settings: Settings, signal: str, own: Any, console: Any) -> list[Any]:
+    """The exporters OTEL_<SIGNAL>_EXPORTER asks for: the mode's own for "otlp", the SDK's
+    console exporter for "console", none for "none"."""
+    names = settings.exporters_of(signal)
+    return [own if name == "otlp" else console() for name in names if name != "none"]
+
+
+def _console_spans() -> Any:
+    from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
+    return ConsoleSpanExporter()
+
+
+def _console_metrics() -> Any:
+    from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
+
+    return ConsoleMetricExporter()
 
 
 def _init_lambda(telemetry: Telemetry) -> None:

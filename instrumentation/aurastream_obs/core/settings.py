@@ -67,6 +67,15 @@ from aurastream_obs.core.env_vars import (
     XRAY_ANNOTATIONS,
     XRAY_DAEMON_ADDRESS,
 )
+from aurastream_obs.core.otlp_env import (
+    GRPC_DEFAULT_ENDPOINT,
+    OtlpTarget,
+    exporters_from_env,
+    proxy_variables,
+    signal_overrides,
+    tls_files,
+    warn_not_used,
+)
 
 __all__ = [
     "ALL_ENV_VARS",
@@ -147,6 +156,37 @@ class Settings:
     proxy_variables: Mapping[str, str] = field(default_factory=dict)
     otlp_tls: Mapping[str, tuple[str | None, str | None, str | None]] = field(default_factory=dict)
     platform_env: Mapping[str, str] = field(default_factory=dict)  # PLATFORM_VARIABLES found
+    # OTEL_*_EXPORTER per signal (missing: otlp, i.e. the mode's own exporter) and the OTLP
+    # protocol and per-signal overrides (core/otlp_env.py); `otlp_target()` combines them.
+    exporters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    otlp_endpoint: str = ""  # OTEL_EXPORTER_OTLP_ENDPOINT as given ("" = unset)
+    otlp_overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def exporters_of(self, signal: str) -> tuple[str, ...]:
+        """The exporters of a signal: "otlp" (the mode's own), "console", or ("none",)."""
+        return self.exporters.get(signal, ("otlp",))
+
+    def otlp_target(self, signal: str) -> OtlpTarget:
+        """Endpoint, protocol, headers, timeout, compression and TLS files of one signal."""
+        own: Mapping[str, Any] = self.otlp_overrides.get(signal, {})
+        protocol = own.get("protocol") or self.otlp_overrides.get("protocol", "http/protobuf")
+        if protocol == "grpc":  # gRPC takes scheme://host:port, no /v1/<signal> path
+            endpoint = own.get("endpoint") or self.otlp_endpoint or GRPC_DEFAULT_ENDPOINT
+        else:
+            endpoint = {
+                "traces": self.traces_endpoint,
+                "metrics": self.metrics_endpoint,
+                "logs": self.logs_endpoint,
+            }[signal]
+        return OtlpTarget(
+            endpoint=endpoint,
+            protocol=protocol,
+            headers=own.get("headers", self.otlp_headers),
+            timeout_s=own.get("timeout_s", self.otlp_timeout_s),
+            compression=own.get("compression", self.otlp_compression),
+            tls=self.otlp_tls.get(signal, (None, None, None)),
+        )
+
     # Fields given by an argument or their own variable (not left at the default): the
     # resource lets OTEL_RESOURCE_ATTRIBUTES win over defaults only.
     given: frozenset[str] = frozenset()
@@ -198,34 +238,6 @@ def _daemon_address(env: Mapping[str, str]) -> str:
         if ":" in checked_host
         else f"{checked_host}:{checked_port}"
     )
-
-
-def _proxy_variables(env: Mapping[str, str]) -> dict[str, str]:
-    return {k.lower(): v for k, v in env.items() if k.lower().endswith("_proxy") and v.strip()}
-
-
-def _tls_files(env: Mapping[str, str]) -> dict[str, tuple[str | None, str | None, str | None]]:
-    """OTEL_EXPORTER_OTLP_[SIGNAL_]CERTIFICATE/CLIENT_CERTIFICATE/CLIENT_KEY, checked to exist."""
-    import os.path
-
-    def get(signal: str, what: str) -> str | None:
-        for name in (f"OTEL_EXPORTER_OTLP_{signal}_{what}", f"OTEL_EXPORTER_OTLP_{what}"):
-            value = env.get(name, "").strip()
-            if value:
-                if os.path.isfile(value):
-                    return value
-                warn_invalid(name, value, "the system default", "no such file")
-                return None
-        return None
-
-    return {
-        signal.lower(): (
-            get(signal, "CERTIFICATE"),
-            get(signal, "CLIENT_CERTIFICATE"),
-            get(signal, "CLIENT_KEY"),
-        )
-        for signal in ("TRACES", "METRICS", "LOGS")
-    }
 
 
 def detect_mode(env: Mapping[str, str]) -> Mode:
@@ -296,6 +308,7 @@ def resolve_settings(
     from aurastream_obs.core.version import __version__
 
     d = DEFAULTS
+    warn_not_used(env)
     resolved_mode = detect_mode(env)
     if mode is not None:
         if mode in MODES:
@@ -362,9 +375,12 @@ def resolve_settings(
         traces_sampler=env_choice(env, TRACES_SAMPLER, SAMPLER_NAMES, d.traces_sampler),
         traces_sampler_arg=_sampler_ratio(env),
         flush_on_sigterm=env_bool(env, FLUSH_ON_SIGTERM, d.flush_on_sigterm),
-        proxy_variables=_proxy_variables(env),
-        otlp_tls=_tls_files(env),
+        proxy_variables=proxy_variables(env),
+        otlp_tls=tls_files(env),
         platform_env={k: env[k] for k in PLATFORM_VARIABLES if env.get(k)},
+        exporters=exporters_from_env(env),
+        otlp_endpoint=_url(env, OTLP_ENDPOINT, "") if env_str(env, OTLP_ENDPOINT) else "",
+        otlp_overrides=signal_overrides(env, unquote_escapes),
         given=_given(env, service_name),
     )
     known = {f.name for f in fields(Settings)}

@@ -65,7 +65,7 @@ def build_pipelines(settings: Settings, drops: DropCounter, stream: Any = None) 
     )
     tracer_provider = LambdaTracerProvider(
         sampler,
-        xray.export,
+        xray.export if _enabled(settings, "traces") else _discard,
         max_buffered=settings.max_queue_size,
         on_drop=lambda n: drops.add("traces", "queue_full", n),
         redact=SpanRedactor(settings.log_analysed_text) if settings.redact else None,
@@ -80,7 +80,10 @@ def build_pipelines(settings: Settings, drops: DropCounter, stream: Any = None) 
         stream=stream,
         on_drop=lambda n: drops.add("metrics", "export_failed", n),
     )
-    meter_provider = LambdaMeterProvider(emf.export, cardinality_limit=settings.cardinality_limit)
+    meter_provider = LambdaMeterProvider(
+        emf.export if _enabled(settings, "metrics") else _discard,
+        cardinality_limit=settings.cardinality_limit,
+    )
     pipeline = build_log_pipeline(
         service=settings.service_name,
         environment=settings.environment,
@@ -95,3 +98,18 @@ def build_pipelines(settings: Settings, drops: DropCounter, stream: Any = None) 
         on_drop=lambda n, reason: drops.add("logs", reason, n),
     )
     return LambdaPipelines(tracer_provider, meter_provider, handler)
+
+
+def _enabled(settings: Settings, signal: str) -> bool:
+    """OTEL_<SIGNAL>_EXPORTER=none turns a signal's export off; "console" is not a Lambda-mode
+    exporter (stdout is the EMF/log channel already): the mode's own exporter is used."""
+    names = settings.exporters_of(signal)
+    if "console" in names:
+        from aurastream_obs.core.env import warn_invalid
+
+        warn_invalid(f"OTEL_{signal.upper()}_EXPORTER", "console", "the lambda mode's exporter")
+    return names != ("none",)
+
+
+def _discard(items: Any) -> bool:
+    return True  # the signal's export is turned off (OTEL_<SIGNAL>_EXPORTER=none)

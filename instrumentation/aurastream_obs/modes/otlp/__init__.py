@@ -1,4 +1,4 @@
-"""mode="otlp": OTLP http/protobuf to a collector over one kept-alive connection per signal."""
+"""mode="otlp": OTLP to a collector, per signal over http/protobuf (default), http/json or gRPC."""
 
 from __future__ import annotations
 

@@ -1,17 +1,20 @@
-"""OTLP http/protobuf exporters built from Settings (mode=otlp).
+"""OTLP exporters built from Settings (mode=otlp), per signal: http/protobuf (the default),
+http/json or grpc (OTEL_EXPORTER_OTLP_[SIGNAL_]PROTOCOL).
 
-Spans and log records are written straight to the protobuf wire format (`otlp_proto`) and
-POSTed by `OtlpHttpSender` (http.client, gzip level 1): together ≈10x less CPU per item than
-the SDK's exporters, and no `requests`/`urllib3` import (≈80 ms of cold start). Metrics, a few
-points every export interval, use the SDK's own metrics encoder. What reaches the collector
-is the same OTLP; tests/unit/exporters decode it with opentelemetry-proto to prove it.
+Spans and log records are written straight to the protobuf wire format (`encoding/proto.py`)
+or OTLP/JSON (`encoding/json_encode.py`) and sent by `OtlpHttpSender` (http.client, gzip level
+1) or `GrpcSender`: together ≈10x less CPU per item than the SDK's exporters, and no
+`requests`/`urllib3` import (≈80 ms of cold start). Metrics, a few points every export
+interval, use the SDK's own metrics encoder. What reaches the collector is the same OTLP;
+the tests decode it with opentelemetry-proto (and a real gRPC server) to prove it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -32,9 +35,15 @@ _log = logging.getLogger("aurastream_obs.exporters")
 _T = TypeVar("_T")
 
 
-def _encode_and_send(
-    sender: OtlpHttpSender, encode: Callable[[_T], bytes], items: _T, what: str
-) -> bool:
+class Sender(Protocol):
+    """What an exporter sends through: `OtlpHttpSender` or `GrpcSender`."""
+
+    def send(self, body: bytes) -> bool: ...
+
+    def close(self) -> None: ...
+
+
+def _encode_and_send(sender: Sender, encode: Callable[[_T], bytes], items: _T, what: str) -> bool:
     """Encode and POST one export; False (the batch is dropped) when either step fails."""
     try:
         body = encode(items)
@@ -44,12 +53,12 @@ def _encode_and_send(
     return sender.send(body)
 
 
-class OtlpHttpSpanExporter(SpanExporter):
-    """SpanExporter: spans → ExportTraceServiceRequest → POST. Never raises."""
+class OtlpSpanExporter(SpanExporter):
+    """SpanExporter: spans → ExportTraceServiceRequest → the sender. Never raises."""
 
     def __init__(
         self,
-        sender: OtlpHttpSender,
+        sender: Sender,
         encode: Callable[[Sequence[ReadableSpan]], bytes] = encode_spans,
     ) -> None:
         self.sender = sender
@@ -66,11 +75,11 @@ class OtlpHttpSpanExporter(SpanExporter):
         return True  # nothing is buffered here
 
 
-class OtlpHttpLogExporter(LogRecordExporter):
+class OtlpLogExporter(LogRecordExporter):
     """LogRecordExporter for LogItems and SDK log records alike. Never raises."""
 
     def __init__(
-        self, sender: OtlpHttpSender, encode: Callable[[Sequence[Any]], bytes] = encode_logs
+        self, sender: Sender, encode: Callable[[Sequence[Any]], bytes] = encode_logs
     ) -> None:
         self.sender = sender
         self._encode = encode
@@ -88,30 +97,27 @@ class OtlpHttpLogExporter(LogRecordExporter):
         return True
 
 
-class OtlpHttpMetricExporter(MetricExporter):
+class OtlpMetricExporter(MetricExporter):
     """MetricExporter using the SDK's metrics encoder (not a hot path) and our sender."""
 
     def __init__(
         self,
-        sender: OtlpHttpSender,
+        sender: Sender,
         preferred_temporality: dict[type, AggregationTemporality] | None = None,
         preferred_aggregation: dict[type, Aggregation] | None = None,
+        encode: Callable[[MetricsData], bytes] | None = None,
     ) -> None:
         super().__init__(
             preferred_temporality=preferred_temporality,
             preferred_aggregation=preferred_aggregation,
         )
         self.sender = sender
+        self._encode = encode or encode_metrics_proto
 
     def export(
         self, metrics_data: MetricsData, timeout_millis: float = 10_000, **kwargs: Any
     ) -> MetricExportResult:
-        from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
-
-        def encode(data: MetricsData) -> bytes:
-            return bytes(encode_metrics(data).SerializeToString())
-
-        ok = _encode_and_send(self.sender, encode, metrics_data, "metrics")
+        ok = _encode_and_send(self.sender, self._encode, metrics_data, "metrics")
         return MetricExportResult.SUCCESS if ok else MetricExportResult.FAILURE
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
@@ -135,46 +141,97 @@ def stock_encode_logs(batch: Sequence[Any]) -> bytes:
     return bytes(sdk_encode(batch).SerializeToString())
 
 
-def build_otlp_exporters(
-    settings: Settings,
-) -> tuple[OtlpHttpSpanExporter, OtlpHttpMetricExporter, OtlpHttpLogExporter]:
-    """Span, metric and log OTLP/HTTP exporters for the endpoints and options in `settings`.
+def encode_metrics_proto(data: MetricsData) -> bytes:
+    """Metrics: the SDK's own encoder (a few points per interval: not a hot path)."""
+    from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
 
-    Every export is bounded by `otlp_timeout_s`, retries included, and a failure returns
-    FAILURE rather than raising.
-    """
+    return bytes(encode_metrics(data).SerializeToString())
+
+
+def _json(encode: Callable[[Any], str]) -> Callable[[Any], bytes]:
+    return lambda items: encode(items).encode("utf-8")
+
+
+def _encoders(settings: Settings, protocol: str) -> tuple[Any, Any, Any]:
+    """(spans, metrics, logs) encoders for a protocol and the SDK path."""
+    if protocol == "http/json":
+        from aurastream_obs.encoding.otlp_json import (
+            encode_logs_json,
+            encode_metrics_json,
+            encode_spans_json,
+        )
+
+        return _json(encode_spans_json), _json(encode_metrics_json), _json(encode_logs_json)
+    if settings.sdk_path == "stock":
+        return stock_encode_spans, encode_metrics_proto, stock_encode_logs
+    return encode_spans, encode_metrics_proto, encode_logs
+
+
+def _sender(settings: Settings, signal: str) -> tuple[Sender, str]:
+    """The sender of a signal and the protocol it really speaks."""
+    target = settings.otlp_target(signal)
+    if target.protocol == "grpc":
+        try:
+            from aurastream_obs.modes.otlp.grpc_transport import GrpcSender
+
+            return GrpcSender(
+                target.endpoint,
+                signal=signal,
+                headers=target.headers,
+                timeout_s=target.timeout_s,
+                compression=target.compression,
+                ca_file=target.tls[0],
+            ), "grpc"
+        except ImportError:
+            from aurastream_obs.core.env import warn_invalid
+
+            warn_invalid(
+                "OTEL_EXPORTER_OTLP_PROTOCOL",
+                "grpc",
+                "http/protobuf",
+                "grpcio is not installed: pip install 'aurastream-observability[grpc]'",
+            )
+            target = replace(target, protocol="http/protobuf")
     from urllib.parse import urlsplit
 
     from aurastream_obs.core.env import check_proxy
 
-    def sender(endpoint: str, signal: str) -> OtlpHttpSender:
-        url = urlsplit(endpoint)  # checked by the settings: parses
-        return OtlpHttpSender(
-            endpoint,
-            headers=settings.otlp_headers,
-            timeout_s=settings.otlp_timeout_s,
-            compression=settings.otlp_compression,
-            tls=TlsFiles(*settings.otlp_tls.get(signal, (None, None, None))),
-            signal=signal,
-            proxy=check_proxy(settings.proxy_variables, url.scheme, url.hostname or ""),
-        )
+    url = urlsplit(target.endpoint)  # checked by the settings: parses
+    sender = OtlpHttpSender(
+        target.endpoint,
+        headers=target.headers,
+        timeout_s=target.timeout_s,
+        compression=target.compression,
+        tls=TlsFiles(*target.tls),
+        signal=signal,
+        proxy=check_proxy(settings.proxy_variables, url.scheme, url.hostname or ""),
+        content_type="application/json" if target.protocol == "http/json" else None,
+    )
+    return sender, target.protocol
 
+
+def build_otlp_exporters(
+    settings: Settings,
+) -> tuple[OtlpSpanExporter, OtlpMetricExporter, OtlpLogExporter]:
+    """Span, metric and log OTLP exporters for the targets in `settings`, one protocol per
+    signal. Every export is bounded by the signal's timeout (and a flush's deadline), retries
+    included, and a failure returns FAILURE rather than raising."""
+    chosen = {signal: _sender(settings, signal) for signal in ("traces", "metrics", "logs")}
+    senders = {signal: sender for signal, (sender, _) in chosen.items()}
+    protocols = {signal: protocol for signal, (_, protocol) in chosen.items()}
+    spans_enc, _, _ = _encoders(settings, protocols["traces"])
+    _, metrics_enc, _ = _encoders(settings, protocols["metrics"])
+    _, _, logs_enc = _encoders(settings, protocols["logs"])
     # Cumulative temporality for every instrument, explicitly (not from
     # OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE): the Collector's prometheus and
     # prometheusremotewrite exporters need cumulative sums and drop or mis-rate deltas, while
     # awsemf converts cumulative to delta itself (it keeps the previous value per series and
-    # emits the difference), so cumulative serves every backend in the ARCHITECTURE diagram.
-    # It is also restart- and loss-tolerant: a lost export loses no counts.
-    stock = settings.sdk_path == "stock"
+    # emits the difference), so cumulative serves every backend. It is also restart- and
+    # loss-tolerant: a lost export loses no counts.
     return (
-        OtlpHttpSpanExporter(
-            sender(settings.traces_endpoint, "traces"),
-            stock_encode_spans if stock else encode_spans,
+        OtlpSpanExporter(senders["traces"], spans_enc),
+        OtlpMetricExporter(
+            senders["metrics"], preferred_temporality=dict(CUMULATIVE), encode=metrics_enc
         ),
-        OtlpHttpMetricExporter(
-            sender(settings.metrics_endpoint, "metrics"), preferred_temporality=dict(CUMULATIVE)
-        ),
-        OtlpHttpLogExporter(
-            sender(settings.logs_endpoint, "logs"), stock_encode_logs if stock else encode_logs
-        ),
+        OtlpLogExporter(senders["logs"], logs_enc),
     )

@@ -6,7 +6,7 @@ through its adapters, against ≈0.2 ms for `http.client` on a kept-alive connec
 follow the OTLP/HTTP specification (opentelemetry-proto docs/specification.md, "Failures"): 429,
 502, 503 and 504 are retried with exponential backoff and jitter, honouring `Retry-After`; a
 dropped connection is retried once at once (a stale keep-alive) and then with backoff;
-everything ends by `timeout_s`. """
+everything ends by `timeout_s`."""
 
 from __future__ import annotations
 
@@ -67,6 +67,7 @@ class OtlpHttpSender:
         tls: TlsFiles | None = None,
         signal: str = "telemetry",
         proxy: str | None = None,
+        content_type: str | None = None,
     ) -> None:
         url = urlsplit(endpoint)
         self._https = url.scheme == "https"
@@ -77,7 +78,8 @@ class OtlpHttpSender:
             self._path += "?" + url.query
         self._timeout = timeout_s
         self._gzip = compression == "gzip"
-        self._headers = {"Content-Type": "application/x-protobuf", **dict(headers or {})}
+        self.content_type = content_type or "application/x-protobuf"
+        self._headers = {"Content-Type": self.content_type, **dict(headers or {})}
         if self._gzip:
             self._headers["Content-Encoding"] = "gzip"
         self._tls = tls or TlsFiles()

@@ -40,7 +40,7 @@ generated: $(STAMP)
 render: $(STAMP)
 	$(BIN)/aurastream-obs render
 
-test: $(STAMP) tools lint typecheck generated
+test: $(STAMP) tools collector lint typecheck generated
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
 # Per-request overhead, then Lambda cold start (whole process, side by side: needs hyperfine,

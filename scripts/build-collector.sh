@@ -12,7 +12,7 @@ set -euo pipefail
 SELF=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 cd "$(dirname "$SELF")/.."
 
-BUILDER_VERSION=v0.161.0 # keep at the manifest's collector release
+BUILDER_VERSION=v0.152.0 # keep at the manifest's collector release
 MANIFEST=collector/build/manifest.yaml
 NAME=otelcol-aurastream
 OUT=.build/$NAME

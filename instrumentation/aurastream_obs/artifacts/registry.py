@@ -18,6 +18,7 @@ ARTIFACT_SOURCES: Final[list[str]] = [
 
 VALIDATORS: Final[list[str]] = [
     "aurastream_obs.artifacts.collector_configs.validate:validate_collector",
+    "aurastream_obs.artifacts.collector_configs.otelcol:validate_with_collector",
     "aurastream_obs.artifacts.validators:check_prometheus_rules",
     "aurastream_obs.artifacts.validators:check_alertmanager",
     "aurastream_obs.artifacts.validators:check_cloudformation",

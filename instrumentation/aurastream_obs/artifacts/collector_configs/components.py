@@ -108,10 +108,15 @@ DISTRIBUTIONS: Final[dict[str, Distribution]] = {
     d.key: d for d in (ADOT_COLLECTOR, ADOT_LAMBDA, COLLECTOR_CONTRIB)
 }
 
-# Collector aliases: `prometheus_remote_write` is the same factory as `prometheusremotewrite`
-# in recent contrib releases (the v0.161.0 build registers both names: `otelcol-aurastream
-# components`); normalise before looking a type up.
-ALIASES: Final[dict[str, str]] = {"prometheus_remote_write": "prometheusremotewrite"}
+# Collector aliases, normalised before looking a type up: `prometheus_remote_write` is the
+# same factory as `prometheusremotewrite` in later contrib releases (v0.161.0), and from the
+# v0.15x core the OTLP exporters are registered as `otlp_grpc`/`otlp_http` with `otlp`/`otlphttp`
+# kept as aliases (`.build/otelcol-aurastream components` lists them, v0.152.0).
+ALIASES: Final[dict[str, str]] = {
+    "prometheus_remote_write": "prometheusremotewrite",
+    "otlp_grpc": "otlp",
+    "otlp_http": "otlphttp",
+}
 
 # Which signals an exporter accepts; a pipeline of another signal fails at start-up.
 EXPORTER_SIGNALS: Final[dict[str, frozenset[str]]] = {

@@ -1,0 +1,164 @@
+"""The real collector: our distribution `otelcol-aurastream` (collector/build/manifest.yaml,
+built by `make collector` into .build/).
+
+`validate_with_collector(root)` (an `aurastream-obs validate` entry) runs `otelcol-aurastream
+validate --config=...` on every committed config under the documented test environment
+(placeholders.py `test_value`s, AWS_SAFETY_ENV); `CollectorProcess` runs one config, for the
+end-to-end tests and `aurastream-obs demo --collector`. Nothing here ever reaches AWS: the
+instance metadata service is disabled and the credentials are static dummies.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Final
+
+from aurastream_obs.artifacts.collector_configs.configs import SHAPES
+from aurastream_obs.artifacts.collector_configs.placeholders import documented_test_env
+
+BINARY: Final = ".build/otelcol-aurastream"
+BUILD_HINT: Final = "run `make collector` (needs Go and the Go module proxy; cached once built)"
+VALIDATE_TIMEOUT_S: Final = 60.0
+STOP_TIMEOUT_S: Final = 10.0
+# sigv4auth and the AWS exporters load credentials when they are built (`validate` included):
+# static dummies, no shared config or credentials files, and the EC2 instance metadata service
+# (169.254.169.254) disabled, so that no run here ever asks a metadata endpoint or AWS.
+AWS_SAFETY_ENV: Final[Mapping[str, str]] = {
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+    "AWS_SECRET_ACCESS_KEY": "dummy-secret-for-loopback-runs-only",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+}
+
+
+def binary_path(root: Path) -> Path | None:
+    """The built distribution under `root`, or None when `make collector` has not run."""
+    path = root / BINARY
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
+def collector_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A whole environment for the collector: PATH, the documented placeholder test values,
+    AWS_SAFETY_ENV, then `extra`. Nothing else leaks in (no OTEL_*, no AWS profile)."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    env.update(documented_test_env())
+    env.update(AWS_SAFETY_ENV)
+    env.update(extra or {})
+    return env
+
+
+def validate_config(binary: Path, config: Path, env: Mapping[str, str] | None = None) -> list[str]:
+    """`otelcol-aurastream validate --config=FILE`: [] or the collector's own message."""
+    try:
+        done = subprocess.run(
+            [str(binary), "validate", f"--config={config}"],
+            env=collector_env(env),
+            capture_output=True,
+            text=True,
+            timeout=VALIDATE_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return [f"otelcol-aurastream validate: {exc}"]
+    if done.returncode == 0:
+        return []
+    lines = [line.strip() for line in (done.stderr + done.stdout).splitlines() if line.strip()]
+    return [" ".join(lines).removeprefix("Error: ") or f"exit status {done.returncode}"]
+
+
+def validate_with_collector(root: Path) -> list[str]:
+    """Every committed collector config, loaded by the real binary (components, keys, types)."""
+    binary = binary_path(root)
+    if binary is None:
+        return [f"{BINARY} is not built: {BUILD_HINT}"]
+    problems = []
+    for shape in SHAPES:
+        path = root / shape.path
+        if path.exists():  # a missing file is validate_collector's problem
+            problems += [f"{shape.path}: {message}" for message in validate_config(binary, path)]
+    return problems
+
+
+class CollectorProcess:
+    """One collector process running `config_path`; its log in `log_path`.
+
+    `ready_port`: the health_check extension's port (GET / answers 200 once every pipeline
+    started) or, for a config without one (the Lambda layer's), a port to accept a connection.
+    """
+
+    def __init__(
+        self,
+        binary: Path,
+        config_path: Path,
+        *,
+        ready_port: int,
+        health_check: bool,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config_path = config_path
+        self.log_path = config_path.with_suffix(".log")
+        self.ready_port = ready_port
+        self._health_check = health_check
+        with self.log_path.open("wb") as log:
+            self._proc = subprocess.Popen(
+                [str(binary), f"--config={config_path}"],
+                env=collector_env(env),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def running(self) -> bool:
+        return self._proc.poll() is None
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def _is_ready(self) -> bool:
+        try:
+            if self._health_check:
+                url = f"http://127.0.0.1:{self.ready_port}/"
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    return bool(response.status == 200)
+            with socket.create_connection(("127.0.0.1", self.ready_port), timeout=2):
+                return True
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Poll until ready; RuntimeError with the log's tail if it exits or times out."""
+        deadline = time.monotonic() + timeout
+        while not self._is_ready():
+            if not self.running() or time.monotonic() > deadline:
+                state = "exited" if not self.running() else f"not ready after {timeout:.0f}s"
+                tail = "\n".join(self.log_text().splitlines()[-25:])
+                self.stop()
+                raise RuntimeError(f"collector {self.config_path.name} {state}:\n{tail}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """SIGTERM (the collector flushes its queues and batches), then SIGKILL; idempotent."""
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=STOP_TIMEOUT_S)
+
+    def __enter__(self) -> CollectorProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

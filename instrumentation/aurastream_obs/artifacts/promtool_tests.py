@@ -16,59 +16,63 @@ from aurastream_obs.artifacts.prometheus_rules import (
     iter_alerts,
 )
 from aurastream_obs.artifacts.yamltext import dump_yaml
-from aurastream_obs.core.conventions import SIGNAL_LABEL, SLO_LABEL
+from aurastream_obs.core.conventions import SIGNAL_LABEL, SLO_LABEL, prometheus_le
 from aurastream_obs.definitions import load_definitions
 from aurastream_obs.definitions import promql as q
+from aurastream_obs.definitions.sources import go_le
 
 TESTS_PATH = "tests/promtool/aurastream-alerts.test.yaml"
 MINUTES = 150
 EVAL_TIME = "140m"  # past every `for` (max 30m) and the longest page window (6h partially)
 
 _ROUTE = 'http_request_method="POST",http_route="/v1/analyze"'
-
-# Per-minute increments per series. Healthy: 10 rps, all under 0.25 s, 80 % cache hits.
-_HEALTHY: Final[Mapping[str, int]] = {
-    f'{q.HTTP_COUNT}{{{_ROUTE},http_response_status_code="200"}}': 600,
-    f'{q.HTTP_COUNT}{{{_ROUTE},http_response_status_code="500"}}': 0,
-    **{
-        f'{q.HTTP_BUCKET}{{{_ROUTE},http_response_status_code="200",le="{le}"}}': 600
-        for le in ("0.25", "1.0", "2.0", "5.0", "+Inf")
-    },
-    f'{q.CACHE_LOOKUPS}{{aurastream_cache_hit="true"}}': 480,
-    f'{q.CACHE_LOOKUPS}{{aurastream_cache_hit="false"}}': 120,
+_BOUNDS: Final = (0.25, 1.0, 2.0, 5.0)
+# How stores spell the same bucket bounds: the Python client's text format (and Prometheus 3 on
+# scrape) writes `le="1.0"`, the collector's prometheusremotewrite translator and Prometheus'
+# OTLP ingestion write `le="1"` (Go's FormatFloat 'f', -1). Every scenario is fed in both.
+LE_SPELLINGS: Final[Mapping[str, tuple[str, ...]]] = {
+    "scraped": (*(prometheus_le(b) for b in _BOUNDS), "+Inf"),
+    "remote-write": (*(go_le(b) for b in _BOUNDS), "+Inf"),
 }
 
 
-def _with(**changes: int) -> dict[str, int]:
+def _bucket(le: str) -> str:
+    return f'{q.HTTP_BUCKET}{{{_ROUTE},http_response_status_code="200",le="{le}"}}'
+
+
+def _scenario(
+    spelling: str, *, le_counts: tuple[int, ...] = (600,) * 5, **changes: int
+) -> dict[str, int]:
+    """Per-minute increments; healthy: 10 rps, all under 0.25 s, 80 % cache hits.
+    `le_counts` are the cumulative bucket increments for 0.25, 1, 2, 5 s and +Inf."""
     keys = {
         "errors": f'{q.HTTP_COUNT}{{{_ROUTE},http_response_status_code="500"}}',
         "ok": f'{q.HTTP_COUNT}{{{_ROUTE},http_response_status_code="200"}}',
         "hits": f'{q.CACHE_LOOKUPS}{{aurastream_cache_hit="true"}}',
         "misses": f'{q.CACHE_LOOKUPS}{{aurastream_cache_hit="false"}}',
     }
-    keys |= {
-        f"le_{le.replace('.', '_').replace('+', '')}": (
-            f'{q.HTTP_BUCKET}{{{_ROUTE},http_response_status_code="200",le="{le}"}}'
-        )
-        for le in ("0.25", "1.0", "2.0", "5.0", "+Inf")
+    healthy = {"errors": 0, "ok": 600, "hits": 480, "misses": 120}
+    series = {keys[k]: v for k, v in {**healthy, **changes}.items()}
+    buckets = {_bucket(le): n for le, n in zip(LE_SPELLINGS[spelling], le_counts, strict=True)}
+    return {**series, **buckets}
+
+
+def _scenarios(spelling: str) -> dict[str, dict[str, int]]:
+    return {
+        "healthy": _scenario(spelling),
+        # 60 of 660 requests fail (9 %): every error budget and error threshold is exceeded.
+        "server-errors": _scenario(spelling, errors=60),
+        # Half the requests take 2-5 s: p99 ~ 4.9 s, latency SLO error ratio 50 %.
+        "slow": _scenario(spelling, le_counts=(0, 300, 300, 600, 600)),
+        # 20 % cache hits.
+        "cache-misses": _scenario(spelling, hits=120, misses=480),
+        # 1,200 rps.
+        "overload": _scenario(spelling, ok=72000, le_counts=(72000,) * 5),
     }
-    return {**_HEALTHY, **{keys[k]: v for k, v in changes.items()}}
 
-
-SCENARIOS: Final[Mapping[str, Mapping[str, int]]] = {
-    # 60 of 660 requests fail (9 %): every error budget and error threshold is exceeded.
-    "server-errors": _with(errors=60),
-    # Half the requests take 2-5 s: p99 ~ 4.9 s, latency SLO error ratio 50 %.
-    "slow": _with(le_0_25=0, le_1_0=300, le_2_0=300),
-    # 20 % cache hits.
-    "cache-misses": _with(hits=120, misses=480),
-    # 1,200 rps.
-    "overload": _with(
-        ok=72000, le_0_25=72000, le_1_0=72000, le_2_0=72000, le_5_0=72000, le_Inf=72000
-    ),
-}
 
 # Which scenario must fire each alert, by its `signal` label.
+SCENARIOS: Final = ("server-errors", "slow", "cache-misses", "overload")
 FIRES_ON: Final[Mapping[str, str]] = {
     "availability-budget-burn": "server-errors",
     "error-rate-budget-burn": "server-errors",
@@ -95,30 +99,34 @@ def _expected(rule: Mapping[str, Any], service: str) -> dict[str, Any]:
 def promtool_tests() -> dict[str, Any]:
     defs = load_definitions()
     rules = list(iter_alerts(alert_rules(defs)))
-    healthy_tests = [
-        {"eval_time": EVAL_TIME, "alertname": r["alert"], "exp_alerts": []} for r in rules
-    ]
-    tests: list[dict[str, Any]] = [
-        {"name": "healthy: no alert fires", "interval": "1m",
-         "input_series": _series(_HEALTHY), "alert_rule_test": healthy_tests},
-    ]  # fmt: skip
-    for scenario, increments in SCENARIOS.items():
-        firing = [r for r in rules if FIRES_ON.get(r["labels"][SIGNAL_LABEL]) == scenario]
+    tests: list[dict[str, Any]] = []
+    for spelling, les in LE_SPELLINGS.items():
+        scenarios = _scenarios(spelling)
+        where = f"le as {spelling} ({', '.join(les[:2])}, ...)"
+        healthy_tests = [
+            {"eval_time": EVAL_TIME, "alertname": r["alert"], "exp_alerts": []} for r in rules
+        ]
         tests.append(
-            {
-                "name": f"{scenario}: {len(firing)} alerts fire",
-                "interval": "1m",
-                "input_series": _series(increments),
-                "alert_rule_test": [
-                    {
-                        "eval_time": EVAL_TIME,
-                        "alertname": r["alert"],
-                        "exp_alerts": [_expected(r, defs.service)],
-                    }
-                    for r in firing
-                ],
-            }
-        )
+            {"name": f"healthy, {where}: no alert fires", "interval": "1m",
+             "input_series": _series(scenarios["healthy"]), "alert_rule_test": healthy_tests}
+        )  # fmt: skip
+        for scenario in SCENARIOS:
+            firing = [r for r in rules if FIRES_ON.get(r["labels"][SIGNAL_LABEL]) == scenario]
+            tests.append(
+                {
+                    "name": f"{scenario}, {where}: {len(firing)} alerts fire",
+                    "interval": "1m",
+                    "input_series": _series(scenarios[scenario]),
+                    "alert_rule_test": [
+                        {
+                            "eval_time": EVAL_TIME,
+                            "alertname": r["alert"],
+                            "exp_alerts": [_expected(r, defs.service)],
+                        }
+                        for r in firing
+                    ],
+                }
+            )
     if missing := [r["alert"] for r in rules if r["labels"][SIGNAL_LABEL] not in FIRES_ON]:
         raise ValueError(f"{TESTS_PATH}: no promtool scenario fires {missing}")
     return {

@@ -3,6 +3,8 @@ CloudWatch metrics (native AWS ones keyed by template parameters)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from aurastream_obs.core import conventions as c
 from aurastream_obs.core.conventions import EMF_NAMESPACE, prometheus_le
 from aurastream_obs.definitions import promql as q
@@ -24,8 +26,43 @@ ANALYZE_FAILED = PromSelector(
     q.HTTP_COUNT, (ANALYZE, _m("http_response_status_code", "=~", "5..|429"))
 )
 LATENCY_BUCKETS = PromSelector(q.HTTP_BUCKET)
+
+
+class BucketBound(str):
+    """The `le` matcher value for one bucket bound, in every spelling a store may hold.
+
+    The Python client (and Prometheus 3 on scrape) writes `le="1.0"`; the collector's
+    prometheusremotewrite translator and Prometheus' own OTLP ingestion write `le="1"` (Go's
+    `strconv.FormatFloat(b, 'f', -1, 64)`). The text is a regex matching both (`1|1[.]0`; a
+    character class needs no escaping in PromQL, YAML or JSON); `float()` of it is the bound,
+    which is how the local evaluator (ops/backends/local_eval.py) reads an `le` matcher.
+    """
+
+    bound: float
+
+    def __new__(cls, bound: float) -> BucketBound:
+        spellings = sorted({prometheus_le(bound), go_le(bound)})
+        self = super().__new__(cls, "|".join(s.replace(".", "[.]") for s in spellings))
+        self.bound = float(bound)
+        return self
+
+    def __float__(self) -> float:
+        return self.bound
+
+
+def go_le(bound: float) -> str:
+    """`strconv.FormatFloat(bound, 'f', -1, 64)`: shortest, no exponent, no trailing `.0`."""
+    text = format(Decimal(repr(float(bound))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def le_matcher(bound: float) -> tuple[str, MatchOp, str]:
+    """`le=~"<every spelling of bound>"`: one bucket on every store (see BucketBound)."""
+    return ("le", "=~", BucketBound(bound))
+
+
 # The SLO threshold (1 s) is a bucket boundary (DURATION_BUCKETS_S), so the ratio is exact.
-FAST_REQUESTS = PromSelector(q.HTTP_BUCKET, (("le", "=", prometheus_le(1.0)),))
+FAST_REQUESTS = PromSelector(q.HTTP_BUCKET, (le_matcher(1.0),))
 CACHE_LOOKUPS = PromSelector(q.CACHE_LOOKUPS)
 CACHE_HITS = PromSelector(q.CACHE_LOOKUPS, (_m("aurastream_cache_hit", "=", "true"),))
 CACHE_MISSES = PromSelector(q.CACHE_LOOKUPS, (_m("aurastream_cache_hit", "=", "false"),))

@@ -22,8 +22,10 @@ from aurastream_obs.artifacts.collector_configs.configs import SHAPES
 
 HOST: Final = "127.0.0.1"
 AWS_EXPORTERS: Final = frozenset({"awsxray", "awsemf", "awscloudwatchlogs"})
+# `lambda`, `sidecar`, `sidecar-gateway`, `gateway`, `local`: the file name without its prefix.
 SHAPE_KEYS: Final[dict[str, str]] = {
-    shape.path.removeprefix("collector/").removesuffix(".yaml"): shape.path for shape in SHAPES
+    shape.path.removeprefix("collector/").removesuffix(".yaml").split("-", 1)[1]: shape.path
+    for shape in SHAPES
 }
 
 
@@ -43,10 +45,8 @@ class Loopback:
 
 
 def shape_config(key: str) -> p.Config:
-    """The committed config of a shape (`lambda`, `sidecar`, `sidecar-gateway`, `gateway`,
-    `local`, or the file name stem such as `adot-gateway`), freshly generated."""
-    path = SHAPE_KEYS.get(key) or SHAPE_KEYS.get(f"adot-{key}")
-    shape = next((s for s in SHAPES if s.path == path), None)
+    """The committed config of a shape (a SHAPE_KEYS key), freshly generated."""
+    shape = next((s for s in SHAPES if s.path == SHAPE_KEYS.get(key)), None)
     if shape is None:
         raise ValueError(f"unknown collector shape {key!r}; known: {sorted(SHAPE_KEYS)}")
     return shape.build()

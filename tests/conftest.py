@@ -3,15 +3,11 @@ boto3 client factory pointed at it (override `aws_region` in a conftest to chang
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))  # the moto_server helper module
-
-from moto_server import Clients, client_factory, fake_aws_env, moto_server
+from support.moto import Clients, client_factory, fake_aws_env, moto_server
 
 
 @pytest.fixture(scope="session")

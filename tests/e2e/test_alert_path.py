@@ -10,12 +10,8 @@ import itertools
 import json
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -34,10 +30,11 @@ from aurastream_obs.service import create_app
 from aurastream_obs.service.analyzer import AnalysisResult, LexiconAnalyzer
 from aurastream_obs.service.customers import CustomerDirectory
 from aurastream_obs.service.server import run_in_thread
+from support.alert_peers import AlertPeer
 from support.promstack import free_port, start_alertmanager, start_prometheus, wait_until
+from support.service_client import analyze
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
-KEY = "demo-key-acme"
 PAGE = "aurastream-local-availability-budget-burn-critical"
 
 
@@ -58,47 +55,11 @@ class SwitchableAnalyzer:
         return self._inner.analyze(text, language_code)
 
 
-class Receiver:
-    """Records every POST body by path (/pagerduty, /slack)."""
-
-    def __init__(self) -> None:
-        self.received: dict[str, list[dict[str, Any]]] = {}
-        received = self.received
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                received.setdefault(self.path, []).append(json.loads(body or b"{}"))
-                self.send_response(202)
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    recv = Receiver()
-    yield recv
-    recv.server.shutdown()
-
-
-def _post(url: str, text: str, key: str = KEY) -> int:
-    request = urllib.request.Request(
-        f"{url}/v1/analyze",
-        data=json.dumps({"text": text}).encode(),
-        headers={"content-type": "application/json", "x-api-key": key},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        return int(error.code)
+def receiver() -> Iterator[AlertPeer]:
+    """PagerDuty (/pagerduty) and Slack (/slack) in one loopback peer."""
+    with AlertPeer(default=202) as peer:
+        yield peer
 
 
 class Traffic:
@@ -115,12 +76,12 @@ class Traffic:
             if self.stop.is_set():
                 return
             if i % 10 == 9:
-                status = _post(self.url, "bad key", key="wrong")
+                status = analyze(self.url, "bad key", key="wrong").status
             else:
                 text = f"I love this {i % 3}" if i % 2 else f"fresh text number {i}"
-                status = _post(self.url, text)
+                status = analyze(self.url, text).status
             self.codes[status] = self.codes.get(status, 0) + 1
-            time.sleep(0.02)
+            time.sleep(0.02)  # the scenario: steady traffic at about 50 requests per second
 
 
 def _prometheus_config(metrics_port: int, am_port: int) -> str:
@@ -137,7 +98,7 @@ def _prometheus_config(metrics_port: int, am_port: int) -> str:
 
 
 def test_panels_rules_and_burn_rate_page_reach_pagerduty_and_slack(
-    tmp_path: Path, receiver: Receiver
+    tmp_path: Path, receiver: AlertPeer
 ) -> None:
     defs = load_definitions()
     # Alertmanager with the rendered routes, secrets in files pointing at the local receiver.
@@ -212,25 +173,24 @@ def test_panels_rules_and_burn_rate_page_reach_pagerduty_and_slack(
                     lambda: any(a["labels"]["alertname"] == PAGE for a in am.alerts()),
                     timeout=60, what=f"{PAGE} in Alertmanager",
                 )  # fmt: skip
-                wait_until(
-                    lambda: _paged(receiver) and _slacked(receiver),
-                    timeout=60, what=f"PagerDuty and Slack notified; got {receiver.received}",
-                )  # fmt: skip
+                assert receiver.wait_for(
+                    lambda: _paged(receiver) and _slacked(receiver), timeout=60
+                ), f"PagerDuty and Slack not both notified; got {receiver.requests}"
             finally:
                 traffic.stop.set()
                 traffic.thread.join(timeout=10)
     finally:
         telemetry.shutdown()
     assert traffic.codes.get(500, 0) > 0 and traffic.codes.get(200, 0) > 0, traffic.codes
-    event = next(e for e in receiver.received["/pagerduty"] if PAGE in json.dumps(e))
+    event = next(e for e in receiver.bodies_at("/pagerduty") if PAGE in json.dumps(e))
     assert event["routing_key"] == "test-routing-key"
     assert event["event_action"] == "trigger"
     assert event["payload"]["severity"] == "critical"
 
 
-def _paged(receiver: Receiver) -> bool:
-    return any(PAGE in json.dumps(e) for e in receiver.received.get("/pagerduty", []))
+def _paged(receiver: AlertPeer) -> bool:
+    return any(PAGE in json.dumps(e) for e in receiver.bodies_at("/pagerduty"))
 
 
-def _slacked(receiver: Receiver) -> bool:
-    return any(PAGE in json.dumps(e) for e in receiver.received.get("/slack", []))
+def _slacked(receiver: AlertPeer) -> bool:
+    return any(PAGE in json.dumps(e) for e in receiver.bodies_at("/slack"))

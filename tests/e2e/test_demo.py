@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from support.processes import clean_env, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -43,19 +43,9 @@ def _command() -> list[str]:
     return [sys.executable, "-m", "aurastream_obs.cli"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _env(prometheus_port: int) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OTEL_", "AURASTREAM_")) and k != "AWS_LAMBDA_FUNCTION_NAME"
-    }
-    env["AURASTREAM_PROMETHEUS_PORT"] = str(prometheus_port)
+    env = clean_env({"AURASTREAM_PROMETHEUS_PORT": str(prometheus_port)})
+    env.pop("AWS_LAMBDA_FUNCTION_NAME", None)  # local mode, even when run on Lambda
     return env
 
 
@@ -65,7 +55,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     # A previous run's leftovers: the demo must clear them, or they would pollute the report.
     (folder / "traces.jsonl").write_text("stale, not even JSON\n", encoding="utf-8")
     (folder / "logs.jsonl").write_text("stale\n", encoding="utf-8")
-    port = _free_port()
+    port = free_port()
     args = ["demo", "--requests", str(REQUESTS), "--concurrency", "4", "--port", "0"]
     args += ["--telemetry-dir", str(folder)]
     start = time.monotonic()

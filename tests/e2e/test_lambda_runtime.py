@@ -7,48 +7,25 @@ segments, and nothing is sent while the environment is frozen.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import jsonschema
 import pytest
-from lambda_harness import Invocation, LambdaEnvironment, new_trace_header
+
+from support.lambda_harness import (
+    EVENTS,
+    LambdaEnvironment,
+    assert_delivered_before_return,
+    new_trace_header,
+    root_segment,
+)
 
 pytestmark = pytest.mark.e2e
-DATA = Path(__file__).resolve().parents[1] / "data"
-# The published schema uses draft-07 `$id` fragments (no $schema key): validate as draft 7.
-EMF_VALIDATOR = jsonschema.Draft7Validator(json.loads((DATA / "emf_schema.json").read_text()))
-EVENTS = {p.stem: json.loads(p.read_text()) for p in (DATA / "lambda_events").glob("*.json")}
 
 
 @pytest.fixture(scope="module")
 def env() -> Iterator[LambdaEnvironment]:
     with LambdaEnvironment() as environment:
         yield environment
-
-
-def assert_delivered_before_return(inv: Invocation) -> None:
-    assert inv.datagrams, f"no segment before return; stdout: {inv.stdout}"
-    assert inv.frozen_datagrams == [], "a datagram was sent while frozen"
-    assert inv.frozen_stdout == [], f"stdout written while frozen: {inv.frozen_stdout}"
-    for data in inv.datagrams:
-        assert len(data) <= 64_000
-    for doc in inv.emf:
-        EMF_VALIDATOR.validate(doc)
-        for directive in doc["_aws"]["CloudWatchMetrics"]:
-            assert len(directive["Metrics"]) <= 100
-            for metric in directive["Metrics"]:
-                value = doc[metric["Name"]]
-                assert not isinstance(value, list) or 0 < len(value) <= 100
-                assert value != 0, "a zero was emitted"
-
-
-def root_segment(inv: Invocation) -> dict[str, Any]:
-    roots = [d for d in inv.documents if "faas_trigger" in d.get("annotations", {})]
-    assert len(roots) == 1, inv.documents
-    return roots[0]
 
 
 def test_cold_then_warm_invocations(env: LambdaEnvironment) -> None:

@@ -14,9 +14,9 @@ import yaml
 
 from aurastream_obs.artifacts.collector_configs.components import ADOT_COLLECTOR
 from aurastream_obs.artifacts.collector_configs.validate import check_config
+from support.paths import ROOT
 from support.tools import require_tool
 
-ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet"}
 

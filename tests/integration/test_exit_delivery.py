@@ -124,7 +124,7 @@ WORKER = """
         with tracer.start_as_current_span(f"work-{i}"):
             logging.getLogger("worker").warning("work %d", i)
     print("READY", flush=True)
-    time.sleep(60)
+    time.sleep(60)  # the scenario: an idle worker, stopped by the signal (bounded if not)
 """
 
 

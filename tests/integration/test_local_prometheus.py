@@ -4,8 +4,6 @@ metrics are queryable by name through Prometheus' HTTP API (issue 4, section 4).
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,13 +14,13 @@ from aurastream_obs.core.settings import resolve_settings
 from aurastream_obs.service import create_app
 from aurastream_obs.service.customers import CustomerDirectory
 from aurastream_obs.service.server import run_in_thread
+from support.paths import ROOT
 from support.promstack import free_port, http_get_json, start_alertmanager, start_prometheus
+from support.service_client import analyze
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 JOB = "aurastream-api"
-KEY = "demo-key-acme"
 METRICS = (
     "http_server_request_duration_seconds_count",
     "aurastream_sentiment_analyses_total",
@@ -48,24 +46,11 @@ def service_metrics_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     try:
         with run_in_thread(app) as server:
             for text in ("great product", "great product", "terrible service", "meh", ""):
-                _analyze(server.url, text)
+                analyze(server.url, text)  # the empty text is a 400: an error series too
             assert telemetry.prometheus_port
             yield telemetry.prometheus_port
     finally:
         telemetry.shutdown(5000)
-
-
-def _analyze(url: str, text: str) -> None:
-    request = urllib.request.Request(
-        f"{url}/v1/analyze",
-        data=json.dumps({"text": text}).encode(),
-        headers={"content-type": "application/json", "x-api-key": KEY},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
-    except urllib.error.HTTPError as error:  # the empty text is a 400: an error series too
-        error.read()
 
 
 def _prometheus_config(service_port: int, alertmanager_port: int) -> str:

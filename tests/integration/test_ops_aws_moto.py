@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-import os
 import secrets
 import time
 import urllib.request
@@ -29,7 +28,8 @@ from aurastream_obs.ops.health_probes import (
 from aurastream_obs.ops.kpi import build_kpi_report
 from aurastream_obs.ops.traces.analysis import analyze
 from aurastream_obs.ops.traces.xray import XRaySource
-from moto_server import Clients
+from support.cli import run_command
+from support.moto import Clients
 
 pytestmark = pytest.mark.integration
 
@@ -128,11 +128,6 @@ def test_health_checks_against_moto(clients: Clients) -> None:
 
 
 def test_health_command_json_against_moto(clients: Clients) -> None:
-    import sys
-
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "unit", "ops"))
-    from ops_testkit import run_command
-
     clients("s3").create_bucket(Bucket="cli-bucket")
     code, out = run_command("health", ["--bucket", "cli-bucket", "--table", "absent", "--json"])
     document = json.loads(out)

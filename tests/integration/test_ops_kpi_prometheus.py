@@ -3,9 +3,6 @@ local mode under traffic, and against the local files the same run wrote (issue 
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,10 +19,10 @@ from aurastream_obs.service.analyzer import AnalysisResult, LexiconAnalyzer
 from aurastream_obs.service.customers import CustomerDirectory
 from aurastream_obs.service.server import run_in_thread
 from support.promstack import PrometheusHandle, free_port, start_prometheus, wait_until
+from support.service_client import analyze
 
 pytestmark = pytest.mark.integration
 JOB = "aurastream-api"
-KEY = "demo-key-acme"
 COUNTERS = '__name__=~"http_server_request_duration_seconds_count|aurastream_cache_lookups_total"'
 
 
@@ -36,20 +33,6 @@ class FailingAnalyzer(LexiconAnalyzer):
         if "boom" in text:
             raise RuntimeError("analyzer exploded")
         return super().analyze(text, language_code)
-
-
-def _post(url: str, text: str) -> int:
-    request = urllib.request.Request(
-        f"{url}/v1/analyze", data=json.dumps({"text": text}).encode(),
-        headers={"content-type": "application/json", "x-api-key": KEY},
-    )  # fmt: skip
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            response.read()
-            return int(response.status)
-    except urllib.error.HTTPError as error:
-        error.read()
-        return int(error.code)
 
 
 @pytest.fixture
@@ -111,12 +94,14 @@ def test_kpi_report_from_prometheus_and_from_the_files(stack: dict[str, Any]) ->
     url, prometheus = stack["url"], stack["prometheus"]
     # Warm-up: every series (ok, 500, hit, miss) exists before the measured traffic, because
     # increase() cannot count a counter's first sample.
-    assert [_post(url, t) for t in ("warm up", "warm up", "boom warm")] == [200, 200, 500]
+    assert [analyze(url, t).status for t in ("warm up", "warm up", "boom warm")] == [200, 200, 500]
     prometheus.wait_for_target_up(JOB)
     start = _scrape_with(prometheus, 3)
     # Measured: 20 distinct texts (misses), 10 repeats (hits), 2 failures -> 32 requests.
     texts = [f"review number {i} is great" for i in range(20)] + ["review number 1 is great"] * 10
-    statuses = [_post(url, t) for t in texts] + [_post(url, f"boom {i}") for i in range(2)]
+    statuses = [analyze(url, t).status for t in texts] + [
+        analyze(url, f"boom {i}").status for i in range(2)
+    ]
     assert statuses.count(500) == 2 and statuses.count(200) == 30
     total = 35
     end = _scrape_with(prometheus, total)

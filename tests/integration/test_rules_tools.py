@@ -14,9 +14,9 @@ import pytest
 from aurastream_obs.artifacts import validators
 from aurastream_obs.artifacts.prometheus_rules import ALERT_RULES_PATH, SLO_RULES_PATH
 from aurastream_obs.artifacts.promtool_tests import TESTS_PATH
+from support.paths import ROOT
 from support.tools import require_tool
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.integration
 
 

@@ -22,7 +22,7 @@ from aurastream_obs.service import (
     create_app,
     run_in_thread,
 )
-from moto_server import Clients
+from support.moto import Clients
 
 pytestmark = pytest.mark.integration
 

@@ -10,14 +10,13 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from aurastream_obs.telemetry_files.readers import read_spans
 from support.otlp_receiver import OtlpReceiver
-from support.processes import clean_env, free_port
+from support.processes import clean_env, free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -45,17 +44,23 @@ def _serve(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], int]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"service exited: {proc.stderr.read() if proc.stderr else ''}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
             conn.request("GET", "/v1/health")
-            if conn.getresponse().status == 200:
-                return proc, port
-        except OSError:
-            time.sleep(0.05)
-    proc.kill()
-    raise AssertionError(f"service did not start: {proc.stderr.read() if proc.stderr else ''}")
+            return conn.getresponse().status == 200
+        finally:
+            conn.close()
+
+    try:
+        wait_until(healthy, timeout=30, what="the service answering /v1/health", interval=0.05)
+    except AssertionError:
+        proc.kill()
+        raise
+    return proc, port
 
 
 def _drive(port: int) -> None:

@@ -23,12 +23,15 @@ from aurastream_obs.encoding.otlp_json import iter_json_lines
 from aurastream_obs.service import create_app
 from aurastream_obs.service.customers import CustomerDirectory
 from aurastream_obs.service.server import run_in_thread
+from support.budgets import assert_within_budget
 from support.otlp_receiver import OtlpReceiver
+from support.processes import free_port
+from support.service_client import analyze
 from support.tools import require_tool
 
 PARENT_TRACE = "0af7651916cd43dd8448eb211c80319c"
 TRACEPARENT = f"00-{PARENT_TRACE}-b7ad6b7169203331-01"
-KEY = "demo-key-acme"
+SHUTDOWN_MS = 2000  # shorter than the slow collector's delay: shutdown must not wait for it
 
 
 @contextmanager
@@ -55,26 +58,6 @@ def serving(telemetry: Telemetry) -> Iterator[str]:
         events_logger.setLevel(old_level)
 
 
-def post(
-    url: str, body: Any, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, Any], dict[str, str]]:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(
-        f"{url}/v1/analyze",
-        data=data,
-        headers={"content-type": "application/json", "x-api-key": KEY, **(headers or {})},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read()), _lower(response.headers)
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read()), _lower(error.headers)
-
-
-def _lower(headers: Any) -> dict[str, str]:
-    return {k.lower(): v for k, v in headers.items()}
-
-
 def _settings(mode: str, env: dict[str, str], **overrides: Any) -> Any:
     return resolve_settings(
         "aurastream-api", mode, env={"OTEL_TRACES_SAMPLER": "always_on", **env}, **overrides
@@ -94,12 +77,10 @@ def test_service_exports_all_three_signals_over_otlp(
     )
     try:
         with serving(telemetry) as url:
-            status, body, headers = post(
-                url, {"text": "I love this product"}, {"traceparent": TRACEPARENT}
-            )
-            assert status == 200 and body["sentiment"] == "POSITIVE"
-            assert PARENT_TRACE[:8] in headers["x-amzn-trace-id"]
-            assert post(url, {"text": ""})[0] == 400
+            reply = analyze(url, "I love this product", headers={"traceparent": TRACEPARENT})
+            assert reply.status == 200 and reply.json()["sentiment"] == "POSITIVE"
+            assert PARENT_TRACE[:8] in reply.headers["x-amzn-trace-id"]
+            assert analyze(url, "").status == 400
         assert telemetry.force_flush(10000)
     finally:
         telemetry.shutdown(5000)
@@ -139,14 +120,12 @@ def test_service_exports_all_three_signals_over_otlp(
 def test_local_mode_files_and_prometheus_endpoint(tmp_path: Path, always_on: None) -> None:
     promtool = require_tool("promtool")
     telemetry = build_telemetry(
-        _settings(
-            "local", {"AURASTREAM_TELEMETRY_DIR": str(tmp_path)}, prometheus_port=_free_port()
-        )
+        _settings("local", {"AURASTREAM_TELEMETRY_DIR": str(tmp_path)}, prometheus_port=free_port())
     )
     try:
         with serving(telemetry) as url:
             for text in ("great", "great", "terrible service", "meh"):
-                assert post(url, {"text": text})[0] == 200
+                assert analyze(url, text).status == 200
         port = telemetry.prometheus_port
         assert port
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as resp:
@@ -187,16 +166,14 @@ def test_local_mode_files_and_prometheus_endpoint(tmp_path: Path, always_on: Non
     ]
     hits = max(p.as_int for p in cache_points if any(a.value.bool_value for a in p.attributes))
     assert hits == 1  # "great" twice: one miss, then one hit
-    logs = list(iter_json_lines(tmp_path / "logs.jsonl", "logs"))
-    assert logs
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    lines = [
+        json.loads(r.body.string_value)  # each body: the JSON log line
+        for req in iter_json_lines(tmp_path / "logs.jsonl", "logs")
+        for rl in req.resource_logs
+        for sl in rl.scope_logs
+        for r in sl.log_records
+    ]
+    assert [line["message"] for line in lines].count("api_response") == 4
 
 
 @pytest.mark.parametrize("failure", ["slow", "dead"])
@@ -220,17 +197,18 @@ def test_collector_trouble_never_slows_or_fails_a_request(
     )
     try:
         with serving(telemetry) as url:
-            post(url, {"text": "warm up"})
-            time.sleep(0.2)  # let an export start and hang on the collector
+            analyze(url, "warm up")
+            # An export has reached the collector (and hangs there, or got its 503).
+            assert otlp_receiver.wait_for(lambda: len(otlp_receiver.attempts) > 0)
             started = time.monotonic()
-            statuses = [post(url, {"text": f"request {i}"})[0] for i in range(20)]
+            statuses = [analyze(url, f"request {i}").status for i in range(20)]
             elapsed = time.monotonic() - started
         assert statuses == [200] * 20
         # Bounded by the collector's own delay: an export blocking requests would take
         # at least `delay` seconds for these 20 requests.
         assert elapsed < delay, elapsed
         started = time.monotonic()
-        telemetry.shutdown(2000)
-        assert time.monotonic() - started < 3 * delay
+        telemetry.shutdown(SHUTDOWN_MS)
+        assert_within_budget(time.monotonic() - started, SHUTDOWN_MS / 1000, "shutdown")
     finally:
         telemetry.shutdown(1000)

@@ -1,30 +1,44 @@
-"""A real HTTP server on 127.0.0.1 standing in for Slack or PagerDuty: records every request
-and answers from a script of (status, headers) replies, then with `default`."""
+"""Alert receivers' stand-ins: `AlertPeer`, a real HTTP server on 127.0.0.1 playing Slack, PagerDuty
+or any webhook. It records every POST (path, headers, JSON body), answers from `script`, a list
+of (status, headers) replies, then with `default` (so it can fail on cue: 429 with Retry-After,
+500...), and can stall every answer by `delay_s` (a slow peer). `wait_for(predicate)` waits on
+a condition notified at each request: no polling."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
-class StandIn:
+class AlertPeer:
     def __init__(self, default: int = 200) -> None:
         self.requests: list[dict[str, Any]] = []
         self.script: list[tuple[int, dict[str, str]]] = []
         self.default = default
-        self._lock = threading.Lock()
-        outer = self
+        self.delay_s = 0.0
+        self._changed = threading.Condition()
+        self._closing = threading.Event()  # releases stalled answers at close()
+        peer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                with outer._lock:
-                    outer.requests.append(
-                        {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
+                with peer._changed:
+                    peer.requests.append(
+                        {
+                            "path": self.path,
+                            "headers": dict(self.headers),
+                            "json": json.loads(body) if body else {},
+                        }
                     )
-                    status, headers = outer.script.pop(0) if outer.script else (outer.default, {})
+                    status, headers = peer.script.pop(0) if peer.script else (peer.default, {})
+                    peer._changed.notify_all()
+                if peer.delay_s:
+                    peer._closing.wait(peer.delay_s)  # the scenario: a peer that is slow
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -37,6 +51,7 @@ class StandIn:
                 pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -45,10 +60,33 @@ class StandIn:
 
     @property
     def bodies(self) -> list[dict[str, Any]]:
-        with self._lock:
+        with self._changed:
             return [r["json"] for r in self.requests]
 
+    def bodies_at(self, path: str) -> list[dict[str, Any]]:
+        """The JSON bodies POSTed to `path` (e.g. "/slack")."""
+        with self._changed:
+            return [r["json"] for r in self.requests if r["path"] == path]
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+        """Wait until `predicate()` holds, re-checked at every request; False after `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._changed.wait(remaining)
+        return True
+
     def close(self) -> None:
+        self._closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
         self._thread.join(timeout=5)
+
+    def __enter__(self) -> AlertPeer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,4 +1,5 @@
-"""A tiny in-process ASGI client: one request, the full response, no sockets."""
+"""A tiny in-process ASGI client: one request, the full response, no sockets (`request()`,
+or `await call()` inside a running loop)."""
 
 from __future__ import annotations
 

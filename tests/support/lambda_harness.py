@@ -1,10 +1,15 @@
-"""Test harness: one Lambda execution environment in a subprocess, an X-Ray daemon stand-in
-(a UDP socket on 127.0.0.1) and the captured stdout, split per invocation."""
+"""One Lambda execution environment in a subprocess (`LambdaEnvironment`, running
+support/lambda_runtime.py with the function in support/lambda_task/), an X-Ray daemon stand-in
+(a UDP socket on 127.0.0.1), and per invocation the captured stdout and datagrams
+(`Invocation`), including what was sent while the environment was "frozen" after it returned.
+
+Also the checks every e2e Lambda test makes: `assert_delivered_before_return` (spans sent
+before return, nothing while frozen, EMF documents valid against AWS's schema and limits) and
+`root_segment`; and `EVENTS`, the sample events of tests/data/lambda_events."""
 
 from __future__ import annotations
 
 import json
-import os
 import queue
 import socket
 import subprocess
@@ -12,13 +17,25 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+
+from support.paths import EMF_SCHEMA, ROOT, lambda_events
+from support.processes import clean_env
+
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
+RUNTIME = HERE / "lambda_runtime.py"
+TASK_ROOT = HERE / "lambda_task"  # the function's code, as Lambda unpacks it
+# How long a returned invocation is watched for late output: "frozen" means nothing may be
+# sent, and absence can only be observed over a window (the one sleep that is the scenario).
 FROZEN_CHECK_S = 0.3
+EVENTS = lambda_events()
+# The published schema uses draft-07 `$id` fragments (no $schema key): validate as draft 7.
+EMF_VALIDATOR = jsonschema.Draft7Validator(json.loads(EMF_SCHEMA.read_text()))
 
 
 @dataclass
@@ -29,6 +46,7 @@ class Invocation:
     datagrams: list[bytes]
     frozen_stdout: list[str] = field(default_factory=list)
     frozen_datagrams: list[bytes] = field(default_factory=list)
+    at_end: Any = None  # what `invoke(at_end=...)` returned when the handler had returned
 
     @property
     def documents(self) -> list[dict[str, Any]]:
@@ -68,10 +86,7 @@ class LambdaEnvironment:
         self.daemon.bind(("127.0.0.1", 0))
         self.daemon.setblocking(False)
         port = self.daemon.getsockname()[1]
-        environ = {
-            k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "AURASTREAM_"))
-        }
-        environ.update(
+        environ = clean_env(
             {
                 "AWS_LAMBDA_FUNCTION_NAME": "aurastream-analyze",
                 "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
@@ -82,13 +97,15 @@ class LambdaEnvironment:
                 "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{port}",
                 "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
                 "_HANDLER": handler,
-                "LAMBDA_TASK_ROOT": str(HERE),
+                "LAMBDA_TASK_ROOT": str(TASK_ROOT),
                 "PYTHONUNBUFFERED": "1",
             }
         )
         environ.update(env)
         self.process = subprocess.Popen(
-            [sys.executable, str(HERE / "lambda_runtime_emulator.py")],
+            # -P: the runtime's own folder (support/) stays off sys.path, as /var/runtime's
+            # modules are not importable as the function's; only LAMBDA_TASK_ROOT is added.
+            [sys.executable, "-P", str(RUNTIME)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -139,7 +156,11 @@ class LambdaEnvironment:
         trace_header: str | None = None,
         context: bool = True,
         timeout_ms: int = 3000,
+        at_end: Callable[[], Any] | None = None,
     ) -> Invocation:
+        """Invoke the handler with `event`; returns once the handler returned and the frozen
+        window passed. `at_end()` runs as soon as the handler returned (at `@@END`): e.g. a
+        snapshot of a receiver, to compare with its state after the frozen window."""
         request_id = str(uuid.uuid4())
         request = {
             "event": event,
@@ -157,11 +178,12 @@ class LambdaEnvironment:
             if line == f"@@END {request_id}":
                 break
             lines.append(line)
+        snapshot = at_end() if at_end is not None else None
         outcome = self._result()
         # Loopback UDP is delivered at sendto(): what the function sent before returning is
         # already queued on the socket when @@END arrives.
-        invocation = Invocation(request_id, outcome, lines, self._drain_udp())
-        time.sleep(FROZEN_CHECK_S)  # "frozen": nothing may be sent now
+        invocation = Invocation(request_id, outcome, lines, self._drain_udp(), at_end=snapshot)
+        time.sleep(FROZEN_CHECK_S)  # the scenario: "frozen", nothing may be sent now
         invocation.frozen_datagrams = self._drain_udp()
         while not self._stdout.empty():
             invocation.frozen_stdout.append(self._stdout.get_nowait())
@@ -188,3 +210,28 @@ def new_trace_header(sampled: str = "1") -> tuple[str, str, str]:
     trace_id = f"1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}"
     parent = uuid.uuid4().hex[:16]
     return f"Root={trace_id};Parent={parent};Sampled={sampled}", trace_id, parent
+
+
+def assert_delivered_before_return(inv: Invocation) -> None:
+    """Segments sent before return, nothing while frozen, every datagram and EMF document
+    within AWS's limits (and the EMF schema), no zero metric values."""
+    assert inv.datagrams, f"no segment before return; stdout: {inv.stdout}"
+    assert inv.frozen_datagrams == [], "a datagram was sent while frozen"
+    assert inv.frozen_stdout == [], f"stdout written while frozen: {inv.frozen_stdout}"
+    for data in inv.datagrams:
+        assert len(data) <= 64_000
+    for doc in inv.emf:
+        EMF_VALIDATOR.validate(doc)
+        for directive in doc["_aws"]["CloudWatchMetrics"]:
+            assert len(directive["Metrics"]) <= 100
+            for metric in directive["Metrics"]:
+                value = doc[metric["Name"]]
+                assert not isinstance(value, list) or 0 < len(value) <= 100
+                assert value != 0, "a zero was emitted"
+
+
+def root_segment(inv: Invocation) -> dict[str, Any]:
+    """The invocation's one root (sub)segment: the one carrying the faas_trigger annotation."""
+    roots = [d for d in inv.documents if "faas_trigger" in d.get("annotations", {})]
+    assert len(roots) == 1, inv.documents
+    return roots[0]

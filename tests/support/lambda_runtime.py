@@ -1,4 +1,5 @@
-"""Runs one Lambda execution environment the way the Python runtime does (a test helper).
+"""Runs one Lambda execution environment the way the Python runtime does: a hand-written
+emulator, run as a script by support/lambda_harness.py (never imported by tests).
 
 Started as a fresh process per environment, with the Lambda environment variables already set
 by the test. Imports the handler named by `_HANDLER` (`module.function`, found on
@@ -42,6 +43,9 @@ def report(payload: dict[str, Any]) -> None:
 
 
 def main() -> None:
+    # Not a test path hack: this is the runtime's own behaviour. Lambda's bootstrap puts
+    # LAMBDA_TASK_ROOT (the unpacked function code) on sys.path before importing `_HANDLER`,
+    # and the folder is only known at run time (the harness sets it per environment).
     sys.path.insert(0, os.environ["LAMBDA_TASK_ROOT"])
     module_name, _, function_name = os.environ["_HANDLER"].rpartition(".")
     started = time.perf_counter()

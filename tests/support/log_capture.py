@@ -1,4 +1,6 @@
-"""Helpers shared by the logging tests (a uniquely named module: no clash with other suites)."""
+"""Capturing what would be logged: a logger wired to a JsonLogHandler writing into a StringIO
+(`attach()` -> `Captured`), strict JSON parsing of its lines (`strict_loads`), and an ASGI
+`EventSink` that records the middleware's events instead of logging them (`RecordingEvents`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from aurastream_obs.asgi import EventSink
 from aurastream_obs.logs import JsonLogHandler, build_log_pipeline
 
 
@@ -52,3 +55,28 @@ def attach(logger: logging.Logger, *, redact: bool = True, allow_text: bool = Fa
     handler.add_sink(sink)
     logger.addHandler(handler)
     return captured
+
+
+@dataclass
+class RecordingEvents(EventSink):
+    """Records every event instead of logging it."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def named(self, name: str) -> list[dict[str, Any]]:
+        return [fields for event, fields in self.calls if event == name]
+
+    def api_request(self, **fields: Any) -> None:  # type: ignore[override]
+        self.calls.append(("api_request", fields))
+
+    def api_response(self, **fields: Any) -> None:  # type: ignore[override]
+        self.calls.append(("api_response", fields))
+
+    def error(self, **fields: Any) -> None:  # type: ignore[override]
+        self.calls.append(("error", fields))
+
+    def business_event(self, event_type: str, **fields: Any) -> None:  # type: ignore[override]
+        self.calls.append(("business_event", {"event_type": event_type, **fields}))
+
+    def security_event(self, event_type: str, **fields: Any) -> None:
+        self.calls.append(("security_event", {"event_type": event_type, **fields}))

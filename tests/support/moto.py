@@ -1,5 +1,5 @@
-"""One moto server for the whole test session, and the fake-credential environment that
-points boto3 at it (shared by every test that talks to "AWS": tests/conftest.py)."""
+"""A moto server for the whole test session, the fake-credential environment that points boto3
+at it, and a boto3 client factory (`Clients`). The fixtures are in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -50,6 +50,7 @@ def fake_aws_env(monkeypatch: pytest.MonkeyPatch, endpoint_url: str, region: str
 
 
 def client_factory(endpoint_url: str, region: str) -> Clients:
+    """`clients("s3")` -> a boto3 client on the moto server in `region`."""
     import boto3
 
     return lambda service: boto3.client(service, endpoint_url=endpoint_url, region_name=region)

@@ -1,14 +1,18 @@
-"""Run Python in a fresh process (OTel globals are set-once per process) and misbehaving peers."""
+"""Other processes: run Python in a fresh process (OTel globals are set-once per process), wait
+for another process's state, free ports, and a misbehaving peer (`BlackHolePeer`)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Mapping
+import time
+import urllib.error
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +64,25 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_until(
+    check: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.2
+) -> None:
+    """Poll `check` until true; AssertionError naming `what` after `timeout` seconds.
+
+    For state that only another process holds (a server's HTTP API, a child's readiness): it
+    cannot notify this one, so polling is the only way. State in this process is waited for
+    with an Event or a Condition (e.g. `OtlpReceiver.wait_for`), never with this.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(OSError, ValueError, urllib.error.URLError):
+            if check():
+                return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
 
 
 def last_json_line(stdout: str, prefix: str) -> Any:

@@ -18,27 +18,20 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+# free_port and wait_until live in support.processes; importing them from here still works.
+from support.processes import free_port, wait_until
 from support.tools import require_tool
 
 READY_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now (tiny race accepted in tests)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def http_get_json(url: str, timeout: float = 5.0) -> Any:
@@ -52,20 +45,6 @@ def http_post(url: str, body: bytes = b"", timeout: float = 5.0) -> bytes:
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return bytes(response.read())
-
-
-def wait_until(
-    check: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.2
-) -> None:
-    """Poll `check` until true; AssertionError naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with contextlib.suppress(OSError, ValueError, urllib.error.URLError):
-            if check():
-                return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
 
 
 class _Process:

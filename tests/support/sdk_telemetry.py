@@ -1,21 +1,43 @@
-"""Rich SDK spans and log records (every field the encoders write) for the exporter tests."""
+"""Real OpenTelemetry SDK telemetry in memory, never the global providers.
+
+- `InMemoryTelemetry`: started tracer and meter providers with in-memory exporter and reader,
+  for code that takes providers (the ASGI middleware, the service); `span(name)`, `points(name)`.
+- `record_sample_telemetry()`: a small recorded scenario (server span, client child with a link,
+  metrics and a log record inside the child) as `SampleTelemetry` spans/metrics/logs.
+- `RecordingLogExporter`: keeps each exported batch as the OTLP protobuf request a collector
+  would receive (`records()` decodes them); `fail = True` makes exports fail.
+- `build_spans()`/`build_sdk_logs()`: rich spans and log records (every field the encoders
+  write, `ALL_TYPES` of attribute values) for the encoding tests.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry._logs import SeverityNumber
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk._logs import LoggerProvider, ReadableLogRecord
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk._logs.export import (
+    InMemoryLogRecordExporter,
+    LogRecordExporter,
+    LogRecordExportResult,
+    SimpleLogRecordProcessor,
+)
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader, MetricsData
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.span import TraceState
+
+from aurastream_obs.encoding.proto import encode_logs
 
 ALL_TYPES: dict[str, Any] = {
     "str": "héllo ✓",
@@ -111,3 +133,145 @@ def build_sdk_logs(resource: Resource) -> list[ReadableLogRecord]:
     logger.emit(severity_number=SeverityNumber.ERROR, body=None, timestamp=1_700_000_000_000)
     provider.shutdown()
     return list(exporter.get_finished_logs())
+
+
+@dataclass
+class InMemoryTelemetry:
+    """SDK tracer and meter providers recording in memory; `shutdown()` when done."""
+
+    tracer_provider: TracerProvider
+    spans_exporter: InMemorySpanExporter
+    meter_provider: MeterProvider
+    reader: InMemoryMetricReader
+
+    @classmethod
+    def start(cls) -> InMemoryTelemetry:
+        exporter = InMemorySpanExporter()
+        tracer_provider = TracerProvider()
+        tracer_provider.add_span_processor(SimpleSpanProcessor(exporter))
+        reader = InMemoryMetricReader()
+        return cls(tracer_provider, exporter, MeterProvider(metric_readers=[reader]), reader)
+
+    def shutdown(self) -> None:
+        self.tracer_provider.shutdown()
+        self.meter_provider.shutdown()
+
+    def spans(self) -> list[ReadableSpan]:
+        return list(self.spans_exporter.get_finished_spans())
+
+    def span(self, name: str) -> ReadableSpan:
+        """The one finished span called `name` (fails when there are none or several)."""
+        found = [s for s in self.spans() if s.name == name]
+        assert len(found) == 1, [s.name for s in self.spans()]
+        return found[0]
+
+    def points(self, metric_name: str) -> list[Any]:
+        data = self.reader.get_metrics_data()
+        points: list[Any] = []
+        for rm in data.resource_metrics if data else ():
+            for sm in rm.scope_metrics:
+                for metric in sm.metrics:
+                    if metric.name == metric_name:
+                        points.extend(metric.data.data_points)
+        return points
+
+
+SAMPLE_RESOURCE = Resource.create(
+    {"service.name": "aurastream-test", "deployment.environment": "test"}
+)
+
+
+@dataclass
+class SampleTelemetry:
+    spans: list[ReadableSpan]
+    metrics: MetricsData
+    logs: list[ReadableLogRecord]
+
+
+def record_sample_telemetry() -> SampleTelemetry:
+    """Two spans (server parent + client child with a link), metrics recorded inside the
+    child (so exemplars carry its ids), and a log record emitted inside the child."""
+    span_exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider(resource=SAMPLE_RESOURCE)
+    tracer_provider.add_span_processor(SimpleSpanProcessor(span_exporter))
+    tracer = tracer_provider.get_tracer("aurastream.tests", "1.2.3")
+
+    reader = InMemoryMetricReader()
+    meter_provider = MeterProvider(metric_readers=[reader], resource=SAMPLE_RESOURCE)
+    meter = meter_provider.get_meter("aurastream.tests", "1.2.3")
+    analyses = meter.create_counter("aurastream.sentiment.analyses", unit="{analysis}")
+    duration = meter.create_histogram("http.server.request.duration", unit="s")
+
+    log_exporter = InMemoryLogRecordExporter()
+    logger_provider = LoggerProvider(resource=SAMPLE_RESOURCE)
+    logger_provider.add_log_record_processor(SimpleLogRecordProcessor(log_exporter))
+    logger = logger_provider.get_logger("aurastream.tests")
+
+    with tracer.start_as_current_span("POST /analyze", kind=SpanKind.SERVER) as parent:
+        parent.set_attribute("http.response.status_code", 200)
+        link = Link(parent.get_span_context(), {"link.reason": "batch"})
+        with tracer.start_as_current_span(
+            "comprehend.detect_sentiment", kind=SpanKind.CLIENT, links=[link]
+        ) as child:
+            child.set_attributes(
+                {
+                    "sentiment": "POSITIVE",
+                    "confidence": 0.93,
+                    "cached": False,
+                    "aurastream.tokens": [1, 2, 3],
+                    "big": 2**53 + 1,
+                }
+            )
+            child.add_event("cache.miss", {"key": "abc"})
+            child.set_status(Status(StatusCode.ERROR, "throttled"))
+            analyses.add(3, {"sentiment": "POSITIVE"})
+            analyses.add(1, {"sentiment": "NEGATIVE"})
+            duration.record(0.25, {"http.response.status_code": 200})
+            logger.emit(
+                severity_number=SeverityNumber.INFO,
+                severity_text="INFO",
+                body="sentiment analysed",
+                attributes={"category": "analysis", "customer.id": "c-1"},
+            )
+
+    metrics = reader.get_metrics_data()
+    assert metrics is not None
+    result = SampleTelemetry(
+        spans=list(span_exporter.get_finished_spans()),
+        metrics=metrics,
+        logs=list(log_exporter.get_finished_logs()),
+    )
+    tracer_provider.shutdown()
+    meter_provider.shutdown()
+    logger_provider.shutdown()
+    return result
+
+
+class RecordingLogExporter(LogRecordExporter):
+    """Keeps every batch as the OTLP protobuf request body a collector's receiver would get."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+        self.fail = False
+
+    def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
+        if self.fail:
+            return LogRecordExportResult.FAILURE
+        self.bodies.append(encode_logs(batch))
+        return LogRecordExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+    def records(self) -> list[Any]:
+        """(scope name, LogRecord) of every record, decoded, in export order."""
+        return [
+            (scope_logs.scope.name, record)
+            for body in self.bodies
+            for rl in ExportLogsServiceRequest.FromString(body).resource_logs
+            for scope_logs in rl.scope_logs
+            for record in scope_logs.log_records
+        ]

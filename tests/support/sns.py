@@ -1,4 +1,6 @@
-"""Test helpers: a locally generated signing certificate and SNS messages signed with it."""
+"""SNS messages as AWS signs them: a locally generated signing certificate and key (`Signer`),
+and the messages SNS posts (`notification()` of a CloudWatch `alarm_message()`,
+`subscription_confirmation()`), signed with `Signer.sign`."""
 
 from __future__ import annotations
 

@@ -11,7 +11,9 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[2] / "instrumentation" / "aurastream_obs"
+from support.paths import ROOT
+
+PACKAGE = ROOT / "instrumentation" / "aurastream_obs"
 
 # Lowest first. A package may import its own modules and any package of a lower layer.
 LAYERS: list[set[str]] = [

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from aurastream_obs.core.settings import ALL_ENV_VARS
 from aurastream_obs.service.config import SERVICE_ENV_VARS
+from support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
 

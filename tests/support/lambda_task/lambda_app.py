@@ -1,4 +1,5 @@
-"""A Lambda function as a user writes it, run by lambda_runtime_emulator.py in the e2e tests."""
+"""A Lambda function as a user writes it: the only module in its LAMBDA_TASK_ROOT, run by
+support/lambda_runtime.py for the e2e tests (support/lambda_harness.py)."""
 
 from __future__ import annotations
 

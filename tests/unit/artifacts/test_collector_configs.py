@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from aurastream_obs.artifacts.collector_configs.configs import (
@@ -15,8 +14,7 @@ from aurastream_obs.artifacts.collector_configs.configs import (
 from aurastream_obs.artifacts.collector_configs.placeholders import PLACEHOLDERS
 from aurastream_obs.core.conventions import CUSTOMER_ID
 from aurastream_obs.core.log_categories import LOG_CATEGORIES, log_group_name
-
-ROOT = Path(__file__).resolve().parents[3]
+from support.paths import ROOT
 
 
 def _policies() -> dict[str, dict[str, Any]]:

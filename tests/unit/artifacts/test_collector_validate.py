@@ -13,8 +13,8 @@ from aurastream_obs.artifacts.collector_configs.components import ADOT_COLLECTOR
 from aurastream_obs.artifacts.collector_configs.configs import lambda_config, sidecar_config
 from aurastream_obs.artifacts.collector_configs.documents import dump_yaml
 from aurastream_obs.artifacts.collector_configs.validate import check_config, validate_collector
+from support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[3]
 SIDECAR = "collector/adot-sidecar.yaml"
 LAMBDA = "collector/adot-lambda.yaml"
 

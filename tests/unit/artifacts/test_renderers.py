@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -17,8 +16,8 @@ from aurastream_obs.artifacts.cost import cost_report, custom_metrics
 from aurastream_obs.artifacts.grafana import dashboard_document
 from aurastream_obs.artifacts.prometheus_rules import alert_rules, iter_alerts, slo_rules
 from aurastream_obs.definitions import load_definitions
+from support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[3]
 MINE = [
     f"aurastream_obs.artifacts.{m}:artifacts"
     for m in ("prometheus_rules", "promtool_tests", "alertmanager", "cloudformation", "grafana")

@@ -6,10 +6,10 @@ import asyncio
 from typing import Any
 
 import pytest
-from asgi_testclient import call, request
 from opentelemetry.trace import SpanKind, StatusCode
 
 from aurastream_obs.asgi import TelemetryMiddleware, get_request_info
+from support.asgi_client import call, request
 
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 PARENT_ID = "b7ad6b7169203331"
@@ -334,12 +334,15 @@ def test_telemetry_failures_never_fail_the_request(telemetry: Any) -> None:
 
 
 def test_client_disconnect_cancellation_ends_span(telemetry: Any) -> None:
-    async def slow(scope: Any, receive: Any, send: Any) -> None:
-        await asyncio.sleep(10)
-
     async def run() -> None:
+        entered = asyncio.Event()
+
+        async def slow(scope: Any, receive: Any, send: Any) -> None:
+            entered.set()
+            await asyncio.sleep(10)  # the scenario: a slow app, cancelled by the disconnect
+
         task = asyncio.ensure_future(call(wrap(slow, telemetry), "GET", "/v1/health"))
-        await asyncio.sleep(0.01)
+        await entered.wait()  # the request is inside the app
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

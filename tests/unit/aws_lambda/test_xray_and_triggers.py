@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from opentelemetry.trace import SpanContext, SpanKind, TraceFlags
 
@@ -18,8 +17,8 @@ from aurastream_obs.modes.awslambda.xray import (
     annotation_key,
     daemon_address,
 )
+from support.paths import LAMBDA_EVENTS
 
-EVENTS = Path(__file__).parents[2] / "data" / "lambda_events"
 PARENT = SpanContext(0x5759E988BD862E3FE1BE46A994272793, 0x53995C3F42CD8AD8, True, TraceFlags(1))
 
 
@@ -70,12 +69,12 @@ def test_every_event_sample_is_recognised() -> None:
         "direct": ("other", "direct", SpanKind.SERVER),
     }
     for name, (trigger, source, kind) in expected.items():
-        found = describe(json.loads((EVENTS / f"{name}.json").read_text()), "fn")
+        found = describe(json.loads((LAMBDA_EVENTS / f"{name}.json").read_text()), "fn")
         assert (found.trigger, found.source, found.kind) == (trigger, source, kind), name
-    v1 = describe(json.loads((EVENTS / "api_gateway_v1.json").read_text()), "fn")
+    v1 = describe(json.loads((LAMBDA_EVENTS / "api_gateway_v1.json").read_text()), "fn")
     assert v1.attributes["http.route"] == "/v1/analyze"
     assert v1.attributes["client.address"] == "203.0.113.7"
-    sqs = describe(json.loads((EVENTS / "sqs.json").read_text()), "fn")
+    sqs = describe(json.loads((LAMBDA_EVENTS / "sqs.json").read_text()), "fn")
     assert len(sqs.link_headers) == 1
 
 

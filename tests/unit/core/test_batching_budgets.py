@@ -13,8 +13,7 @@ from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
 
 from aurastream_obs.core.batching import BatchWorker, DropCounter, export_deadline
 from aurastream_obs.sdk.metric_reader import PeriodicMetricReader
-
-MARGIN_S = 0.5
+from support.budgets import MARGIN_S
 
 
 class Exporter:

@@ -69,6 +69,13 @@ INVALID: list[tuple[str, list[str], str]] = [
 ASSUMED_ENV = {"AURASTREAM_PROMETHEUS_PORT": "0"}  # no port clashes between cases
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in the test's folder: a fuzzed relative AURASTREAM_TELEMETRY_DIR ("%zz", "-1")
+    creates its files there, never in the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[OtlpReceiver]:
     with OtlpReceiver() as started:

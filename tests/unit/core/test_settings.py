@@ -7,7 +7,8 @@ import logging
 import pytest
 
 from aurastream_obs.core import settings as s
-from aurastream_obs.core.env import reset_warnings
+from aurastream_obs.core.env import EnvVar, reset_warnings
+from aurastream_obs.core.env_vars import OTLP_ENDPOINT
 from aurastream_obs.core.settings import detect_mode, parse_key_values, resolve_settings
 
 
@@ -110,5 +111,29 @@ def test_key_value_lists_are_percent_decoded_and_tolerate_garbage() -> None:
 def test_every_environment_variable_is_documented_once() -> None:
     names = [v.name for v in s.ALL_ENV_VARS]
     assert len(names) == len(set(names))
-    assert all(v.meaning and v.default is not None for v in s.ALL_ENV_VARS)
+    assert all(v.meaning.strip() for v in s.ALL_ENV_VARS)
     assert "AURASTREAM_TELEMETRY_MODE" in names and "OTEL_EXPORTER_OTLP_ENDPOINT" in names
+
+
+@pytest.mark.parametrize(
+    "var",
+    [
+        v
+        for v in s.ALL_ENV_VARS
+        # "(auto)", "(packaged)"... describe a computed default; "" is "unset".
+        if v.default and not v.default.startswith("(") and v.name != "OTEL_EXPORTER_OTLP_ENDPOINT"
+    ],
+    ids=lambda v: v.name,
+)
+def test_setting_a_variable_to_its_documented_default_changes_nothing(var: EnvVar) -> None:
+    """The default in the table (and the README) is the one resolve_settings() applies."""
+    documented = resolve_settings(env={var.name: var.default})
+    assert documented == resolve_settings(env={}), var.default
+
+
+def test_the_documented_otlp_endpoint_is_the_one_used() -> None:
+    """Setting it selects otlp mode (documented); in otlp mode, its default changes nothing."""
+    var = OTLP_ENDPOINT
+    documented = resolve_settings(mode="otlp", env={var.name: var.default})
+    default = resolve_settings(mode="otlp", env={})
+    assert documented.traces_endpoint == default.traces_endpoint == f"{var.default}/v1/traces"

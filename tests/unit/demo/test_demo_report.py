@@ -7,7 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from otlp_builders import (
+
+from aurastream_obs.demo.client import ClientTally
+from aurastream_obs.demo.summary import DemoReport, build_report
+from aurastream_obs.demo.text import Endpoints, render_report, render_trace
+from support.otlp_data import (
     SERVER,
     histogram_metric,
     histogram_point,
@@ -20,10 +24,6 @@ from otlp_builders import (
     traces_line,
     write_lines,
 )
-
-from aurastream_obs.demo.client import ClientTally
-from aurastream_obs.demo.summary import DemoReport, build_report
-from aurastream_obs.demo.text import Endpoints, render_report, render_trace
 
 SLOW_TRACE = "6b0942cb" + "aa" * 12
 HEALTH_TRACE = "6b0942cb" + "bb" * 12

@@ -6,7 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from otlp_builders import (
+
+from aurastream_obs.demo.summary import cache_counts, cache_hit_rate, request_histogram
+from aurastream_obs.telemetry_files.readers import (
+    current_points,
+    read_metric_points,
+)
+from aurastream_obs.telemetry_files.stats import Histogram, histogram_quantile
+from support.otlp_data import (
     DELTA,
     histogram_metric,
     histogram_point,
@@ -15,13 +22,6 @@ from otlp_builders import (
     sum_point,
     write_lines,
 )
-
-from aurastream_obs.demo.summary import cache_counts, cache_hit_rate, request_histogram
-from aurastream_obs.telemetry_files.readers import (
-    current_points,
-    read_metric_points,
-)
-from aurastream_obs.telemetry_files.stats import Histogram, histogram_quantile
 
 DURATION = "http.server.request.duration"
 BOUNDS = (0.1, 1.0)

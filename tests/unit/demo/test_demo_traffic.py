@@ -6,6 +6,8 @@ import io
 import json
 from collections import Counter
 
+import pytest
+
 from aurastream_obs.demo.progress import ProgressBar
 from aurastream_obs.demo.traffic import (
     PlannedRequest,
@@ -76,11 +78,8 @@ def test_client_errors_are_what_they_claim() -> None:
     assert _text(by_kind["empty_text"]).strip() == ""
     invalid = by_kind["invalid_json"].body
     assert invalid is not None
-    try:
+    with pytest.raises(ValueError):
         json.loads(invalid)
-        raise AssertionError("invalid_json body parsed")
-    except ValueError:
-        pass
     assert "x-api-key" not in by_kind["missing_key"].headers("ua")
     assert by_kind["unknown_key"].headers("ua")["x-api-key"] == "demo-key-expired"
     assert by_kind["health"].method == "GET" and by_kind["health"].body is None

@@ -9,7 +9,6 @@ from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs as
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as sdk_encode_spans
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanLimits
-from otlp_samples import build_sdk_logs, build_spans
 
 from aurastream_obs.encoding.json_encode import any_value
 from aurastream_obs.encoding.otlp_json import (
@@ -20,6 +19,7 @@ from aurastream_obs.encoding.otlp_json import (
     request_to_json,
 )
 from aurastream_obs.encoding.proto import LogItem
+from support.sdk_telemetry import build_sdk_logs, build_spans
 
 
 def _without_link_trace_state(line: str) -> str:

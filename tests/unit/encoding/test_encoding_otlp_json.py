@@ -21,6 +21,7 @@ from aurastream_obs.encoding.otlp_json import (
     encode_spans_json,
     iter_json_lines,
 )
+from support.sdk_telemetry import SampleTelemetry
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
@@ -39,13 +40,13 @@ def _attrs(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {item["key"]: item["value"] for item in items}
 
 
-def test_spans_line_follows_otlp_json_rules(telemetry: Any) -> None:
-    line = encode_spans_json(telemetry.spans)
+def test_spans_line_follows_otlp_json_rules(sample_telemetry: SampleTelemetry) -> None:
+    line = encode_spans_json(sample_telemetry.spans)
     assert "\n" not in line
     doc = json.loads(line)
     assert list(doc) == ["resourceSpans"]
     spans = _spans_by_name(doc)
-    sdk = {s.name: s for s in telemetry.spans}
+    sdk = {s.name: s for s in sample_telemetry.spans}
     parent, child = spans["POST /analyze"], spans["comprehend.detect_sentiment"]
 
     assert HEX32.match(child["traceId"])
@@ -73,9 +74,9 @@ def test_spans_line_follows_otlp_json_rules(telemetry: Any) -> None:
     }
 
 
-def test_spans_round_trip_to_identical_protobuf(telemetry: Any) -> None:
-    decoded = decode_traces_json(encode_spans_json(telemetry.spans))
-    assert decoded == encode_spans(telemetry.spans)
+def test_spans_round_trip_to_identical_protobuf(sample_telemetry: SampleTelemetry) -> None:
+    decoded = decode_traces_json(encode_spans_json(sample_telemetry.spans))
+    assert decoded == encode_spans(sample_telemetry.spans)
     child = next(
         s
         for rs in decoded.resource_spans
@@ -83,14 +84,14 @@ def test_spans_round_trip_to_identical_protobuf(telemetry: Any) -> None:
         for s in ss.spans
         if s.name == "comprehend.detect_sentiment"
     )
-    sdk_child = next(s for s in telemetry.spans if s.name == "comprehend.detect_sentiment")
+    sdk_child = next(s for s in sample_telemetry.spans if s.name == "comprehend.detect_sentiment")
     assert int.from_bytes(child.trace_id, "big") == sdk_child.context.trace_id
     assert len(child.trace_id) == 16
     assert child.events[0].name == "cache.miss"
 
 
-def test_metrics_line_rules_and_round_trip(telemetry: Any) -> None:
-    line = encode_metrics_json(telemetry.metrics)
+def test_metrics_line_rules_and_round_trip(sample_telemetry: SampleTelemetry) -> None:
+    line = encode_metrics_json(sample_telemetry.metrics)
     doc = json.loads(line)
     metrics = {
         m["name"]: m
@@ -112,19 +113,19 @@ def test_metrics_line_rules_and_round_trip(telemetry: Any) -> None:
     assert point["sum"] == 0.25
     assert metrics["http.server.request.duration"]["unit"] == "s"
     # Exemplars were recorded inside the child span: their ids must be hex too.
-    child = next(s for s in telemetry.spans if s.name == "comprehend.detect_sentiment")
+    child = next(s for s in sample_telemetry.spans if s.name == "comprehend.detect_sentiment")
     exemplar = point["exemplars"][0]
     assert exemplar["traceId"] == format(child.context.trace_id, "032x")
     assert exemplar["spanId"] == format(child.context.span_id, "016x")
 
-    assert decode_metrics_json(line) == encode_metrics(telemetry.metrics)
+    assert decode_metrics_json(line) == encode_metrics(sample_telemetry.metrics)
 
 
-def test_logs_line_rules_and_round_trip(telemetry: Any) -> None:
-    line = encode_logs_json(telemetry.logs)
+def test_logs_line_rules_and_round_trip(sample_telemetry: SampleTelemetry) -> None:
+    line = encode_logs_json(sample_telemetry.logs)
     doc = json.loads(line)
     record = doc["resourceLogs"][0]["scopeLogs"][0]["logRecords"][0]
-    child = next(s for s in telemetry.spans if s.name == "comprehend.detect_sentiment")
+    child = next(s for s in sample_telemetry.spans if s.name == "comprehend.detect_sentiment")
     assert record["traceId"] == format(child.context.trace_id, "032x")
     assert record["spanId"] == format(child.context.span_id, "016x")
     assert record["severityNumber"] == 9  # SEVERITY_NUMBER_INFO, as an integer
@@ -132,7 +133,7 @@ def test_logs_line_rules_and_round_trip(telemetry: Any) -> None:
     assert _attrs(record["attributes"])["category"] == {"stringValue": "analysis"}
 
     decoded = decode_logs_json(line)
-    assert decoded == encode_logs(telemetry.logs)
+    assert decoded == encode_logs(sample_telemetry.logs)
     assert int.from_bytes(decoded.resource_logs[0].scope_logs[0].log_records[0].trace_id) == (
         child.context.trace_id
     )
@@ -173,26 +174,31 @@ def test_decode_rejects_malformed_lines(line: str) -> None:
         decode_traces_json(line)
 
 
-def test_iter_json_lines_reads_files_and_names_bad_lines(telemetry: Any, tmp_path: Path) -> None:
+def test_iter_json_lines_reads_files_and_names_bad_lines(
+    sample_telemetry: SampleTelemetry, tmp_path: Path
+) -> None:
     good = tmp_path / "traces.jsonl"
     good.write_text(
-        encode_spans_json(telemetry.spans) + "\n\n" + encode_spans_json(telemetry.spans[:1]) + "\n",
+        encode_spans_json(sample_telemetry.spans)
+        + "\n\n"
+        + encode_spans_json(sample_telemetry.spans[:1])
+        + "\n",
         encoding="utf-8",
     )
     requests = list(iter_json_lines(good, "traces"))
     assert [len(r.resource_spans[0].scope_spans[0].spans) for r in requests] == [2, 1]
 
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(encode_spans_json(telemetry.spans) + "\n{oops\n", encoding="utf-8")
+    bad.write_text(encode_spans_json(sample_telemetry.spans) + "\n{oops\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad\.jsonl:2"):
         list(iter_json_lines(bad, "traces", strict=True))
 
 
 def test_iter_json_lines_skips_damaged_lines_with_one_warning(
-    telemetry: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    sample_telemetry: SampleTelemetry, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A line cut short (full disk, killed writer) between two whole ones.
-    whole = encode_spans_json(telemetry.spans)
+    whole = encode_spans_json(sample_telemetry.spans)
     damaged = tmp_path / "traces.jsonl"
     damaged.write_text(f"{whole}\n{whole[:40]}\n{whole}\n{{oops\n", encoding="utf-8")
     requests = list(iter_json_lines(damaged, "traces"))

@@ -12,7 +12,6 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans 
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanLimits
-from otlp_samples import ALL_TYPES, as_sdk_writes_it, build_sdk_logs, build_spans, decode_spans
 
 from aurastream_obs.encoding.proto import (
     LogItem,
@@ -20,6 +19,13 @@ from aurastream_obs.encoding.proto import (
     encode_logs,
     encode_spans,
     varint,
+)
+from support.sdk_telemetry import (
+    ALL_TYPES,
+    as_sdk_writes_it,
+    build_sdk_logs,
+    build_spans,
+    decode_spans,
 )
 
 

@@ -7,9 +7,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from logs_testkit import Captured, attach
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import Tracer
+
+from support.log_capture import Captured, attach
 
 
 @pytest.fixture

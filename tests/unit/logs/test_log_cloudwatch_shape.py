@@ -10,50 +10,27 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
-from opentelemetry.sdk._logs.export import LogRecordExporter, LogRecordExportResult
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 from aurastream_obs.artifacts.collector_configs.configs import SHAPES
 from aurastream_obs.core.batching import DropCounter
 from aurastream_obs.core.settings import Settings
-from aurastream_obs.encoding.proto import encode_logs
 from aurastream_obs.logs import events
 from aurastream_obs.ops.backends.logs_insights import EVENT_TYPE
 from aurastream_obs.sdk.logs import build_logging
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-class _Wire(LogRecordExporter):
-    """Keeps the OTLP protobuf requests, as the collector's OTLP receiver would get them."""
-
-    def __init__(self) -> None:
-        self.requests: list[bytes] = []
-
-    def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
-        self.requests.append(encode_logs(batch))
-        return LogRecordExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
+from support.paths import ROOT
+from support.sdk_telemetry import RecordingLogExporter
 
 
 def test_otlp_body_is_the_stdout_json_line_and_cloudwatch_exporters_store_it_raw(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    wire = _Wire()
+    wire = RecordingLogExporter()
     settings = replace(Settings(), mode="otlp", log_stdout=True, service_name="ecs-shape")
     provider, handler, _worker = build_logging(
         settings, Resource.create({"service.name": "ecs-shape"}), wire, drops=DropCounter()
@@ -77,13 +54,7 @@ def test_otlp_body_is_the_stdout_json_line_and_cloudwatch_exporters_store_it_raw
         logger.propagate = saved[1]
         provider.shutdown()
 
-    (record,) = (
-        record
-        for request in wire.requests
-        for rl in ExportLogsServiceRequest.FromString(request).resource_logs
-        for sl in rl.scope_logs
-        for record in sl.log_records
-    )
+    ((_, record),) = wire.records()
     body = record.body.string_value
     assert body == capsys.readouterr().out.rstrip("\n")  # exactly the stdout line
     line = json.loads(body)

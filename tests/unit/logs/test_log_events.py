@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from logs_testkit import Captured
-
 from aurastream_obs.logs import events
+from support.log_capture import Captured
 
 
 def test_api_request(events_log: Captured) -> None:

@@ -8,9 +8,9 @@ import logging
 from typing import Any
 
 import pytest
-from logs_testkit import Captured, strict_loads
 
 from aurastream_obs.logs import JsonLogHandler, JSONRenderer, LogPipeline
+from support.log_capture import Captured, strict_loads
 
 
 def _record(msg: str = "hello", **extra: Any) -> logging.LogRecord:

@@ -6,17 +6,14 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
 from opentelemetry._logs import SeverityNumber
-from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
 from opentelemetry.sdk._logs.export import (
     InMemoryLogRecordExporter,
-    LogRecordExporter,
-    LogRecordExportResult,
     SimpleLogRecordProcessor,
 )
 from opentelemetry.sdk.resources import Resource
@@ -24,40 +21,13 @@ from opentelemetry.sdk.trace import TracerProvider
 
 from aurastream_obs.core.batching import DropCounter
 from aurastream_obs.core.settings import Settings
-from aurastream_obs.encoding.proto import encode_logs
 from aurastream_obs.sdk.logs import build_logging
-
-
-class Collecting(LogRecordExporter):
-    def __init__(self) -> None:
-        self.bodies: list[bytes] = []
-        self.fail = False
-
-    def export(self, batch: Sequence[Any]) -> LogRecordExportResult:
-        if self.fail:
-            return LogRecordExportResult.FAILURE
-        self.bodies.append(encode_logs(batch))
-        return LogRecordExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        pass
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
-
-    def records(self) -> list[Any]:
-        return [
-            (scope_logs.scope.name, record)
-            for body in self.bodies
-            for rl in ExportLogsServiceRequest.FromString(body).resource_logs
-            for scope_logs in rl.scope_logs
-            for record in scope_logs.log_records
-        ]
+from support.sdk_telemetry import RecordingLogExporter
 
 
 @pytest.fixture
-def wired() -> Iterator[tuple[logging.Logger, Any, Collecting, DropCounter]]:
-    exporter = Collecting()
+def wired() -> Iterator[tuple[logging.Logger, Any, RecordingLogExporter, DropCounter]]:
+    exporter = RecordingLogExporter()
     drops = DropCounter()
     settings = replace(Settings(), mode="otlp", log_stdout=False, service_name="sink-test")
     provider, handler, _worker = build_logging(

@@ -9,7 +9,6 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from logs_testkit import Captured, attach, strict_loads
 from opentelemetry.trace import Tracer
 
 from aurastream_obs.logs import (
@@ -21,6 +20,7 @@ from aurastream_obs.logs import (
     TraceIdAdder,
     build_log_pipeline,
 )
+from support.log_capture import Captured, attach, strict_loads
 
 TIMESTAMP_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 XRAY_RE = re.compile(r"1-[0-9a-f]{8}-[0-9a-f]{24}")

@@ -8,12 +8,12 @@ import math
 import re
 from typing import Any
 
-from logs_testkit import strict_loads
 from opentelemetry import trace
 from opentelemetry.trace import Tracer
 
 from aurastream_obs.logs import CategoryAdder, JSONRenderer, ServiceAdder, TraceIdAdder
 from aurastream_obs.logs.processors import escape_non_ascii
+from support.log_capture import strict_loads
 
 XRAY_RE = re.compile(r"1-[0-9a-f]{8}-[0-9a-f]{24}")
 

@@ -1,18 +1,20 @@
-"""JsonLogHandler with flush_interval_s: batched for pipes, not for terminals, never lost."""
+"""JsonLogHandler with flush_interval_s: batched for pipes, not for terminals, never lost.
+
+The flush timer is injected (`timer_factory`, support.timers): tests fire it themselves."""
 
 from __future__ import annotations
 
 import io
 import logging
 import os
-import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
-from logs_testkit import strict_loads
 
 from aurastream_obs.logs import JsonLogHandler
+from support.log_capture import strict_loads
+from support.timers import ManualTimers
 
 
 class PipeLike(io.StringIO):
@@ -47,8 +49,15 @@ def logger() -> Iterator[logging.Logger]:
         handler.close()
 
 
-def _attach(logger: logging.Logger, stream: PipeLike, interval: float) -> JsonLogHandler:
-    handler = JsonLogHandler(stream=stream, flush_interval_s=interval)
+def _attach(
+    logger: logging.Logger,
+    stream: PipeLike,
+    interval: float,
+    timers: ManualTimers | None = None,
+) -> JsonLogHandler:
+    handler = JsonLogHandler(
+        stream=stream, flush_interval_s=interval, timer_factory=timers or ManualTimers()
+    )
     logger.addHandler(handler)
     return handler
 
@@ -66,13 +75,28 @@ def test_pipe_lines_wait_for_flush_in_order(logger: logging.Logger) -> None:
 
 
 def test_the_timer_writes_within_the_interval(logger: logging.Logger) -> None:
-    stream = PipeLike()
-    _attach(logger, stream, 0.05)
+    stream, timers = PipeLike(), ManualTimers()
+    _attach(logger, stream, 0.05, timers)
     logger.info("soon")
-    deadline = time.monotonic() + 2.0
-    while "soon" not in stream.getvalue() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert "soon" in stream.getvalue()
+    logger.info("and this")
+    assert stream.getvalue() == ""
+    assert [t.delay_s for t in timers.started] == [0.05]  # one timer for the batch
+    timers.last.fire()
+    assert [strict_loads(x)["message"] for x in stream.getvalue().splitlines()] == [
+        "soon",
+        "and this",
+    ]
+    logger.info("next batch")  # the fired timer is gone: the next line starts a new one
+    assert [t.delay_s for t in timers.pending()] == [0.05]
+
+
+def test_an_explicit_flush_leaves_the_timer_nothing_to_write(logger: logging.Logger) -> None:
+    stream, timers = PipeLike(), ManualTimers()
+    handler = _attach(logger, stream, 0.05, timers)
+    logger.info("once")
+    handler.flush()
+    timers.last.fire()  # a timer that was already due
+    assert stream.getvalue().count("once") == 1
 
 
 def test_a_terminal_gets_every_line_at_once(logger: logging.Logger) -> None:
@@ -117,21 +141,26 @@ def test_a_failed_batch_counts_every_line(logger: logging.Logger) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_a_forked_child_neither_repeats_nor_stalls(logger: logging.Logger) -> None:
-    stream = PipeLike()
-    handler = _attach(logger, stream, 0.05)
+    stream, timers = PipeLike(), ManualTimers()
+    handler = _attach(logger, stream, 0.05, timers)
     logger.info("parent's line")
+    parent_timer = timers.last
     read_fd, write_fd = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: nothing of the parent's buffer, and its own timer works
-        ok = handler._pending == []
-        logger.info("child's line")
-        time.sleep(0.3)
-        ok = ok and "child's line" in stream.getvalue() and "parent's" not in stream.getvalue()
-        os.write(write_fd, b"1" if ok else b"0")
-        os._exit(0)
+    if pid == 0:  # the child: nothing of the parent's buffer, and a timer of its own
+        ok = False
+        try:
+            ok = handler._pending == []
+            logger.info("child's line")
+            ok = ok and len(timers.started) == 2 and timers.last is not parent_timer
+            timers.last.fire()
+            ok = ok and "child's line" in stream.getvalue() and "parent's" not in stream.getvalue()
+        finally:  # whatever happened, the child never returns into pytest
+            os.write(write_fd, b"1" if ok else b"0")
+            os._exit(0)
     os.waitpid(pid, 0)
     assert os.read(read_fd, 1) == b"1"
     os.close(read_fd)
     os.close(write_fd)
-    handler.flush()
+    parent_timer.fire()
     assert "parent's line" in stream.getvalue() and "child's line" not in stream.getvalue()

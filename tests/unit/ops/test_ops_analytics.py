@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from ops_testkit import NOW_NS, counter, metrics_line, run_command, write_lines
 
 from aurastream_obs.ops.analytics import recommend as r
 from aurastream_obs.ops.analytics.business import health_score, modeled_cost
 from aurastream_obs.ops.analytics.figures import build_analytics
 from aurastream_obs.ops.backends.local_files import LocalFilesBackend
+from support.cli import run_command
+from support.otlp_data import NOW_NS, counter, metrics_line, write_lines
 
 MID = NOW_NS - 1800 * 10**9  # half an hour before "now"
 HIT, MISS = {"aurastream.cache.hit": True}, {"aurastream.cache.hit": False}
@@ -43,12 +44,12 @@ def _usage(path: Path) -> Path:
     acme, globex = {"aurastream.customer.id": "acme"}, {"aurastream.customer.id": "globex"}
     lines = []
     for t, a, g in ((NOW_NS - 3600 * 10**9, 0, 0), (MID, 100, 100), (NOW_NS, 200, 120)):
-        lines.append(metrics_line([
+        lines.append(metrics_line(
             counter("aurastream.usage", [(acme, t, a), (globex, t, g)]),
             counter("aurastream.revenue", [(acme, t, a / 1000), (globex, t, g / 1000)]),
             counter("aurastream.cache.lookups", [(HIT, t, (a + g) / 2), (MISS, t, (a + g) / 2)]),
-        ]))  # fmt: skip
-    return write_lines(path / "metrics.jsonl", lines).parent
+        ))  # fmt: skip
+    return write_lines(path / "metrics.jsonl", *lines).parent
 
 
 def test_customers_trend_and_at_risk(tmp_path: Path) -> None:

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ops_testkit import NOW_NS, latency_histogram, metrics_line, write_lines
 
 from aurastream_obs.ops.analytics import recommend as r
 from aurastream_obs.ops.analytics.figures import build_analytics
 from aurastream_obs.ops.backends.local_files import LocalFilesBackend
+from support.otlp_data import NOW_NS, latency_histogram, metrics_line, write_lines
 
 OK = {"http.request.method": "POST", "http.route": "/v1/analyze", "http.response.status_code": 200}
 FN = {"FunctionName": "fn"}
@@ -24,8 +24,9 @@ LIVE = {"FunctionName": "fn", "Qualifier": "live"}
 @pytest.fixture
 def slow(tmp_path: Path) -> LocalFilesBackend:
     """Every request took 1.5 s: p99 over 1000 ms, so the seed AutoScaler wants x1.5."""
-    write_lines(tmp_path / "metrics.jsonl",
-                [metrics_line([latency_histogram([(OK, NOW_NS, [1.5] * 50)])])])  # fmt: skip
+    write_lines(
+        tmp_path / "metrics.jsonl", metrics_line(latency_histogram([(OK, NOW_NS, [1.5] * 50)]))
+    )
     return LocalFilesBackend(tmp_path)
 
 

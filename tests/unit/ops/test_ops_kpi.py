@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from ops_testkit import NOW_NS, counter, latency_histogram, metrics_line, run_command, write_lines
 
 from aurastream_obs.ops.backends.local_files import LocalFilesBackend
 from aurastream_obs.ops.kpi import BREACH_EXIT_CODE, build_kpi_report, render_kpi_table
+from support.cli import run_command
+from support.otlp_data import NOW_NS, counter, latency_histogram, metrics_line, write_lines
 
 T1 = NOW_NS - 120 * 10**9
 OK = {"http.request.method": "POST", "http.route": "/v1/analyze", "http.response.status_code": 200}
@@ -21,15 +22,15 @@ HIT, MISS = {"aurastream.cache.hit": True}, {"aurastream.cache.hit": False}
 def telemetry(tmp_path: Path) -> Path:
     """100 requests in 10 minutes: 2 failed (500), 3 slower than 1 s; 70 % cache hits.
     The last two minutes hold 60 of them (both failures)."""
-    first = metrics_line([
+    first = metrics_line(
         latency_histogram([(OK, T1, [0.02] * 40)]),
         counter("aurastream.cache.lookups", [(HIT, T1, 30), (MISS, T1, 10)]),
-    ])  # fmt: skip
-    second = metrics_line([
+    )
+    second = metrics_line(
         latency_histogram([(OK, NOW_NS, [0.02] * 95 + [1.5] * 3), (FAILED, NOW_NS, [0.05] * 2)]),
         counter("aurastream.cache.lookups", [(HIT, NOW_NS, 70), (MISS, NOW_NS, 30)]),
-    ])  # fmt: skip
-    write_lines(tmp_path / "metrics.jsonl", [first, second])
+    )
+    write_lines(tmp_path / "metrics.jsonl", first, second)
     return tmp_path
 
 
@@ -73,7 +74,7 @@ def test_a_shorter_window_sees_only_its_increase(telemetry: Path) -> None:
 
 
 def test_no_traffic_is_no_data_not_a_breach(tmp_path: Path) -> None:
-    write_lines(tmp_path / "metrics.jsonl", [metrics_line([])])
+    write_lines(tmp_path / "metrics.jsonl", metrics_line())
     report = build_kpi_report(LocalFilesBackend(tmp_path), "1h")
     assert all(k.value is None and k.ok is None for k in report.kpis)
     assert report.exit_code == 0

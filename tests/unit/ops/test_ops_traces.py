@@ -8,7 +8,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from ops_testkit import run_command, span, traces_line, write_lines
 
 from aurastream_obs.ops.traces import bottlenecks_from_dir
 from aurastream_obs.ops.traces.analysis import analyze, critical_path, group_traces, self_time
@@ -16,6 +15,8 @@ from aurastream_obs.ops.traces.sources import LocalTraceSource
 from aurastream_obs.ops.traces.waterfall import write_waterfall
 from aurastream_obs.ops.traces.xray import segment_spans, xray_to_otel_trace_id
 from aurastream_obs.telemetry_files.readers import Span
+from support.cli import run_command
+from support.otlp_data import CLIENT, SERVER, at_ms, span, traces_line, write_lines
 
 T1, T2 = "a" * 32, "b" * 32
 
@@ -51,16 +52,20 @@ def test_critical_path_follows_the_last_finishing_child() -> None:
 
 
 def _write_traces(directory: Path) -> Path:
-    fan = [span(T2, f"{i + 16:016x}", "2" * 16, f"db.get {i}", i * 10, i * 10 + 9, kind=3)
-           for i in range(12)]  # fmt: skip
-    lines = [
-        traces_line([
-            span(T1, "1" * 16, "", "POST /v1/analyze", 0, 1500, kind=2),
-            span(T1, "3" * 16, "1" * 16, "sentiment.analyze", 100, 1400, attrs={"chars": 68}),
-        ]),
-        traces_line([span(T2, "2" * 16, "", "GET /v1/batch", 0, 200, kind=2, error=True), *fan]),
+    fan = [
+        span(T2, f"{i + 16:016x}", f"db.get {i}", parent="2" * 16, kind=CLIENT,
+             start=at_ms(i * 10), end=at_ms(i * 10 + 9))
+        for i in range(12)
     ]  # fmt: skip
-    return write_lines(directory / "traces.jsonl", lines)
+    analyze = [
+        span(T1, "1" * 16, "POST /v1/analyze", kind=SERVER, start=at_ms(0), end=at_ms(1500)),
+        span(T1, "3" * 16, "sentiment.analyze", parent="1" * 16, attrs={"chars": 68},
+             start=at_ms(100), end=at_ms(1400)),
+    ]  # fmt: skip
+    batch = span(
+        T2, "2" * 16, "GET /v1/batch", kind=SERVER, error=True, start=at_ms(0), end=at_ms(200)
+    )
+    return write_lines(directory / "traces.jsonl", traces_line(*analyze), traces_line(batch, *fan))
 
 
 def test_bottleneck_rules_and_top_operations(tmp_path: Path) -> None:

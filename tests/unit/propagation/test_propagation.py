@@ -296,7 +296,17 @@ def test_lambda_propagator_falls_back_to_the_environment() -> None:
     assert build_propagator(["xray-lambda"]).fields == {"X-Amzn-Trace-Id"}  # a known name
 
 
-def test_xray_propagator_is_an_aws_xray_propagator() -> None:
+@pytest.mark.parametrize("sampled", [True, False])
+def test_headers_interoperate_with_the_stock_aws_xray_propagator(sampled: bool) -> None:
+    """What ours writes, the stock AwsXRayPropagator reads as the same parent, and back: the
+    services on the plain SDK and ours share traces."""
     from opentelemetry.propagators.aws import AwsXRayPropagator
 
-    assert isinstance(XRayPropagator(), AwsXRayPropagator)
+    ours, stock = XRayPropagator(), AwsXRayPropagator()
+    for writer, reader in ((ours, stock), (stock, ours)):
+        carrier: dict[str, str] = {}
+        writer.inject(carrier, context_with(sampled=sampled))
+        extracted = parent_of(reader.extract(carrier))
+        assert (extracted.trace_id, extracted.span_id) == (TRACE_ID, SPAN_ID), (writer, carrier)
+        assert extracted.trace_flags.sampled is sampled
+        assert extracted.is_remote

@@ -81,9 +81,14 @@ VALUES = st.one_of(
 
 @FUZZ
 @given(st.dictionaries(st.one_of(HEADER_NAMES, st.text(), st.integers()), VALUES, max_size=6))
-def test_arbitrary_carriers_never_raise(carrier: dict[Any, Any]) -> None:
-    context = PROPAGATOR.extract(carrier)
-    PROPAGATOR.inject({}, context)
+def test_arbitrary_carriers_never_raise_and_a_parent_found_is_passed_on(
+    carrier: dict[Any, Any],
+) -> None:
+    found = parent(PROPAGATOR.extract(carrier))
+    out: dict[str, str] = {}
+    PROPAGATOR.inject(out, set_span_in_context(NonRecordingSpan(found)))
+    passed_on = parent(PROPAGATOR.extract(out))
+    assert (passed_on.trace_id, passed_on.span_id) == (found.trace_id, found.span_id)
 
 
 # --- structured near-valid X-Amzn-Trace-Id ------------------------------------------------

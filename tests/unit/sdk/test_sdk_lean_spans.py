@@ -188,7 +188,7 @@ def _decorated(tracer: trace_api.Tracer) -> None:
 
     @tracer.start_as_current_span("async")
     async def awork() -> str:
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # a suspension point: the span must survive it
         return trace_api.get_current_span().name  # type: ignore[attr-defined,no-any-return]
 
     assert work(2) == 4 and work(3) == 6  # a fresh span per call

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,10 +22,9 @@ from aurastream_obs.service import (
 )
 from aurastream_obs.service.lambda_http import create_handler
 from aurastream_obs.signals import AuraStreamMetrics
+from support.paths import LAMBDA_EVENTS
 
-EVENT = json.loads(
-    (Path(__file__).resolve().parents[2] / "data/lambda_events/http_api_v2.json").read_text()
-)
+EVENT = json.loads((LAMBDA_EVENTS / "http_api_v2.json").read_text())
 KEY = "demo-key-1"
 CUSTOMERS = {KEY: Customer("cust-a", 0.002)}
 

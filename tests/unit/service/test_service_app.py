@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 import pytest
-from asgi_testclient import request
 from opentelemetry.trace import StatusCode
 
 from aurastream_obs.service import (
@@ -19,6 +18,7 @@ from aurastream_obs.service import (
     create_app,
     key_fingerprint,
 )
+from support.asgi_client import request
 
 KEY = "test-key-1"
 AUTH = [("x-api-key", KEY)]

@@ -6,7 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from otlp_builders import (
+
+from aurastream_obs.telemetry_files.readers import (
+    read_logs,
+    read_metric_points,
+    read_spans,
+    sum_by,
+)
+from support.otlp_data import (
     SERVER,
     histogram_metric,
     histogram_point,
@@ -18,13 +25,6 @@ from otlp_builders import (
     sum_point,
     traces_line,
     write_lines,
-)
-
-from aurastream_obs.telemetry_files.readers import (
-    read_logs,
-    read_metric_points,
-    read_spans,
-    sum_by,
 )
 
 DURATION = "http.server.request.duration"

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import jsonschema
 import pytest
 
 from aurastream_obs.modes.awslambda.emf import EmfEncoder, EmfStdoutExporter, cloudwatch_unit
 from aurastream_obs.modes.awslambda.metrics import LambdaMeterProvider, MetricPoint
+from support.paths import EMF_SCHEMA
 
-SCHEMA = json.loads((Path(__file__).parents[2] / "data" / "emf_schema.json").read_text())
+SCHEMA = json.loads(EMF_SCHEMA.read_text())
 VALIDATOR = jsonschema.Draft7Validator(SCHEMA)
 
 

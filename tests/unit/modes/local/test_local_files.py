@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Any
 
 from opentelemetry._logs import SeverityNumber
 from opentelemetry.sdk._logs import LoggerProvider
@@ -22,9 +21,12 @@ from aurastream_obs.modes.local.files import (
     JsonLinesSpanExporter,
     build_local_exporters,
 )
+from support.sdk_telemetry import SampleTelemetry
 
 
-def test_concurrent_exports_write_whole_valid_lines(telemetry: Any, tmp_path: Path) -> None:
+def test_concurrent_exports_write_whole_valid_lines(
+    sample_telemetry: SampleTelemetry, tmp_path: Path
+) -> None:
     path = tmp_path / "traces.jsonl"
     exporter = JsonLinesSpanExporter(path)
     threads_n, per_thread = 8, 40
@@ -34,7 +36,7 @@ def test_concurrent_exports_write_whole_valid_lines(telemetry: Any, tmp_path: Pa
     def worker() -> None:
         barrier.wait()
         for _ in range(per_thread):
-            results.append(exporter.export(telemetry.spans))
+            results.append(exporter.export(sample_telemetry.spans))
 
     threads = [threading.Thread(target=worker) for _ in range(threads_n)]
     for t in threads:
@@ -47,18 +49,20 @@ def test_concurrent_exports_write_whole_valid_lines(telemetry: Any, tmp_path: Pa
     assert len(lines) == threads_n * per_thread
     requests = list(iter_json_lines(path, "traces"))  # every line parses on its own
     assert sum(len(r.resource_spans[0].scope_spans[0].spans) for r in requests) == (
-        threads_n * per_thread * len(telemetry.spans)
+        threads_n * per_thread * len(sample_telemetry.spans)
     )
     assert exporter.writer.failed_exports == 0
 
 
-def test_directory_is_created_on_first_export_not_before(telemetry: Any, tmp_path: Path) -> None:
+def test_directory_is_created_on_first_export_not_before(
+    sample_telemetry: SampleTelemetry, tmp_path: Path
+) -> None:
     target = tmp_path / "deep" / "er" / ".telemetry"
     spans, metrics, logs = build_local_exporters(target)
     assert not target.exists()
-    assert spans.export(telemetry.spans) is SpanExportResult.SUCCESS
-    assert metrics.export(telemetry.metrics) is MetricExportResult.SUCCESS
-    assert logs.export(telemetry.logs) is LogRecordExportResult.SUCCESS
+    assert spans.export(sample_telemetry.spans) is SpanExportResult.SUCCESS
+    assert metrics.export(sample_telemetry.metrics) is MetricExportResult.SUCCESS
+    assert logs.export(sample_telemetry.logs) is LogRecordExportResult.SUCCESS
     assert sorted(p.name for p in target.iterdir()) == [
         "logs.jsonl",
         "metrics.jsonl",
@@ -69,27 +73,27 @@ def test_directory_is_created_on_first_export_not_before(telemetry: Any, tmp_pat
 
 
 def test_unwritable_directory_fails_and_counts_without_raising(
-    telemetry: Any, tmp_path: Path
+    sample_telemetry: SampleTelemetry, tmp_path: Path
 ) -> None:
     # A regular file where the directory should be: fails even when running as root.
     blocker = tmp_path / "blocker"
     blocker.write_text("not a directory")
     spans, metrics, logs = build_local_exporters(blocker / "telemetry")
 
-    assert spans.export(telemetry.spans) is SpanExportResult.FAILURE
-    assert spans.export(telemetry.spans) is SpanExportResult.FAILURE
-    assert metrics.export(telemetry.metrics) is MetricExportResult.FAILURE
-    assert logs.export(telemetry.logs) is LogRecordExportResult.FAILURE
+    assert spans.export(sample_telemetry.spans) is SpanExportResult.FAILURE
+    assert spans.export(sample_telemetry.spans) is SpanExportResult.FAILURE
+    assert metrics.export(sample_telemetry.metrics) is MetricExportResult.FAILURE
+    assert logs.export(sample_telemetry.logs) is LogRecordExportResult.FAILURE
     assert spans.writer.failed_exports == 2
-    assert spans.writer.dropped_items == 2 * len(telemetry.spans)
+    assert spans.writer.dropped_items == 2 * len(sample_telemetry.spans)
     assert metrics.writer.dropped_items == 3  # two counter points + one histogram point
     assert logs.writer.dropped_items == 1
 
 
-def test_export_after_shutdown_fails(telemetry: Any, tmp_path: Path) -> None:
+def test_export_after_shutdown_fails(sample_telemetry: SampleTelemetry, tmp_path: Path) -> None:
     exporter = JsonLinesLogExporter(tmp_path / "logs.jsonl")
     exporter.shutdown()
-    assert exporter.export(telemetry.logs) is LogRecordExportResult.FAILURE
+    assert exporter.export(sample_telemetry.logs) is LogRecordExportResult.FAILURE
     assert not (tmp_path / "logs.jsonl").exists()
 
 

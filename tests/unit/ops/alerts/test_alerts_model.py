@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from alerts_snskit import alarm_message
-
 from aurastream_obs.ops.alerts.alert import Alert
 from aurastream_obs.ops.alerts.channels import pagerduty_event
 from aurastream_obs.ops.alerts.delivery import retry_after_seconds
 from aurastream_obs.ops.alerts.settings import RouterSettings, Secret
 from aurastream_obs.ops.alerts.sources import parse_cloudwatch_alarm
+from support.sns import alarm_message
 
 
 def test_fingerprint_ignores_value_and_status() -> None:

@@ -1,4 +1,4 @@
-"""The router over real HTTP: SNS and Alertmanager in, Slack/PagerDuty stand-ins out."""
+"""The router over real HTTP: SNS and Alertmanager in, Slack and PagerDuty peers out."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from alerts_rig import ROUTING_KEY, SECRETS, TOKEN, Rig
-from alerts_snskit import Signer, alarm_message, notification, subscription_confirmation
 
 from aurastream_obs.ops.alerts.delivery import RetryPolicy
+from support.alert_router import ROUTING_KEY, SECRETS, TOKEN, RouterHarness
+from support.sns import Signer, alarm_message, notification, subscription_confirmation
 
 
 def post(url: str, body: object, headers: dict[str, str] | None = None) -> tuple[int, Any]:
@@ -51,33 +51,33 @@ def bearer(token: str = TOKEN) -> dict[str, str]:
 # --- SNS -----------------------------------------------------------------------------------
 @pytest.mark.parametrize("version", ["1", "2"])
 def test_signed_critical_alarm_pages_and_posts_to_slack(
-    make_rig: Callable[..., Rig], signer: Signer, version: str
+    make_harness: Callable[..., RouterHarness], signer: Signer, version: str
 ) -> None:
-    rig = make_rig()
+    harness = make_harness()
     status, body = post(
-        rig.server.url + "/sns", signer.sign(notification(alarm_message()), version)
+        harness.server.url + "/sns", signer.sign(notification(alarm_message()), version)
     )
     assert status == 200, body
     assert body["alerts"][0]["channels"] == {"pagerduty": "sent", "slack": "sent"}
-    event = rig.pagerduty.bodies[0]
+    event = harness.pagerduty.bodies[0]
     assert event["event_action"] == "trigger" and event["routing_key"] == ROUTING_KEY
     assert event["payload"]["severity"] == "critical"
     assert event["links"][0]["href"] == "https://runbooks.example.com/aurastream/high-error-rate"
-    text = rig.slack.bodies[0]["text"]
+    text = harness.slack.bodies[0]["text"]
     assert "FIRING" in text and "aurastream-prod-error-rate-critical" in text
     assert "value 7.5" in text and "threshold 5" in text and "high-error-rate" in text
 
 
 def test_tampered_sns_message_is_403_and_sends_nothing(
-    make_rig: Callable[..., Rig], signer: Signer
+    make_harness: Callable[..., RouterHarness], signer: Signer
 ) -> None:
-    rig = make_rig()
+    harness = make_harness()
     message = signer.sign(notification(alarm_message()))
     message["Message"] = message["Message"].replace("7.5", "1.0")
-    status, body = post(rig.server.url + "/sns", message)
+    status, body = post(harness.server.url + "/sns", message)
     assert status == 403 and body == {"error": "SNS signature verification failed"}
-    assert rig.slack.requests == [] and rig.pagerduty.requests == []
-    assert rig.router.counters.snapshot()["rejected"] == 1
+    assert harness.slack.requests == [] and harness.pagerduty.requests == []
+    assert harness.router.counters.snapshot()["rejected"] == 1
 
 
 @pytest.mark.parametrize(
@@ -85,39 +85,39 @@ def test_tampered_sns_message_is_403_and_sends_nothing(
     ["http://sns.eu-west-1.amazonaws.com/c.pem", "https://attacker.example/c.pem"],
 )
 def test_wrong_certificate_host_is_403_without_fetching(
-    make_rig: Callable[..., Rig], signer: Signer, cert_url: str
+    make_harness: Callable[..., RouterHarness], signer: Signer, cert_url: str
 ) -> None:
-    rig = make_rig()
+    harness = make_harness()
     message = signer.sign(dict(notification(alarm_message()), SigningCertURL=cert_url))
-    status, _ = post(rig.server.url + "/sns", message)
+    status, _ = post(harness.server.url + "/sns", message)
     assert status == 403
-    assert rig.fetched == [] and rig.slack.requests == []
+    assert harness.fetched == [] and harness.slack.requests == []
 
 
-def test_expired_certificate_is_403(make_rig: Callable[..., Rig]) -> None:
+def test_expired_certificate_is_403(make_harness: Callable[..., RouterHarness]) -> None:
     expired = Signer(expired=True)
-    rig = make_rig(pem=expired.pem)
-    status, _ = post(rig.server.url + "/sns", expired.sign(notification(alarm_message())))
-    assert status == 403 and rig.slack.requests == []
+    harness = make_harness(pem=expired.pem)
+    status, _ = post(harness.server.url + "/sns", expired.sign(notification(alarm_message())))
+    assert status == 403 and harness.slack.requests == []
 
 
 def test_subscription_confirmation_gets_the_subscribe_url(
-    make_rig: Callable[..., Rig], signer: Signer
+    make_harness: Callable[..., RouterHarness], signer: Signer
 ) -> None:
-    rig = make_rig()
+    harness = make_harness()
     url = "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=t&Token=x"
-    status, body = post(rig.server.url + "/sns", signer.sign(subscription_confirmation(url)))
+    status, body = post(harness.server.url + "/sns", signer.sign(subscription_confirmation(url)))
     assert (status, body) == (200, {"confirmed": True})
-    assert rig.confirmed == [url]
+    assert harness.confirmed == [url]
 
 
 def test_subscription_confirmation_to_a_foreign_url_is_not_followed(
-    make_rig: Callable[..., Rig], signer: Signer
+    make_harness: Callable[..., RouterHarness], signer: Signer
 ) -> None:
-    rig = make_rig()
+    harness = make_harness()
     message = signer.sign(subscription_confirmation("https://169.254.169.254/latest/meta-data"))
-    status, _ = post(rig.server.url + "/sns", message)
-    assert status == 400 and rig.confirmed == []
+    status, _ = post(harness.server.url + "/sns", message)
+    assert status == 400 and harness.confirmed == []
 
 
 # --- Alertmanager --------------------------------------------------------------------------
@@ -125,100 +125,117 @@ def test_subscription_confirmation_to_a_foreign_url_is_not_followed(
     "headers", [{}, bearer("wrong-token"), {"Authorization": f"Basic {TOKEN}"}, bearer("")]
 )
 def test_alertmanager_without_the_right_token_is_401(
-    make_rig: Callable[..., Rig], headers: dict[str, str]
+    make_harness: Callable[..., RouterHarness], headers: dict[str, str]
 ) -> None:
-    rig = make_rig()
-    status, body = post(rig.server.url + "/alertmanager", am_payload(), headers)
+    harness = make_harness()
+    status, body = post(harness.server.url + "/alertmanager", am_payload(), headers)
     assert (status, body) == (401, {"error": "unauthorized"})
-    assert rig.slack.requests == []
+    assert harness.slack.requests == []
 
 
-def test_warning_goes_to_slack_only(make_rig: Callable[..., Rig]) -> None:
-    rig = make_rig()
-    status, body = post(rig.server.url + "/alertmanager", am_payload(severity="warning"), bearer())
+def test_warning_goes_to_slack_only(make_harness: Callable[..., RouterHarness]) -> None:
+    harness = make_harness()
+    status, body = post(
+        harness.server.url + "/alertmanager", am_payload(severity="warning"), bearer()
+    )
     assert status == 200
     assert body["alerts"][0]["channels"] == {"slack": "sent"}
-    assert rig.pagerduty.requests == [] and len(rig.slack.requests) == 1
-    assert "threshold 2" in rig.slack.bodies[0]["text"]  # from the definitions (warning: 2 %)
+    assert harness.pagerduty.requests == [] and len(harness.slack.requests) == 1
+    assert "threshold 2" in harness.slack.bodies[0]["text"]  # from the definitions (warning: 2 %)
 
 
-def test_trigger_then_resolve_share_the_dedup_key(make_rig: Callable[..., Rig]) -> None:
-    rig = make_rig()
-    assert post(rig.server.url + "/alertmanager", am_payload("firing"), bearer())[0] == 200
-    assert post(rig.server.url + "/alertmanager", am_payload("resolved"), bearer())[0] == 200
-    trigger, resolve = rig.pagerduty.bodies
+def test_trigger_then_resolve_share_the_dedup_key(
+    make_harness: Callable[..., RouterHarness],
+) -> None:
+    harness = make_harness()
+    assert post(harness.server.url + "/alertmanager", am_payload("firing"), bearer())[0] == 200
+    assert post(harness.server.url + "/alertmanager", am_payload("resolved"), bearer())[0] == 200
+    trigger, resolve = harness.pagerduty.bodies
     assert (trigger["event_action"], resolve["event_action"]) == ("trigger", "resolve")
     assert trigger["dedup_key"] == resolve["dedup_key"]
     assert trigger["dedup_key"].startswith("aurastream-local-error-rate-critical/")
-    assert "RESOLVED" in rig.slack.bodies[1]["text"]
+    assert "RESOLVED" in harness.slack.bodies[1]["text"]
 
 
-def test_repeats_are_suppressed_within_the_window(make_rig: Callable[..., Rig]) -> None:
-    rig = make_rig()
+def test_repeats_are_suppressed_within_the_window(
+    make_harness: Callable[..., RouterHarness],
+) -> None:
+    harness = make_harness()
     for _ in range(3):
-        _, body = post(rig.server.url + "/alertmanager", am_payload(), bearer())
+        _, body = post(harness.server.url + "/alertmanager", am_payload(), bearer())
     assert body["alerts"][0]["channels"] == {"pagerduty": "suppressed", "slack": "suppressed"}
-    assert len(rig.pagerduty.requests) == 1 and len(rig.slack.requests) == 1
+    assert len(harness.pagerduty.requests) == 1 and len(harness.slack.requests) == 1
     # another instance (different labels) is a different alert
-    post(rig.server.url + "/alertmanager", am_payload(instance="b"), bearer())
-    assert len(rig.slack.requests) == 2
+    post(harness.server.url + "/alertmanager", am_payload(instance="b"), bearer())
+    assert len(harness.slack.requests) == 2
 
 
-def test_429_with_retry_after_is_retried_after_that_delay(make_rig: Callable[..., Rig]) -> None:
-    rig = make_rig(policy=RetryPolicy(base_delay_s=0.01, budget_s=30.0))
-    rig.slack.script = [(429, {"Retry-After": "3"})]
-    status, body = post(rig.server.url + "/alertmanager", am_payload(severity="warning"), bearer())
+def test_429_with_retry_after_is_retried_after_that_delay(
+    make_harness: Callable[..., RouterHarness],
+) -> None:
+    harness = make_harness(policy=RetryPolicy(base_delay_s=0.01, budget_s=30.0))
+    harness.slack.script = [(429, {"Retry-After": "3"})]
+    status, body = post(
+        harness.server.url + "/alertmanager", am_payload(severity="warning"), bearer()
+    )
     assert status == 200 and body["alerts"][0]["channels"] == {"slack": "sent"}
-    assert len(rig.slack.requests) == 2
-    assert rig.sleeps == [3.0]
+    assert len(harness.slack.requests) == 2
+    assert harness.sleeps == [3.0]
 
 
-def test_500s_until_the_budget_ends_count_as_failed(make_rig: Callable[..., Rig]) -> None:
-    rig = make_rig(policy=RetryPolicy(max_attempts=4, base_delay_s=0.01, budget_s=5.0))
-    rig.pagerduty.default = 500
-    status, body = post(rig.server.url + "/alertmanager", am_payload(), bearer())
+def test_500s_until_the_budget_ends_count_as_failed(
+    make_harness: Callable[..., RouterHarness],
+) -> None:
+    harness = make_harness(policy=RetryPolicy(max_attempts=4, base_delay_s=0.01, budget_s=5.0))
+    harness.pagerduty.default = 500
+    status, body = post(harness.server.url + "/alertmanager", am_payload(), bearer())
     assert status == 502  # lets Alertmanager retry; Slack (sent) will then be deduplicated
     assert body["alerts"][0]["channels"] == {"pagerduty": "failed", "slack": "sent"}
-    assert len(rig.pagerduty.requests) == 4
-    assert rig.sleeps == [0.01, 0.02, 0.04]
-    assert rig.router.counters.snapshot()["failed"] == 1
-    rig.pagerduty.default = 202  # the retry delivers only what failed
-    status, body = post(rig.server.url + "/alertmanager", am_payload(), bearer())
+    assert len(harness.pagerduty.requests) == 4
+    assert harness.sleeps == [0.01, 0.02, 0.04]
+    assert harness.router.counters.snapshot()["failed"] == 1
+    harness.pagerduty.default = 202  # the retry delivers only what failed
+    status, body = post(harness.server.url + "/alertmanager", am_payload(), bearer())
     assert status == 200
     assert body["alerts"][0]["channels"] == {"pagerduty": "sent", "slack": "suppressed"}
 
 
-def test_retry_after_beyond_the_budget_gives_up(make_rig: Callable[..., Rig]) -> None:
-    rig = make_rig(policy=RetryPolicy(budget_s=2.0))
-    rig.slack.script = [(429, {"Retry-After": "60"})]
-    status, body = post(rig.server.url + "/alertmanager", am_payload(severity="warning"), bearer())
-    assert status == 502 and body["alerts"][0]["channels"] == {"slack": "failed"}
-    assert rig.sleeps == [] and len(rig.slack.requests) == 1
-
-
-def test_bad_input_is_rejected(make_rig: Callable[..., Rig]) -> None:
-    rig = make_rig()
-    assert post(rig.server.url + "/alertmanager", b"not json", bearer())[0] == 400
-    assert (
-        post(rig.server.url + "/alertmanager", {"version": "3", "alerts": []}, bearer())[0] == 400
+def test_retry_after_beyond_the_budget_gives_up(make_harness: Callable[..., RouterHarness]) -> None:
+    harness = make_harness(policy=RetryPolicy(budget_s=2.0))
+    harness.slack.script = [(429, {"Retry-After": "60"})]
+    status, body = post(
+        harness.server.url + "/alertmanager", am_payload(severity="warning"), bearer()
     )
-    assert post(rig.server.url + "/sns", b"[]")[0] == 400
-    assert post(rig.server.url + "/nope", {})[0] == 404
+    assert status == 502 and body["alerts"][0]["channels"] == {"slack": "failed"}
+    assert harness.sleeps == [] and len(harness.slack.requests) == 1
+
+
+def test_bad_input_is_rejected(make_harness: Callable[..., RouterHarness]) -> None:
+    harness = make_harness()
+    assert post(harness.server.url + "/alertmanager", b"not json", bearer())[0] == 400
+    assert (
+        post(harness.server.url + "/alertmanager", {"version": "3", "alerts": []}, bearer())[0]
+        == 400
+    )
+    assert post(harness.server.url + "/sns", b"[]")[0] == 400
+    assert post(harness.server.url + "/nope", {})[0] == 404
     big = b"x" * (1024 * 1024 + 1)
-    assert post(rig.server.url + "/alertmanager", big, bearer())[0] == 413
+    assert post(harness.server.url + "/alertmanager", big, bearer())[0] == 413
 
 
 def test_no_secret_in_logs_or_responses(
-    make_rig: Callable[..., Rig], signer: Signer, caplog: pytest.LogCaptureFixture
+    make_harness: Callable[..., RouterHarness], signer: Signer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    rig = make_rig()
-    rig.pagerduty.default = 500
+    harness = make_harness()
+    harness.pagerduty.default = 500
     responses = [
-        post(rig.server.url + "/alertmanager", am_payload(), bearer()),
-        post(rig.server.url + "/alertmanager", am_payload(), bearer("wrong")),
-        post(rig.server.url + "/sns", signer.sign(notification(alarm_message(), message_id="x"))),
-        post(rig.server.url + "/sns", {"Type": "Notification"}),
+        post(harness.server.url + "/alertmanager", am_payload(), bearer()),
+        post(harness.server.url + "/alertmanager", am_payload(), bearer("wrong")),
+        post(
+            harness.server.url + "/sns", signer.sign(notification(alarm_message(), message_id="x"))
+        ),
+        post(harness.server.url + "/sns", {"Type": "Notification"}),
     ]
     text = json.dumps(responses) + "\n".join(
         r.getMessage() + json.dumps(r.__dict__, default=str) for r in caplog.records
@@ -227,20 +244,22 @@ def test_no_secret_in_logs_or_responses(
     assert "pagerduty: HTTP 500" in caplog.text
     for secret in SECRETS:
         assert secret not in text
-    assert "***" in repr(rig.router.settings)
+    assert "***" in repr(harness.router.settings)
 
 
-def test_healthz_reports_counters(make_rig: Callable[..., Rig]) -> None:
-    rig = make_rig()
-    post(rig.server.url + "/alertmanager", am_payload(severity="warning"), bearer())
-    with urllib.request.urlopen(rig.server.url + "/healthz", timeout=5) as response:
+def test_healthz_reports_counters(make_harness: Callable[..., RouterHarness]) -> None:
+    harness = make_harness()
+    post(harness.server.url + "/alertmanager", am_payload(severity="warning"), bearer())
+    with urllib.request.urlopen(harness.server.url + "/healthz", timeout=5) as response:
         health = json.loads(response.read())
     assert health["status"] == "ok" and health["sent"] == 1
 
 
-def test_runbook_hook_runs_once_per_fresh_firing(make_rig: Callable[..., Rig]) -> None:
+def test_runbook_hook_runs_once_per_fresh_firing(
+    make_harness: Callable[..., RouterHarness],
+) -> None:
     seen: list[str] = []
-    rig = make_rig(on_alert=lambda alert: seen.append(alert.runbook))
+    harness = make_harness(on_alert=lambda alert: seen.append(alert.runbook))
     for status in ("firing", "firing", "resolved"):
-        post(rig.server.url + "/alertmanager", am_payload(status), bearer())
+        post(harness.server.url + "/alertmanager", am_payload(status), bearer())
     assert seen == ["high-error-rate"]

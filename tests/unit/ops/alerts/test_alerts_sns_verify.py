@@ -6,7 +6,6 @@ import base64
 import json
 
 import pytest
-from alerts_snskit import CERT_URL, Signer, alarm_message, notification, subscription_confirmation
 
 from aurastream_obs.ops.alerts.sns import (
     SignatureError,
@@ -15,6 +14,7 @@ from aurastream_obs.ops.alerts.sns import (
     normalize_lambda_record,
     string_to_sign,
 )
+from support.sns import CERT_URL, Signer, alarm_message, notification, subscription_confirmation
 
 
 def verifier_for(pem: bytes, fetched: list[str] | None = None) -> SnsVerifier:
@@ -29,7 +29,9 @@ def verifier_for(pem: bytes, fetched: list[str] | None = None) -> SnsVerifier:
 @pytest.mark.parametrize("version", ["1", "2"])
 def test_valid_signatures_pass(signer: Signer, version: str) -> None:
     message = signer.sign(notification(alarm_message()), version)
-    verifier_for(signer.pem).verify(message)  # no exception
+    fetched: list[str] = []
+    verifier_for(signer.pem, fetched).verify(message)  # raises SignatureError when invalid
+    assert fetched == [CERT_URL]  # the certificate the message names, fetched once
 
 
 def test_canonical_string_follows_the_aws_field_order() -> None:

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from runbooks_kit import alert, state
+
+from support.runbooks import alert, state
 
 
 def run_cli(

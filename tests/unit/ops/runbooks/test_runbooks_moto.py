@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from runbooks_kit import alert, state
 
 from aurastream_obs.ops.runbooks import Executor, Limits, RunbookRefused, RunbookSettings, plan_for
+from support.runbooks import alert, state
 
 
 def settings(aws: dict[str, Any], **kw: Any) -> RunbookSettings:

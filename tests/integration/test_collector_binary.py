@@ -24,7 +24,8 @@ from aurastream_obs.artifacts.collector_configs.otelcol import (
     validate_config,
     validate_with_collector,
 )
-from support.otelcol import ROOT, loopback, require_collector
+from support.otelcol import loopback, require_collector
+from support.paths import ROOT
 
 pytestmark = pytest.mark.integration
 MANIFEST = ROOT / "collector" / "build" / "manifest.yaml"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -26,9 +27,8 @@ from aurastream_obs.artifacts.collector_configs.otelcol import (
     CollectorProcess,
     binary_path,
 )
+from support.paths import ROOT
 from support.processes import free_port
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def require_collector() -> Path:
@@ -100,3 +100,26 @@ def post_otlp_json(port: int, signal: str, body: str) -> None:
     with urllib.request.urlopen(request, timeout=10) as response:
         if response.status != 200:
             raise AssertionError(f"OTLP/HTTP {signal}: {response.status}")
+
+
+def own_metrics(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """A collector's own metrics (Loopback.telemetry_port), by (name, labels)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        series, _, value = line.rpartition(" ")
+        name, _, labels = series.partition("{")
+        pairs = re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', labels)
+        samples[(name, frozenset(pairs))] = float(value)
+    return samples
+
+
+def metric_sum(
+    samples: Mapping[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
+    """Sum of `name` over the series carrying every given label value."""
+    wanted = set(labels.items())
+    return sum(v for (n, pairs), v in samples.items() if n == name and wanted <= pairs)

@@ -3,7 +3,8 @@
 the addresses change: every listener moves to 127.0.0.1 on the given ports, every exporter to
 the given loopback endpoint (a moto server for the AWS exporters, a Prometheus remote-write
 receiver, the next collector), the loadbalancing exporter to a static list of peers, and the
-collector's own metrics endpoint is off (two collectors on one host would fight for :8888).
+collector's own metrics endpoint is off unless asked for on a given port (two collectors on
+one host would fight for the default :8888).
 Pipelines, processors, sampling policies and exporter settings stay exactly as committed.
 
 A config whose exporter would need an endpoint that was not given is refused (ValueError), so
@@ -42,6 +43,7 @@ class Loopback:
     gateway_endpoint: str | None = None  # the sidecar's otlp/gateway exporter (host:port)
     peer_port: int | None = None  # the gateway's otlp/peers receiver
     peers: tuple[str, ...] = ()  # loadbalancing exporter: static resolver (host:port each)
+    telemetry_port: int | None = None  # the collector's own metrics (Prometheus); None: off
 
 
 def shape_config(key: str) -> p.Config:
@@ -97,5 +99,14 @@ def loopback_config(config: p.Config, lb: Loopback) -> p.Config:
             port = _need(lb.health_port, "health_port", str(component))
             extension["endpoint"] = f"{HOST}:{port}"
     service = out.setdefault("service", {})
-    service["telemetry"] = {"metrics": {"level": "none"}}
+    service["telemetry"] = {"metrics": _own_metrics(lb.telemetry_port)}
     return out
+
+
+def _own_metrics(port: int | None) -> p.Config:
+    """The collector's own metrics on 127.0.0.1:port (`detailed`: per-policy tail-sampling
+    counts), or none (the default would listen on :8888, one collector per host)."""
+    if port is None:
+        return {"level": "none"}
+    pull = {"exporter": {"prometheus": {"host": HOST, "port": port}}}
+    return {"level": "detailed", "readers": [{"pull": pull}]}

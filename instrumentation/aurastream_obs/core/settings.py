@@ -187,9 +187,6 @@ class Settings:
             tls=self.otlp_tls.get(signal, (None, None, None)),
         )
 
-    # Fields given by an argument or their own variable (not left at the default): the
-    # resource lets OTEL_RESOURCE_ATTRIBUTES win over defaults only.
-    given: frozenset[str] = frozenset()
 
 
 DEFAULTS: Final = Settings()
@@ -309,6 +306,7 @@ def resolve_settings(
 
     d = DEFAULTS
     warn_not_used(env)
+    resource_attributes = parse_key_values(env_str(env, RESOURCE_ATTRIBUTES))
     resolved_mode = detect_mode(env)
     if mode is not None:
         if mode in MODES:
@@ -317,9 +315,20 @@ def resolve_settings(
             warn_invalid("mode", mode, resolved_mode)
     traces_ep, metrics_ep, logs_ep = _endpoints(env)
     settings = Settings(
-        service_name=service_name or env_str(env, SERVICE_NAME) or d.service_name,
-        service_version=env_str(env, SERVICE_VERSION) or __version__,
-        environment=env_str(env, ENVIRONMENT) or d.environment,
+        # The identity, resolved once for every signal (resource, log lines, EMF dimensions):
+        # argument > own variable > OTEL_RESOURCE_ATTRIBUTES > default (OTel SDK spec:
+        # OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES).
+        service_name=service_name
+        or env_str(env, SERVICE_NAME)
+        or resource_attributes.get("service.name")
+        or d.service_name,
+        service_version=env_str(env, SERVICE_VERSION)
+        or resource_attributes.get("service.version")
+        or __version__,
+        environment=env_str(env, ENVIRONMENT)
+        or resource_attributes.get("deployment.environment.name")
+        or resource_attributes.get("deployment.environment")  # the deprecated name, read only
+        or d.environment,
         mode=resolved_mode,
         telemetry_dir=env_str(env, TELEMETRY_DIR) or d.telemetry_dir,
         prometheus_port=env_int(env, PROMETHEUS_PORT, d.prometheus_port, maximum=65535),
@@ -358,7 +367,7 @@ def resolve_settings(
             ExemplarFilter,
             env_choice(env, EXEMPLAR_FILTER, get_args(ExemplarFilter), d.exemplar_filter),
         ),
-        resource_attributes=parse_key_values(env_str(env, RESOURCE_ATTRIBUTES)),
+        resource_attributes=resource_attributes,
         lambda_sampled0=cast(
             Literal["sample_locally", "respect"],
             env_choice(env, LAMBDA_SAMPLED0, ("sample_locally", "respect"), d.lambda_sampled0),
@@ -381,28 +390,9 @@ def resolve_settings(
         exporters=exporters_from_env(env),
         otlp_endpoint=_url(env, OTLP_ENDPOINT, "") if env_str(env, OTLP_ENDPOINT) else "",
         otlp_overrides=signal_overrides(env, unquote_escapes),
-        given=_given(env, service_name),
     )
     known = {f.name for f in fields(Settings)}
     valid = {k: v for k, v in overrides.items() if k in known and v is not None}
     for unknown in sorted(set(overrides) - known):
         warn_invalid("configure() override", unknown, "ignored")
-    if valid:
-        settings = replace(settings, **valid, given=settings.given | set(valid))
-    return settings
-
-
-def _given(env: Mapping[str, str], service_name: str | None) -> frozenset[str]:
-    """The resource-relevant fields given by an argument or their own variable."""
-    given = {
-        field_name
-        for field_name, var in (
-            ("service_name", SERVICE_NAME),
-            ("service_version", SERVICE_VERSION),
-            ("environment", ENVIRONMENT),
-        )
-        if env_str(env, var) is not None
-    }
-    if service_name:
-        given.add("service_name")
-    return frozenset(given)
+    return replace(settings, **valid) if valid else settings

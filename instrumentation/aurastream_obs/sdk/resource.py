@@ -59,7 +59,7 @@ _log = logging.getLogger(__name__)
 # tests/unit/tracing checks every literal against the installed semconv package.
 AWS_ECS_LAUNCHTYPE: Final = "aws.ecs.launchtype"
 CONTAINER_ID: Final = "container.id"
-DEPLOYMENT_ENVIRONMENT: Final = "deployment.environment"  # older name, still read by ADOT/X-Ray
+DEPLOYMENT_ENVIRONMENT: Final = "deployment.environment"  # deprecated name: never emitted
 
 SERVICE_NAMESPACE_VALUE: Final = "aurastream"
 DISTRO_NAME: Final = "aurastream_obs"
@@ -85,24 +85,13 @@ def build_resource(
         platform = ecs_attributes(env)
     attributes.update(platform)
     attributes[SERVICE_NAMESPACE] = SERVICE_NAMESPACE_VALUE
-    user = dict(settings.resource_attributes)
-    attributes.update(user)
-
-    version = settings.service_version or __version__
-    given = {  # attribute -> (value, given explicitly?)
-        SERVICE_NAME: (settings.service_name, "service_name" in settings.given),
-        SERVICE_VERSION: (version, "service_version" in settings.given),
-    }
-    for key, (value, explicit) in given.items():
-        if explicit or key not in user:
-            attributes[key] = value
-    environment = settings.environment
-    if "environment" not in settings.given:
-        old_name = user.get(DEPLOYMENT_ENVIRONMENT)
-        environment = user.get(DEPLOYMENT_ENVIRONMENT_NAME) or old_name or environment
-    # Both names: the stable one for OTel backends, the old one for ADOT/X-Ray consumers.
-    attributes[DEPLOYMENT_ENVIRONMENT_NAME] = attributes[DEPLOYMENT_ENVIRONMENT] = environment
-
+    attributes.update(settings.resource_attributes)
+    # The identity was resolved once, in the settings (OTEL_RESOURCE_ATTRIBUTES included), so
+    # that every signal says the same; only the current semconv name of the environment.
+    attributes.pop(DEPLOYMENT_ENVIRONMENT, None)
+    attributes[SERVICE_NAME] = settings.service_name
+    attributes[SERVICE_VERSION] = settings.service_version or __version__
+    attributes[DEPLOYMENT_ENVIRONMENT_NAME] = settings.environment
     attributes.update(_telemetry_attributes())
     return Resource(attributes)
 

@@ -29,9 +29,10 @@ class LambdaPipelines(NamedTuple):
 def resource_attributes(settings: Settings) -> dict[str, Any]:
     from aurastream_obs.core.faas import lambda_attributes
 
+    user = {k: v for k, v in settings.resource_attributes.items() if k != "deployment.environment"}
     return {
         **lambda_attributes(settings.platform_env),
-        **settings.resource_attributes,
+        **user,
         "service.name": settings.service_name,
         "service.version": settings.service_version,
         "deployment.environment.name": settings.environment,

@@ -108,15 +108,20 @@ def _chosen(settings: Settings, signal: str, own: Any, console: Any) -> list[Any
 
 
 def _console_spans() -> Any:
+    import sys
+
     from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
-    return ConsoleSpanExporter()
+    # `out` given now: the SDK's default is the sys.stdout of the time it was imported.
+    return ConsoleSpanExporter(out=sys.stdout)
 
 
 def _console_metrics() -> Any:
+    import sys
+
     from opentelemetry.sdk.metrics.export import ConsoleMetricExporter
 
-    return ConsoleMetricExporter()
+    return ConsoleMetricExporter(out=sys.stdout)
 
 
 def _init_lambda(telemetry: Telemetry) -> None:

@@ -39,7 +39,13 @@ from aurastream_obs.definitions import load_definitions
 from support.alert_peers import AlertPeer
 from support.alert_router import TOKEN, start_router
 from support.aws_sinks import xray_documents
-from support.otelcol import loopback, metric_sum, own_metrics, start_collector
+from support.otelcol import (
+    all_traces_decided,
+    loopback,
+    metric_sum,
+    own_metrics,
+    start_collector,
+)
 from support.processes import free_port, wait_until
 from support.promstack import start_alertmanager, start_prometheus
 from support.service_client import analyze
@@ -49,7 +55,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
 KEY = "pipeline-key"
 REPEATED = ("I love this phone", "I hate this, terrible", "The box is on the table")
 BUCKET = "http_server_request_duration_seconds_bucket"
-TAIL = "otelcol_processor_tail_sampling"
 
 
 class Traffic:
@@ -138,9 +143,7 @@ def _collectors(tmp_path: Path, moto_url: str, write_url: str) -> Iterator[tuple
 
         def all_decided() -> bool:
             gateway.final_metrics = own_metrics(gateway.telemetry_port)
-            received = metric_sum(gateway.final_metrics, f"{TAIL}_new_trace_id_received")
-            decided = metric_sum(gateway.final_metrics, f"{TAIL}_global_count_traces_sampled")
-            return received > 0 and decided >= received
+            return all_traces_decided(gateway.final_metrics)
 
         wait_until(all_decided, timeout=60, what="the gateway deciding every trace")
 

@@ -4,14 +4,14 @@
 under CI=true, like `tools.require_tool`); `start_collector(config, workdir, name)` runs one
 config (a committed one through `loopback_config`) until the block ends, ready when its
 health check answers; `loopback()` picks free ports; `post_otlp_json()` sends an OTLP/JSON
-export request to a collector's OTLP/HTTP receiver.
+export request to a collector's OTLP/HTTP receiver; `own_metrics()`/`metric_sum()` read a
+collector's own metrics (re-exported from the package, where the demo uses them too).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import re
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -25,7 +25,10 @@ from aurastream_obs.artifacts.collector_configs.otelcol import (
     BINARY,
     BUILD_HINT,
     CollectorProcess,
+    all_traces_decided,
     binary_path,
+    metric_sum,
+    own_metrics,
 )
 from support.paths import ROOT
 from support.processes import free_port
@@ -102,24 +105,12 @@ def post_otlp_json(port: int, signal: str, body: str) -> None:
             raise AssertionError(f"OTLP/HTTP {signal}: {response.status}")
 
 
-def own_metrics(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    """A collector's own metrics (Loopback.telemetry_port), by (name, labels)."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    samples: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        series, _, value = line.rpartition(" ")
-        name, _, labels = series.partition("{")
-        pairs = re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', labels)
-        samples[(name, frozenset(pairs))] = float(value)
-    return samples
-
-
-def metric_sum(
-    samples: Mapping[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
-) -> float:
-    """Sum of `name` over the series carrying every given label value."""
-    wanted = set(labels.items())
-    return sum(v for (n, pairs), v in samples.items() if n == name and wanted <= pairs)
+__all__ = [
+    "all_traces_decided",
+    "loopback",
+    "metric_sum",
+    "own_metrics",
+    "post_otlp_json",
+    "require_collector",
+    "start_collector",
+]

@@ -20,6 +20,12 @@ def register(sub: SubParsers) -> None:
     demo.add_argument("--port", type=int, default=8080, help="service port (8080; 0 = any)")
     demo.add_argument("--telemetry-dir", default=None, help="where OTLP/JSON files go (.telemetry)")
     demo.add_argument("--seed", type=int, default=7, help="traffic mix seed (7)")
+    demo.add_argument(
+        "--collector",
+        action="store_true",
+        help="send the telemetry through our collector (make collector): sidecar and gateway "
+        "configs, Prometheus by remote write; the report reads what the collector wrote",
+    )
     demo.set_defaults(handler=run)
 
 
@@ -34,5 +40,6 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             telemetry_dir=args.telemetry_dir,
             seed=args.seed,
+            collector=args.collector,
         )
     )

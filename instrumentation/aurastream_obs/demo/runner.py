@@ -17,9 +17,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import aurastream_obs
 from aurastream_obs.core.conventions import LOGS_FILE, METRICS_FILE, TRACES_FILE
@@ -47,6 +48,7 @@ from aurastream_obs.service import (
 if TYPE_CHECKING:
     from aurastream_obs import Telemetry
     from aurastream_obs.demo.client import ClientTally
+    from aurastream_obs.demo.collector_stack import CollectorStack
 
 SERVICE_NAME: Final = "aurastream-api"
 HOST: Final = "127.0.0.1"
@@ -221,10 +223,12 @@ def run_demo(  # noqa: PLR0917 - the positional signature cli.py's `demo` was wr
     telemetry_dir: str | None,
     seed: int,
     *,
+    collector: bool = False,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Run the demo; 0 when the telemetry is complete and consistent, 1 when not."""
+    """Run the demo; 0 when the telemetry is complete and consistent, 1 when not.
+    `collector`: through the collector path (demo/collector_stack.py), not into files."""
     out = out if out is not None else sys.stdout
     err = err if err is not None else sys.stderr
 
@@ -234,6 +238,14 @@ def run_demo(  # noqa: PLR0917 - the positional signature cli.py's `demo` was wr
     if requests < 1 or concurrency < 1 or not 0 <= port <= 65535:
         print("demo: --requests and --concurrency must be >= 1, --port 0..65535", file=err)
         return _EXIT_USAGE
+    if collector:
+        from aurastream_obs.demo.collector_stack import missing_prerequisites
+
+        problem = "--serve is not supported with --collector" if serve else None
+        problem = problem or missing_prerequisites(Path.cwd())
+        if problem:
+            print(f"demo --collector: {problem}", file=err)
+            return _EXIT_USAGE
     folder = resolve_telemetry_dir(telemetry_dir)
     os.makedirs(folder, exist_ok=True)
     removed = clear_previous_run(folder)
@@ -245,40 +257,78 @@ def run_demo(  # noqa: PLR0917 - the positional signature cli.py's `demo` was wr
     if os.environ.get("OTEL_TRACES_SAMPLER", "").strip():
         say("note: OTEL_TRACES_SAMPLER is set and overrides the demo's trace-everything rules")
 
-    telemetry = aurastream_obs.configure(
-        SERVICE_NAME,
-        mode="local",
-        telemetry_dir=folder,
-        export_interval_ms=EXPORT_INTERVAL_MS,
-        sampling_rules_path=rules_path,
+    with ExitStack() as resources:
+        stack = _start_collector_path(folder, say, resources) if collector else None
+        telemetry = aurastream_obs.configure(
+            SERVICE_NAME,
+            export_interval_ms=EXPORT_INTERVAL_MS,
+            sampling_rules_path=rules_path,
+            **_export_options(folder, stack),
+        )
+        expected = "local" if stack is None else "otlp"
+        if telemetry.mode != expected or (
+            stack is None and os.path.abspath(telemetry.settings.telemetry_dir) != folder
+        ):
+            print("demo: telemetry was already configured differently in this process", file=err)
+            return _EXIT_USAGE
+        with open(os.path.join(folder, SERVICE_LOG_FILE), "a", encoding="utf-8") as service_log:
+            try:
+                redirect_service_logs(telemetry, service_log)
+                options = DemoOptions(requests, concurrency, serve, port, seed, folder)
+                return _run(telemetry, options, say, err, stack)
+            except KeyboardInterrupt:
+                say("\ninterrupted")
+                return _EXIT_INTERRUPTED
+            finally:
+                telemetry.shutdown()
+                if telemetry.log_handler is not None:
+                    # logging.shutdown() flushes every live handler at exit: not into a closed
+                    # file.
+                    telemetry.log_handler.to_stream = False
+
+
+def _start_collector_path(
+    folder: str, say: Callable[[str], None], resources: ExitStack
+) -> CollectorStack:
+    from aurastream_obs.demo.collector_stack import start_collector_stack
+
+    stack = resources.enter_context(start_collector_stack(Path.cwd(), folder))
+    say(
+        f"Collector path: sidecar {stack.otlp_endpoint} -> gateway (tail sampling) and "
+        f"Prometheus {stack.prometheus_url} (remote write); configs and logs in {folder}"
     )
-    if telemetry.mode != "local" or os.path.abspath(telemetry.settings.telemetry_dir) != folder:
-        print("demo: telemetry was already configured differently in this process", file=err)
-        return _EXIT_USAGE
-    with open(os.path.join(folder, SERVICE_LOG_FILE), "a", encoding="utf-8") as service_log:
-        try:
-            redirect_service_logs(telemetry, service_log)
-            options = DemoOptions(requests, concurrency, serve, port, seed, folder)
-            return _run(telemetry, options, say, err)
-        except KeyboardInterrupt:
-            say("\ninterrupted")
-            return _EXIT_INTERRUPTED
-        finally:
-            telemetry.shutdown()
-            if telemetry.log_handler is not None:
-                # logging.shutdown() flushes every live handler at exit: not into a closed file.
-                telemetry.log_handler.to_stream = False
+    return stack
+
+
+def _export_options(folder: str, stack: CollectorStack | None) -> dict[str, Any]:
+    """configure() options: files in `folder` (local mode), or OTLP to the sidecar."""
+    if stack is None:
+        return {"mode": "local", "telemetry_dir": folder}
+    base = stack.otlp_endpoint
+    return {
+        "mode": "otlp",
+        "traces_endpoint": f"{base}/v1/traces",
+        "metrics_endpoint": f"{base}/v1/metrics",
+        "logs_endpoint": f"{base}/v1/logs",
+        "prometheus_port": 0,
+    }
 
 
 def _run(
-    telemetry: Telemetry, options: DemoOptions, say: Callable[[str], None], err: TextIO
+    telemetry: Telemetry,
+    options: DemoOptions,
+    say: Callable[[str], None],
+    err: TextIO,
+    stack: CollectorStack | None = None,
 ) -> int:
     folder, serve = options.folder, options.serve
     prometheus, prometheus_note = prometheus_endpoint(telemetry)
+    if stack is not None:
+        prometheus, prometheus_note = None, f"{stack.prometheus_url} (remote write, see below)"
     handle = start_service(telemetry, options.port, say)
     try:
         say(
-            f"AuraStream service on {handle.url} (local mode; JSON logs -> "
+            f"AuraStream service on {handle.url} ({telemetry.mode} mode; JSON logs -> "
             f"{os.path.join(folder, SERVICE_LOG_FILE)}); Prometheus: {prometheus_note}"
         )
         plan = plan_traffic(options.requests, options.seed, SlowTextOracle(SLOW_FRACTION))
@@ -299,6 +349,7 @@ def _run(
             _drain_prometheus(prometheus)
         else:
             telemetry.shutdown()  # the files are final before we read them
+        collector_lines = stack.drain() if stack is not None else []
         report = _read_report(folder, tally)
         say("")
         say(
@@ -310,6 +361,8 @@ def _run(
             json.dump(report.to_dict(), handle_out, indent=2)
         say("")
         say(operations_summary(folder))
+        for line in collector_lines:
+            say(line)
         if serve:
             say(_serve_banner(handle, prometheus_note, folder))
             with _sigterm_as_interrupt():

@@ -4,20 +4,22 @@ built by `make collector` into .build/).
 `validate_with_collector(root)` (an `aurastream-obs validate` entry) runs `otelcol-aurastream
 validate --config=...` on every committed config under the documented test environment
 (placeholders.py `test_value`s, AWS_SAFETY_ENV); `CollectorProcess` runs one config, for the
-end-to-end tests and `aurastream-obs demo --collector`. Nothing here ever reaches AWS: the
+end-to-end tests and `aurastream-obs demo --collector` (which runs Prometheus as a
+`ServerProcess` too). Nothing here ever reaches AWS: the
 instance metadata service is disabled and the credentials are static dummies.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Final
+from typing import Final, Self
 
 from aurastream_obs.artifacts.collector_configs.configs import SHAPES
 from aurastream_obs.artifacts.collector_configs.placeholders import documented_test_env
@@ -86,8 +88,110 @@ def validate_with_collector(root: Path) -> list[str]:
     return problems
 
 
-class CollectorProcess:
-    """One collector process running `config_path`; its log in `log_path`.
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+_LABEL_RE: Final = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+TAIL_SAMPLING: Final = "otelcol_processor_tail_sampling"
+
+
+def own_metrics(port: int) -> Samples:
+    """A collector's own metrics (Loopback.telemetry_port), by (name, labels)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    samples: Samples = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            series, _, value = line.rpartition(" ")
+            name, _, labels = series.partition("{")
+            samples[(name, frozenset(_LABEL_RE.findall(labels)))] = float(value)
+    return samples
+
+
+def metric_sum(samples: Samples, name: str, **labels: str) -> float:
+    """Sum of `name` over the series carrying every given label value."""
+    wanted = set(labels.items())
+    return sum(v for (n, pairs), v in samples.items() if n == name and wanted <= pairs)
+
+
+def all_traces_decided(samples: Samples) -> bool:
+    """The tail-sampling processor decided every trace it received (and received one)."""
+    received = metric_sum(samples, f"{TAIL_SAMPLING}_new_trace_id_received")
+    decided = metric_sum(samples, f"{TAIL_SAMPLING}_global_count_traces_sampled")
+    return received > 0 and decided >= received
+
+
+class ServerProcess:
+    """A child server process, its output in `log_path`, ready when `ready_url` answers 200
+    (a health endpoint) or, without one, when `ready_port` accepts a connection."""
+
+    def __init__(
+        self,
+        argv: list[str],
+        log_path: Path,
+        *,
+        env: Mapping[str, str],
+        ready_url: str | None = None,
+        ready_port: int | None = None,
+    ) -> None:
+        if ready_url is None and ready_port is None:
+            raise ValueError("give ready_url or ready_port")
+        self.name = Path(argv[0]).name
+        self.log_path = log_path
+        self.ready_url, self.ready_port = ready_url, ready_port
+        with log_path.open("wb") as log:
+            self._proc = subprocess.Popen(
+                argv, env=dict(env), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def running(self) -> bool:
+        return self._proc.poll() is None
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def _is_ready(self) -> bool:
+        try:
+            if self.ready_url is not None:
+                with urllib.request.urlopen(self.ready_url, timeout=2) as response:
+                    return bool(response.status == 200)
+            with socket.create_connection(("127.0.0.1", self.ready_port or 0), timeout=2):
+                return True
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Poll until ready; RuntimeError with the log's tail if it exits or times out."""
+        deadline = time.monotonic() + timeout
+        while not self._is_ready():
+            if not self.running() or time.monotonic() > deadline:
+                state = "exited" if not self.running() else f"not ready after {timeout:.0f}s"
+                tail = "\n".join(self.log_text().splitlines()[-25:])
+                self.stop()
+                raise RuntimeError(f"{self.name} ({self.log_path.name}) {state}:\n{tail}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        """SIGTERM (a collector flushes its queues and batches), then SIGKILL; idempotent."""
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=STOP_TIMEOUT_S)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class CollectorProcess(ServerProcess):
+    """The collector running `config_path` (log next to it, `.log`) in `collector_env(env)`.
 
     `ready_port`: the health_check extension's port (GET / answers 200 once every pipeline
     started) or, for a config without one (the Lambda layer's), a port to accept a connection.
@@ -103,62 +207,10 @@ class CollectorProcess:
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.config_path = config_path
-        self.log_path = config_path.with_suffix(".log")
-        self.ready_port = ready_port
-        self._health_check = health_check
-        with self.log_path.open("wb") as log:
-            self._proc = subprocess.Popen(
-                [str(binary), f"--config={config_path}"],
-                env=collector_env(env),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    @property
-    def pid(self) -> int:
-        return self._proc.pid
-
-    def running(self) -> bool:
-        return self._proc.poll() is None
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def _is_ready(self) -> bool:
-        try:
-            if self._health_check:
-                url = f"http://127.0.0.1:{self.ready_port}/"
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    return bool(response.status == 200)
-            with socket.create_connection(("127.0.0.1", self.ready_port), timeout=2):
-                return True
-        except OSError:
-            return False
-
-    def wait_ready(self, timeout: float = 30.0) -> None:
-        """Poll until ready; RuntimeError with the log's tail if it exits or times out."""
-        deadline = time.monotonic() + timeout
-        while not self._is_ready():
-            if not self.running() or time.monotonic() > deadline:
-                state = "exited" if not self.running() else f"not ready after {timeout:.0f}s"
-                tail = "\n".join(self.log_text().splitlines()[-25:])
-                self.stop()
-                raise RuntimeError(f"collector {self.config_path.name} {state}:\n{tail}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        """SIGTERM (the collector flushes its queues and batches), then SIGKILL; idempotent."""
-        if self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(timeout=STOP_TIMEOUT_S)
-
-    def __enter__(self) -> CollectorProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(
+            [str(binary), f"--config={config_path}"],
+            config_path.with_suffix(".log"),
+            env=collector_env(env),
+            ready_url=f"http://127.0.0.1:{ready_port}/" if health_check else None,
+            ready_port=ready_port,
+        )

@@ -18,8 +18,11 @@ NAME=otelcol-aurastream
 OUT=.build/$NAME
 CACHE_ROOT=${AURASTREAM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aurastream}
 
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  PATH=/usr/local/go/bin:$PATH # the official tarball's place, not always on a bare PATH
+fi
 if ! command -v go >/dev/null 2>&1; then
-  echo "build-collector: go not found on PATH" >&2
+  echo "build-collector: go not found on PATH (nor in /usr/local/go/bin)" >&2
   exit 1
 fi
 

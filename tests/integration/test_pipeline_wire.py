@@ -7,7 +7,6 @@ events, links, status, scope, resource, log ↔ span correlation, redaction, exe
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Iterator
@@ -120,13 +119,8 @@ def _check_spans(spans: list[Any], ids: dict[str, Any], resource: dict[str, Any]
     assert resource["service.name"] == "wire-test" and resource["team"] == "observability"
 
 
-def _message(body: str) -> str:
-    """Our records' body is the JSON line (its `message`); the logs API's is plain text."""
-    return str(json.loads(body)["message"]) if body.startswith("{") else body
-
-
 def _check_logs(records: list[Any], ids: dict[str, Any]) -> None:
-    by_message = {_message(r.body.string_value): r for r in records}
+    by_message = {r.body.string_value: r for r in records}  # the body is the message
     assert set(by_message) == {"analysis done", "from the logs API", "outside any span"}
     done, api, outside = (
         by_message["analysis done"],
@@ -134,16 +128,10 @@ def _check_logs(records: list[Any], ids: dict[str, Any]) -> None:
         by_message["outside any span"],
     )
     assert api.body.string_value == "from the logs API"  # third-party records: untouched
-    line = json.loads(done.body.string_value)  # the JSON line stdout would print
-    assert (line["level"], line["logger"], line["category"]) == (
-        "INFO",
-        "aurastream.wire.test",
-        "application",
-    )
-    assert (line["customer_tier"], line["contact"]) == ("pro", "[EMAIL]")
-    assert line["trace_id"] == f"{ids['trace_id']:032x}"
-    assert line["span_id"] == f"{ids['child_id']:016x}"
-    assert json.loads(outside.body.string_value)["level"] == "WARNING"
+    attributes = _attrs(done.attributes)  # semconv shape: the fields are attributes
+    assert (done.severity_text, attributes["aurastream.log.category"]) == ("INFO", "application")
+    assert (attributes["customer_tier"], attributes["contact"]) == ("pro", "[EMAIL]")
+    assert outside.severity_text == "WARNING" and not outside.trace_id
     # Trace-correlated: the active span's ids, and the sampled flag.
     for record in (done, api):
         assert record.trace_id == ids["trace_id"].to_bytes(16, "big")
@@ -154,12 +142,9 @@ def _check_logs(records: list[Any], ids: dict[str, Any]) -> None:
     assert (outside.severity_number, outside.severity_text) == (13, "WARNING")
     assert api.severity_number == SeverityNumber.WARN.value
     attributes = _attrs(done.attributes)
-    assert attributes["service"] == "wire-test"
-    assert attributes["category"] == "application"
-    assert attributes["logger"] == "aurastream.wire.test"
-    assert attributes["customer_tier"] == "pro"
+    # The service is the resource's, the logger the scope's, the rest the record's fields.
+    assert not {"service", "logger", "category", "trace_id", "message"} & set(attributes)
     assert attributes["contact"] == "[EMAIL]"  # redacted before export, as on stdout
-    assert "trace_id" not in attributes and "message" not in attributes  # record fields
     assert done.time_unix_nano and done.observed_time_unix_nano >= done.time_unix_nano
 
 
@@ -202,7 +187,7 @@ def test_otlp_mode_delivers_every_signal_to_the_receiver(
     (resource_logs,) = log_request.resource_logs
     assert _attrs(resource_logs.resource.attributes)["service.name"] == "wire-test"
     scopes = {sl.scope.name: sl for sl in resource_logs.scope_logs}
-    assert set(scopes) == {"aurastream_obs", "some.library"}
+    assert set(scopes) == {"aurastream.wire.test", "some.library"}  # the logger is the scope
     _check_logs(otlp_receiver.log_records(), ids)
 
     # The force_flush export (exemplars are per collection period; shutdown exports again).

@@ -313,3 +313,45 @@ RECORDED_SERIES: Final = frozenset(
     {SLO_OBJECTIVE, SLO_ERROR_BUDGET, SLO_BUDGET_REMAINING}
     | {sli_error_ratio(w) for w in (*SLI_WINDOWS, "30d")}
 )
+
+
+# --- Log records: the stdout JSON line ↔ the OTLP log record ---------------------------------
+# A JSON line's field → the OTLP attribute it is exported as: the semantic-conventions key
+# where one exists, else an `aurastream.` key. The record's own fields take the rest: the
+# message is the body, `event_type` the event name, level and timestamp the severity and time,
+# the ids the trace context; `service`/`environment` are the resource's; the logger is the
+# instrumentation scope (as the SDK's LoggingHandler does). The collector's CloudWatch Logs
+# pipeline maps the attributes back (artifacts/collector_configs), so CloudWatch holds the
+# same JSON lines on every deployment shape and the saved Logs Insights queries work as written.
+LOG_ATTRIBUTE_KEYS: Final[dict[str, str]] = {
+    "category": "aurastream.log.category",
+    "request_id": "aurastream.request.id",
+    "method": "http.request.method",
+    "path": "url.path",
+    "customer_id": CUSTOMER_ID,
+    "user_agent": "user_agent.original",
+    "ip_address": "client.address",
+    "status_code": HTTP_STATUS,
+    "response_time": "aurastream.response_time_ms",
+    "cache_hit": CACHE_HIT,
+    "error_type": ERROR_TYPE,
+    "error_message": "aurastream.error.message",
+    "client_error": "aurastream.error.client",
+    "data": "aurastream.event.data",
+    "text_length": "aurastream.text.length",
+    "cold_start": "faas.coldstart",
+    "function_request_id": "faas.invocation_id",
+    "function_name": "faas.name",
+    "function_arn": "aws.lambda.invoked_arn",
+    "function_memory_mb": "faas.max_memory",
+    "correlation_id": "aurastream.correlation.id",
+    "category_invalid": "aurastream.log.category_invalid",
+    "message_error": "aurastream.log.message_error",
+    "stack_info": "code.stacktrace",
+}
+# The JSON line's `exception` object ↔ the semconv exception attributes.
+LOG_EXCEPTION_KEYS: Final[dict[str, str]] = {
+    "type": "exception.type",
+    "message": "exception.message",
+    "stacktrace": "exception.stacktrace",
+}

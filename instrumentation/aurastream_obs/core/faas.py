@@ -11,7 +11,7 @@ from typing import Final
 
 from opentelemetry.util.types import AttributeValue
 
-# Incubating semconv names as literals (see resource.py); tests/unit/tracing checks them.
+# Incubating semconv names as literals (see resource.py); tests/unit/sdk checks them.
 CLOUD_PROVIDER: Final = "cloud.provider"
 CLOUD_PLATFORM: Final = "cloud.platform"
 CLOUD_REGION: Final = "cloud.region"

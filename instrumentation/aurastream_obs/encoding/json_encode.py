@@ -3,7 +3,7 @@
 Why: going through the SDK's protobuf encoder and `json_format.MessageToDict` costs ≈80 µs
 per span; even building dicts for `json.dumps` costs ≈16 µs. Writing the text directly, with
 the C string escaper `json` itself uses, costs a few µs. The output is the same text that the
-protobuf + json_format route produces (tests/unit/exporters compare lines byte for byte): the
+protobuf + json_format route produces (tests/unit/encoding compare lines byte for byte): the
 OTLP JSON rules listed in `otlp_json` (lowerCamelCase keys in field-number order, hex ids,
 enums as integers, 64-bit integers as strings, default values omitted), with a link's
 `traceState` kept as in `otlp_proto`.

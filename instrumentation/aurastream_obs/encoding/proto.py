@@ -3,7 +3,7 @@
 Why: the SDK's encoders build one protobuf object per span, attribute and value through Python
 code (≈55 µs per span or log record on the reference machine, more than creating the span);
 writing the wire format directly from the SDK objects costs a few µs. The output decodes with
-opentelemetry-proto to the same messages the SDK encoders build (tests/unit/exporters compare
+opentelemetry-proto to the same messages the SDK encoders build (tests/unit/encoding compare
 them field by field), with three deliberate differences where the SDK loses data: a link's
 `trace_state` is kept, integers beyond int64 become their decimal string (the SDK drops the
 attribute), and a value of an unexpected type becomes its `str()` (the SDK drops it).

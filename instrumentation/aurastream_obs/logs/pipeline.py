@@ -35,9 +35,9 @@ from aurastream_obs.logs.processors import (
     safe_str,
 )
 
-# (processed event, record, rendered JSON line): the line is the stdout line, or, with stdout
-# off, the line that would have been written (the OTLP body CloudWatch stores as is).
-LogSink = Callable[[EventDict, logging.LogRecord, str], None]
+# (processed event, record, the stdout line or None when stdout is off): sinks such as the
+# OTLP log sink build their record from the processed, redacted event.
+LogSink = Callable[[EventDict, logging.LogRecord, "str | None"], None]
 _BATCH_CHARS: Final = 16384  # buffered lines are written out at this size at the latest
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
@@ -252,8 +252,6 @@ class JsonLogHandler(logging.Handler):
             # Records logged by a sink reach the stream, never the sinks (no recursion).
             sinks = self._sinks
             if sinks and depth == 0 and not record.name.startswith(self._sink_excluded):
-                if line is None:  # stdout off: render once, for the sinks
-                    line = self.pipeline.render(event)
                 for sink in sinks:
                     try:
                         sink(event, record, line)

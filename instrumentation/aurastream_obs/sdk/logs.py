@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from aurastream_obs.core.batching import BatchWorker, DropCounter
+from aurastream_obs.core.conventions import LOG_ATTRIBUTE_KEYS, LOG_EXCEPTION_KEYS
 from aurastream_obs.core.otel_compat import (
     LoggerProvider,
     LogRecordExportResult,
@@ -49,11 +50,13 @@ if TYPE_CHECKING:
     from aurastream_obs.core.settings import Settings
     from aurastream_obs.logs import JsonLogHandler
 
-# Keys that become OTLP record fields (severity, timestamp, trace context), not attributes;
-# "message" is in the body (the JSON line).
-_RECORD_FIELDS: Final = frozenset(
-    {"message", "level", "timestamp", "trace_id", "span_id", "xray_trace_id"}
-)
+# JSON-line fields that are the record's own (body, severity, time, trace context, event
+# name), the resource's (service, environment) or the scope's (logger): not attributes.
+_NOT_ATTRIBUTES: Final = frozenset(
+    {"message", "level", "timestamp", "trace_id", "span_id", "xray_trace_id", "event_type",
+     "service", "environment", "logger", "exception"}
+)  # fmt: skip
+_SCOPE_CACHE_MAX: Final = 256  # logger names → scopes; a program has a handful of loggers
 # stdlib level → OTLP SeverityNumber (DEBUG=5, INFO=9, WARN=13, ERROR=17, FATAL=21).
 _SEVERITY: Final = {
     logging.DEBUG: 5,
@@ -131,16 +134,15 @@ class AuraLoggerProvider(LoggerProvider):
 
 
 class OtlpLogSink:
-    """Turns a processed (redacted) event dict into a queued OTLP log record.
-
-    Body: the rendered JSON line (as on stdout); attributes: the event's other fields.
+    """Turns a processed (redacted) event dict into a queued OTLP log record in the
+    semantic-conventions shape: body = the message, event name = `event_type`, attributes
+    under semconv keys (`otlp_attributes`), scope = the logger. No field is sent twice.
     """
 
     def __init__(
         self,
         put: Callable[[LogItem], None],
         provider: AuraLoggerProvider,
-        scope: InstrumentationScope,
         span_getter: Callable[[], Any] | None = None,
     ) -> None:
         from opentelemetry import trace
@@ -148,27 +150,24 @@ class OtlpLogSink:
         self._put = put
         self._provider = provider
         self._resource = provider.resource
-        self._scope = scope
-        self._sdk_logger = provider.get_logger(scope.name, scope.version)
+        self._scopes: dict[str, InstrumentationScope] = {}
         self._current_span = span_getter or trace.get_current_span
 
-    def __call__(self, event: Mapping[str, Any], record: logging.LogRecord, line: str) -> None:
-        scalars = _SCALARS
-        attributes = {
-            key: value if value.__class__ in scalars else _attribute_value(value)
-            for key, value in event.items()
-            if key not in _RECORD_FIELDS
-        }
-        attributes["logger"] = record.name
+    def __call__(
+        self, event: Mapping[str, Any], record: logging.LogRecord, line: str | None
+    ) -> None:
+        attributes = otlp_attributes(event)
         # The active span, as the SDK's Logger.emit(context=None) would take it.
         ctx = self._current_span().get_span_context()
         if ctx.is_valid:
             trace_id, span_id, flags = ctx.trace_id, ctx.span_id, int(ctx.trace_flags)
         else:
             trace_id = span_id = flags = 0
+        body = event.get("message", "")
+        event_name = event.get("event_type")
         provider = self._provider
         if provider.shared or provider.stock:  # every processor must see the record
-            self._emit_through_sdk(record, line, attributes)
+            self._emit_through_sdk(record, body, attributes, event_name)
             return
         self._put(
             LogItem(
@@ -176,27 +175,60 @@ class OtlpLogSink:
                 time.time_ns(),
                 _SEVERITY.get(record.levelno, 0),
                 record.levelname,
-                line,
+                body,
                 attributes,
                 trace_id,
                 span_id,
                 flags,
                 self._resource,
-                self._scope,
+                self._scope_of(record.name),
+                event_name if isinstance(event_name, str) else None,
             )
         )
 
+    def _scope_of(self, logger_name: str) -> InstrumentationScope:
+        """The logger is the instrumentation scope, as with the SDK's LoggingHandler."""
+        scope = self._scopes.get(logger_name)
+        if scope is None:
+            scope = InstrumentationScope(logger_name or "root")
+            if len(self._scopes) < _SCOPE_CACHE_MAX:
+                self._scopes[logger_name] = scope
+        return scope
+
     def _emit_through_sdk(
-        self, record: logging.LogRecord, line: str, attributes: dict[str, Any]
+        self,
+        record: logging.LogRecord,
+        body: Any,
+        attributes: dict[str, Any],
+        event_name: Any,
     ) -> None:
         # context=None: the SDK takes trace_id/span_id from the active span, as above.
-        self._sdk_logger.emit(
+        self._provider.get_logger(record.name or "root").emit(
             timestamp=int(record.created * 1e9),
             severity_number=SeverityNumber(_SEVERITY.get(record.levelno, 0)),
             severity_text=record.levelname,
-            body=line,
+            body=body,
             attributes=attributes,
+            event_name=event_name if isinstance(event_name, str) else None,
         )
+
+
+def otlp_attributes(event: Mapping[str, Any]) -> dict[str, Any]:
+    """A processed (redacted) JSON-line event as OTLP log attributes, semconv keys
+    (core/conventions.LOG_ATTRIBUTE_KEYS); nested values travel as JSON text."""
+    keys = LOG_ATTRIBUTE_KEYS
+    scalars = _SCALARS
+    attributes = {
+        keys.get(key, key): value if value.__class__ in scalars else _attribute_value(value)
+        for key, value in event.items()
+        if key not in _NOT_ATTRIBUTES and value is not None
+    }
+    exception = event.get("exception")
+    if isinstance(exception, Mapping):
+        for key, attribute in LOG_EXCEPTION_KEYS.items():
+            if key in exception:
+                attributes[attribute] = str(exception[key])
+    return attributes
 
 
 def build_logging(
@@ -209,7 +241,6 @@ def build_logging(
 ) -> tuple[LoggerProvider | None, JsonLogHandler, BatchWorker[Any] | None]:
     """The logger provider (None when nothing is exported), the root JSON handler and the
     export queue (None when nothing is exported)."""
-    from aurastream_obs.core.version import __version__
     from aurastream_obs.logs import JsonLogHandler, build_log_pipeline
 
     pipeline = build_log_pipeline(
@@ -241,8 +272,7 @@ def build_logging(
         aura_provider = AuraLoggerProvider(resource=resource, shutdown_on_exit=False)
         aura_provider.stock = stock
         aura_provider.add_log_record_processor(LogQueueProcessor(worker, stock=stock))
-        scope = InstrumentationScope("aurastream_obs", __version__)
-        sinks.append(OtlpLogSink(worker.put, aura_provider, scope))
+        sinks.append(OtlpLogSink(worker.put, aura_provider))
         provider = aura_provider
     # Stdout is always on in local and lambda modes; in otlp mode it can be turned off.
     to_stdout = settings.mode != "otlp" or settings.log_stdout

@@ -56,7 +56,7 @@ _log = logging.getLogger(__name__)
 
 # Incubating semconv names as literals: opentelemetry.semconv._incubating is a private module
 # whose names may move, and importing its cloud/faas/container modules costs ~2 ms of cold start.
-# tests/unit/tracing checks every literal against the installed semconv package.
+# tests/unit/sdk checks every literal against the installed semconv package.
 AWS_ECS_LAUNCHTYPE: Final = "aws.ecs.launchtype"
 CONTAINER_ID: Final = "container.id"
 DEPLOYMENT_ENVIRONMENT: Final = "deployment.environment"  # deprecated name: never emitted

@@ -1,9 +1,8 @@
-"""The ECS/EKS path to CloudWatch: OTLP record → ADOT `awscloudwatchlogs` (raw_log) → log group.
-
-With `raw_log: true` the exporter stores the record's body as the CloudWatch event, so the body
-must be the JSON line the service prints (the shape Lambda's stdout capture stores): the Logs
-Insights queries (`filter event_type = ...`, `sum(data.revenue_usd) by customer_id`) address
-its top-level and nested fields.
+"""OTLP log records in the semantic-conventions shape, from the same redacted event as the
+stdout JSON line: body = the message, event name = `event_type`, attributes under semconv keys
+(core/conventions.LOG_ATTRIBUTE_KEYS), scope = the logger, nothing sent twice — and within
+1.3x the bytes of the stdout line. (The collector maps the attributes back to the JSON line
+for CloudWatch Logs; tested against the real collector in tests/e2e.)
 """
 
 from __future__ import annotations
@@ -13,17 +12,14 @@ import logging
 from dataclasses import replace
 
 import pytest
-import yaml
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
-from aurastream_obs.artifacts.collector_configs.configs import SHAPES
 from aurastream_obs.core.batching import DropCounter
 from aurastream_obs.core.settings import Settings
 from aurastream_obs.logs import events
 from aurastream_obs.ops.backends.logs_insights import EVENT_TYPE
 from aurastream_obs.sdk.logs import build_logging
-from support.paths import ROOT
 from support.sdk_telemetry import RecordingLogExporter
 
 
@@ -54,31 +50,51 @@ def test_otlp_body_is_the_stdout_json_line_and_cloudwatch_exporters_store_it_raw
         logger.propagate = saved[1]
         provider.shutdown()
 
-    ((_, record),) = wire.records()
-    body = record.body.string_value
-    assert body == capsys.readouterr().out.rstrip("\n")  # exactly the stdout line
-    line = json.loads(body)
-    assert isinstance(line, dict)
-    # What the rendered QueryDefinitions and `analytics --cloudwatch` filter and sum on.
-    assert line["event_type"] == EVENT_TYPE == "business_analysis"
-    assert line["message"] == EVENT_TYPE
-    assert line["customer_id"] == "cust-42"
-    assert line["data"]["revenue_usd"] == 0.25
-    assert line["category"] == "business"
-    assert line["trace_id"] == f"{span.get_span_context().trace_id:032x}"
+    ((scope, record),) = wire.records()
+    line_text = capsys.readouterr().out.rstrip("\n")
+    line = json.loads(line_text)
+    assert line["event_type"] == EVENT_TYPE == "business_analysis"  # stdout: unchanged
+    assert record.body.string_value == line["message"] == EVENT_TYPE  # body: the message
+    assert record.event_name == EVENT_TYPE
+    assert scope == "aurastream.events"  # the logger, as the SDK's LoggingHandler has it
     assert record.trace_id == span.get_span_context().trace_id.to_bytes(16, "big")
-    # Attributes stay structured for OTLP backends (and the collector's category filter).
+    assert record.severity_text == "INFO" and record.severity_number == 9
     attributes = {kv.key: kv.value for kv in record.attributes}
-    assert attributes["category"].string_value == "business"
-    assert attributes["customer_id"].string_value == "cust-42"
-    assert json.loads(attributes["data"].string_value)["revenue_usd"] == 0.25
+    assert attributes["aurastream.log.category"].string_value == "business"
+    assert attributes["aurastream.customer.id"].string_value == "cust-42"
+    assert json.loads(attributes["aurastream.event.data"].string_value)["revenue_usd"] == 0.25
+    # Nothing twice: no JSON-line key, no resource or record field among the attributes.
+    line_keys = {"message", "event_type", "category", "customer_id", "service", "environment",
+                 "trace_id", "span_id", "xray_trace_id", "logger", "level"}  # fmt: skip
+    assert not line_keys & set(attributes)
+    # The size of one record on the wire against the line it replaces.
+    from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 
-    # Every awscloudwatchlogs exporter, fresh and committed, stores that body raw.
-    for shape in SHAPES:
-        for doc in (shape.build(), yaml.safe_load((ROOT / shape.path).read_text())):
-            for name, config in doc.get("exporters", {}).items():
-                if name.split("/")[0] == "awscloudwatchlogs":
-                    assert config["raw_log"] is True, f"{shape.path}: {name}"
-    sidecar = yaml.safe_load((ROOT / "collector/adot-sidecar.yaml").read_text())
-    cloudwatch = [n for n in sidecar["exporters"] if n.startswith("awscloudwatchlogs/")]
-    assert "awscloudwatchlogs/business" in cloudwatch
+    wire_bytes = len(LogRecord.SerializeToString(record))
+    print(f"OTLP record {wire_bytes} B, stdout line {len(line_text.encode())} B")
+    assert wire_bytes <= 1.3 * len(line_text.encode()), (wire_bytes, len(line_text))
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_request_events_use_http_semconv_keys(method: str) -> None:
+    from aurastream_obs.sdk.logs import otlp_attributes
+
+    event = {
+        "message": "api_request", "event_type": "api_request", "category": "application",
+        "request_id": "r1", "method": method, "path": "/v1/analyze", "customer_id": "acme",
+        "user_agent": "curl/8", "ip_address": "203.0.113.0/24", "service": "svc",
+        "exception": {"type": "ValueError", "message": "bad", "stacktrace": "Traceback..."},
+    }  # fmt: skip
+    attributes = otlp_attributes(event)
+    assert attributes == {
+        "aurastream.log.category": "application",
+        "aurastream.request.id": "r1",
+        "http.request.method": method,
+        "url.path": "/v1/analyze",
+        "aurastream.customer.id": "acme",
+        "user_agent.original": "curl/8",
+        "client.address": "203.0.113.0/24",
+        "exception.type": "ValueError",
+        "exception.message": "bad",
+        "exception.stacktrace": "Traceback...",
+    }

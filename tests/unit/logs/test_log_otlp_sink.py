@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Iterator
@@ -58,8 +57,8 @@ def test_records_are_redacted_correlated_and_typed(wired: Any) -> None:
     logger.debug("below the handler's level (INFO): not exported")
     logger.info("no span here")
     assert provider.force_flush(5_000)
-    records = exporter.records()  # grouped by scope, in order within a scope
-    assert [scope for scope, _ in records] == ["aurastream_obs", "aurastream_obs", "a.library"]
+    records = exporter.records()  # grouped by scope (the logger), in order within a scope
+    assert [scope for scope, _ in records] == [logger.name, logger.name, "a.library"]
     ours, outside, api = (record for _, record in records)
     ctx = span.get_span_context()
     assert ours.trace_id == api.trace_id == ctx.trace_id.to_bytes(16, "big")
@@ -67,22 +66,17 @@ def test_records_are_redacted_correlated_and_typed(wired: Any) -> None:
     assert ours.flags == int(ctx.trace_flags)
     assert not outside.trace_id and outside.severity_number == 9  # INFO
     assert (ours.severity_number, ours.severity_text) == (17, "ERROR")
-    # The body is the JSON line (what stdout would print; stdout is off here), the same
-    # fields as the attributes: the shape raw_log CloudWatch groups store.
-    line = json.loads(ours.body.string_value)
-    assert line["message"] == "failed for [EMAIL]"
-    assert (line["password"], line["attempt"], line["ok"]) == ("[REDACTED]", 2, False)
-    assert line["nested"] == {"a": [1]}
-    assert line["trace_id"] == f"{ctx.trace_id:032x}"
-    assert line["logger"] == logger.name and line["level"] == "ERROR"
-    assert json.loads(outside.body.string_value)["message"] == "no span here"
+    # Semconv shape: the body is the (redacted) message, the fields are attributes; the
+    # service is the resource's, the logger the scope's: neither repeated as an attribute.
+    assert ours.body.string_value == "failed for [EMAIL]"
+    assert outside.body.string_value == "no span here"
     attributes = {kv.key: kv.value for kv in ours.attributes}
     assert attributes["password"].string_value == "[REDACTED]"
     assert attributes["attempt"].int_value == 2
     assert attributes["ok"].WhichOneof("value") == "bool_value"
     assert attributes["nested"].string_value == '{"a":[1]}'  # nested data as JSON text
-    assert attributes["service"].string_value == "sink-test"
-    assert attributes["logger"].string_value == logger.name
+    assert attributes["aurastream.log.category"].string_value == "application"
+    assert not {"service", "logger", "message", "level", "trace_id"} & set(attributes)
     assert api.body.kvlist_value.values[0].key == "structured"
     assert drops.total() == 0
 
@@ -106,16 +100,13 @@ def test_a_processor_added_to_the_provider_still_sees_our_records(wired: Any) ->
         logger.info("after", extra={"attempt": 3})
     assert provider.force_flush(5_000)
     (seen,) = mine.get_finished_logs()  # only what was logged once it was added
-    assert isinstance(seen.log_record.body, str)
-    seen_line = json.loads(seen.log_record.body)
-    assert (seen_line["message"], seen_line["attempt"]) == ("after", 3)
-    assert seen_line["trace_id"] == f"{span.get_span_context().trace_id:032x}"
+    assert seen.log_record.body == "after"
     assert seen.log_record.trace_id == span.get_span_context().trace_id
     assert seen.log_record.attributes is not None
     assert seen.log_record.attributes["attempt"] == 3
     assert seen.instrumentation_scope is not None
-    assert seen.instrumentation_scope.name == "aurastream_obs"
+    assert seen.instrumentation_scope.name == logger.name
     # And our exporter got each record exactly once, whichever path it took.
-    bodies = [record.body.string_value for _, record in exporter.records()]
-    assert [json.loads(body)["message"] for body in bodies] == ["before", "after"]
-    assert bodies[1] == seen.log_record.body  # the same line on both paths
+    records = [record for _, record in exporter.records()]
+    assert [record.body.string_value for record in records] == ["before", "after"]
+    assert {kv.key: kv.value.int_value for kv in records[1].attributes}["attempt"] == 3

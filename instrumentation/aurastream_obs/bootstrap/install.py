@@ -27,6 +27,14 @@ def install(telemetry: Telemetry) -> None:
 
         set_logger_provider(telemetry.logger_provider)
     _install_log_handler(telemetry)
+    _trace_aws_clients(telemetry)
+
+
+def _trace_aws_clients(telemetry: Telemetry) -> None:
+    if telemetry.settings.trace_aws_clients and telemetry.tracer_provider is not None:
+        from aurastream_obs.bootstrap.aws_clients import trace_aws_clients
+
+        trace_aws_clients(telemetry.tracer_provider, telemetry.meter_provider)
 
 
 def _install_lambda(telemetry: Telemetry) -> None:
@@ -53,6 +61,7 @@ def _install_lambda(telemetry: Telemetry) -> None:
         if type(existing).__name__.startswith("LambdaLoggerHandler"):
             root.removeHandler(existing)
     _install_log_handler(telemetry)
+    _trace_aws_clients(telemetry)
 
 
 def _install_log_handler(telemetry: Telemetry) -> None:

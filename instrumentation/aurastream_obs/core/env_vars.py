@@ -99,6 +99,12 @@ SHUTDOWN_TIMEOUT_MS = EnvVar(
     "SIGTERM (fits a 30 s container stop grace period with room to drain requests).",
     "10000",
 )
+TRACE_AWS_CLIENTS = EnvVar(
+    "AURASTREAM_TRACE_AWS_CLIENTS",
+    "Trace boto3/botocore calls as CLIENT spans (X-Ray subsegments in lambda mode), from the "
+    "moment botocore is imported (no cost when it never is).",
+    "true",
+)
 SDK_PATH = EnvVar(
     "AURASTREAM_SDK_PATH",
     "lean: our spans and OTLP encoders inside the SDK providers (faster); stock: the SDK's own "

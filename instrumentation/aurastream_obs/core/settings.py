@@ -62,6 +62,7 @@ from aurastream_obs.core.env_vars import (
     SERVICE_VERSION,
     SHUTDOWN_TIMEOUT_MS,
     TELEMETRY_DIR,
+    TRACE_AWS_CLIENTS,
     TRACES_SAMPLER,
     TRACES_SAMPLER_ARG,
     XRAY_ANNOTATIONS,
@@ -149,6 +150,7 @@ class Settings:
     shutdown_timeout_ms: int = int(SHUTDOWN_TIMEOUT_MS.default)
     flush_on_sigterm: bool = False
     sdk_path: Literal["lean", "stock"] = "lean"
+    trace_aws_clients: bool = True
     traces_sampler: str = TRACES_SAMPLER.default
     traces_sampler_arg: float = float(TRACES_SAMPLER_ARG.default)
     # Checked *_PROXY / NO_PROXY values (lower-case names) and the OTLP TLS files per signal
@@ -186,7 +188,6 @@ class Settings:
             compression=own.get("compression", self.otlp_compression),
             tls=self.otlp_tls.get(signal, (None, None, None)),
         )
-
 
 
 DEFAULTS: Final = Settings()
@@ -381,6 +382,7 @@ def resolve_settings(
         sdk_path=cast(
             Literal["lean", "stock"], env_choice(env, SDK_PATH, ("lean", "stock"), d.sdk_path)
         ),
+        trace_aws_clients=env_bool(env, TRACE_AWS_CLIENTS, d.trace_aws_clients),
         traces_sampler=env_choice(env, TRACES_SAMPLER, SAMPLER_NAMES, d.traces_sampler),
         traces_sampler_arg=_sampler_ratio(env),
         flush_on_sigterm=env_bool(env, FLUSH_ON_SIGTERM, d.flush_on_sigterm),

@@ -16,6 +16,8 @@ BANNED = (
     "google.protobuf",
     "opentelemetry.sdk",
     "opentelemetry.propagate",
+    "opentelemetry.instrumentation",  # the botocore instrumentation waits for botocore
+    "wrapt",
     "uvicorn",
     "starlette",
     "fastapi",

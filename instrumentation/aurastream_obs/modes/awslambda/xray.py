@@ -111,6 +111,9 @@ class SegmentEncoder:
         ctx, attrs = span.context, span.attributes
         is_segment = self.is_segment(span)
         name = self.service_name if is_segment else span.name
+        aws_call = span.kind is SpanKind.CLIENT and attrs.get("rpc.system") == "aws-api"
+        if aws_call and isinstance(attrs.get("rpc.service"), str):
+            name = str(attrs["rpc.service"])  # the X-Ray service map node: "DynamoDB"
         doc: dict[str, Any] = {
             "name": re.sub(_NAME_CHARS, "_", name)[:_MAX_NAME] or "span",
             "id": f"{ctx.span_id:016x}",
@@ -131,7 +134,7 @@ class SegmentEncoder:
             if isinstance(arn, str):
                 doc["resource_arn"] = arn
         elif span.kind is SpanKind.CLIENT:
-            doc["namespace"] = "aws" if attrs.get("rpc.system") == "aws-api" else "remote"
+            doc["namespace"] = "aws" if aws_call else "remote"
         if http := _http_block(attrs):
             doc["http"] = http
         if aws := _aws_block(attrs):

@@ -47,6 +47,7 @@ INVALID: list[tuple[str, list[str], str]] = [
     ("AURASTREAM_DETECT_EC2", BOOL, "local"),
     ("AURASTREAM_FLUSH_ON_SIGTERM", BOOL, "local"),
     ("AURASTREAM_SDK_PATH", ["fast", "stock!"], "local"),
+    ("AURASTREAM_TRACE_AWS_CLIENTS", BOOL, "local"),
     ("OTEL_SDK_DISABLED", BOOL, "local"),
     ("AURASTREAM_TELEMETRY_MODE", ["garbage", "OTLPX"], "local"),
     ("AURASTREAM_LOG_LEVEL", ["LOUD", "42x"], "local"),

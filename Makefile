@@ -40,7 +40,7 @@ generated: $(STAMP)
 render: $(STAMP)
 	$(BIN)/aurastream-obs render
 
-test: $(STAMP) tools collector lint typecheck generated
+test: $(STAMP) tools collector lambda-rie lint typecheck generated
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
 # Per-request overhead, then Lambda cold start (whole process, side by side: needs hyperfine,
@@ -59,7 +59,8 @@ bench: $(STAMP)
 	  echo "bench/cold_start.py skipped: hyperfine missing (apt-get install -y hyperfine as root)"; \
 	fi
 
-# AWS Lambda Runtime Interface Emulator into .build/aws-lambda-rie (Go module proxy, cached).
+# AWS Lambda Runtime Interface Emulator into .build/aws-lambda-rie (Go module proxy, cached) and
+# the collector extension wrapper into .build/aurastream-lambda-extension.
 lambda-rie:
 	@bash scripts/build-lambda-rie.sh
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the AWS Lambda Runtime Interface Emulator (aws-lambda-rie) from the Go module proxy
-# into .build/aws-lambda-rie, for running Lambda handlers locally without Docker:
+# into .build/aws-lambda-rie, and our collector extension wrapper (scripts/lambda-extension,
+# standard library only) into .build/aurastream-lambda-extension, for running Lambda handlers
+# locally without Docker, collectorless or with the collector as an external extension:
 #   .build/aws-lambda-rie --runtime-interface-emulator-address 127.0.0.1:9000 \
 #     --runtime-api-address 127.0.0.1:9001 python -m awslambdaric module.handler
 # Nothing from the emulator's repository is kept here: `go install module@version` fetches it
@@ -36,6 +38,26 @@ install_copy() {
   cp "$cached" "$out.tmp.$$"
   mv -f "$out.tmp.$$" "$out"
 }
+
+# The extension wrapper: a local build of our own source (no module download), cached by the
+# hash of its source and the Go version like the emulator.
+build_extension() {
+  local src="$repo_root/scripts/lambda-extension" ext_out="$repo_root/.build/aurastream-lambda-extension"
+  local ext_key ext_cached
+  ext_key=$(cat "$src/go.mod" "$src/main.go" <(printf '%s\n' "$go_version") | sha256sum | cut -c1-16)
+  ext_cached="$cache_root/lambda-extension/$ext_key/aurastream-lambda-extension"
+  if [ ! -x "$ext_cached" ]; then
+    mkdir -p "$(dirname "$ext_cached")"
+    GOTOOLCHAIN=local CGO_ENABLED=0 \
+      go build -C "$src" -trimpath -ldflags='-s -w' -o "$ext_cached.tmp.$$" .
+    mv -f "$ext_cached.tmp.$$" "$ext_cached"
+    echo "aurastream-lambda-extension: built -> .build/aurastream-lambda-extension"
+  fi
+  mkdir -p "$(dirname "$ext_out")"
+  cp "$ext_cached" "$ext_out.tmp.$$"
+  mv -f "$ext_out.tmp.$$" "$ext_out"
+}
+build_extension
 
 if [ -x "$cached" ]; then
   install_copy

@@ -1,0 +1,3 @@
+module aurastream.local/lambda-extension
+
+go 1.22

@@ -19,7 +19,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any, Final, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar, overload
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
@@ -27,11 +27,14 @@ from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, Status, Sta
 
 from aurastream_obs.aws_lambda.context import ColdStart
 from aurastream_obs.aws_lambda.triggers import Trigger, describe
-from aurastream_obs.core.conventions import LAMBDA_COLDSTARTS
+from aurastream_obs.core.conventions import CORRELATION_ID, LAMBDA_COLDSTARTS
 from aurastream_obs.core.errors import error_type
 from aurastream_obs.core.version import __version__
 from aurastream_obs.logs.invocation import CURRENT, Invocation, ensure_context_adder
 from aurastream_obs.propagation.propagators import LAMBDA_TRACE_ENV, parse_xray_header
+
+if TYPE_CHECKING:
+    from aurastream_obs.logs.lambda_logs import LambdaLogGate
 
 _log = logging.getLogger("aurastream_obs.lambda")
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -125,12 +128,42 @@ def _invocation_attributes(lambda_context: Any, cold: bool) -> dict[str, Any]:
     return attrs
 
 
+def correlation_id(event: Any) -> str:
+    """API Gateway's (REST, HTTP API, function URL) request id: Powertools' correlation id."""
+    if isinstance(event, Mapping):
+        context = event.get("requestContext")
+        if isinstance(context, Mapping):
+            value = context.get("requestId")
+            if isinstance(value, str):
+                return value[:128]
+    return ""
+
+
 def _response_status(result: Any) -> int | None:
     if isinstance(result, Mapping):
         status = result.get("statusCode")
         if isinstance(status, int) and not isinstance(status, bool):
             return status
     return None
+
+
+def _log_gate(telemetry: Any) -> LambdaLogGate | None:
+    """Per-invocation log sampling/buffering (logs/lambda_logs.py) when the settings ask."""
+    settings, handler = telemetry.settings, telemetry.log_handler
+    if handler is None or not (settings.log_sample_rate > 0 or settings.log_buffer):
+        return None
+    from aurastream_obs.logs.lambda_logs import LambdaLogGate
+
+    gate = LambdaLogGate(
+        handler,
+        level=settings.log_level,
+        sample_rate=settings.log_sample_rate,
+        buffer=settings.log_buffer,
+        buffer_max_bytes=settings.log_buffer_max_bytes,
+        on_evict=lambda n: telemetry.drops.add("logs", "buffer_evicted", n),
+    )
+    gate.attach()
+    return gate
 
 
 class Cancellable(Protocol):
@@ -185,6 +218,8 @@ class _Instrumented:
             )
         ensure_context_adder(telemetry.log_handler)
         self.function_name = self.env.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        self.memory_size = self.env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
+        self.log_gate = _log_gate(telemetry)
 
     def __call__(self, event: Any, lambda_context: Any = None) -> Any:
         cold = self.cold_start.take()
@@ -195,8 +230,24 @@ class _Instrumented:
             trigger.name, context=parent, kind=trigger.kind, attributes=attrs, links=links
         )
         request_id = str(attrs.get("faas.invocation_id", ""))
+        correlation = correlation_id(event)
+        if correlation:
+            span.set_attribute(CORRELATION_ID, correlation)
         token = context_api.attach(trace.set_span_in_context(span, parent))
-        invocation = CURRENT.set(Invocation(request_id, cold, self.function_name))
+        gate = self.log_gate
+        logs = gate.begin() if gate is not None else None
+        invocation = CURRENT.set(
+            Invocation(
+                request_id,
+                cold,
+                self.function_name,
+                str(attrs.get("cloud.resource_id", "")),
+                self.memory_size,
+                correlation,
+                logs,
+            )
+        )
+        failed = False
         remaining = _remaining_ms(lambda_context)
         watchdog = self._watchdog(span, remaining)
         if cold and self.coldstarts is not None:
@@ -210,6 +261,7 @@ class _Instrumented:
                     span.set_status(Status(StatusCode.ERROR))
             return result
         except BaseException as exc:
+            failed = True
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
             span.set_attribute("error.type", error_type(exc))
@@ -223,10 +275,14 @@ class _Instrumented:
         finally:
             if watchdog is not None:
                 watchdog.cancel()
+            if gate is not None:
+                gate.end(logs, failed)
             span.end()
-            CURRENT.reset(invocation)
             context_api.detach(token)
+            # Flushed while the invocation is current: EMF documents carry its request and
+            # correlation ids as properties.
             self._flush(_remaining_ms(lambda_context))
+            CURRENT.reset(invocation)
 
     def _budget_ms(self, remaining: int | None) -> int:
         if remaining is None:

@@ -40,6 +40,7 @@ HTTP_METHOD: Final = "http.request.method"
 HTTP_ROUTE: Final = "http.route"
 HTTP_STATUS: Final = "http.response.status_code"
 ERROR_TYPE: Final = "error.type"
+CORRELATION_ID: Final = "aurastream.correlation.id"  # API Gateway's request id on Lambda
 
 # Seconds. Includes the SLO thresholds (0.25, 0.5, 1, 2 s) so that "fraction of requests
 # under 1 s" is an exact bucket boundary, not an interpolation.
@@ -203,6 +204,7 @@ XRAY_INDEXED: Final = [
     SENTIMENT,
     CACHE_HIT,
     CUSTOMER_ID,
+    CORRELATION_ID,
 ]
 
 # Local mode: one OTLP/JSON export request per line, in AURASTREAM_TELEMETRY_DIR.
@@ -343,8 +345,8 @@ LOG_ATTRIBUTE_KEYS: Final[dict[str, str]] = {
     "function_request_id": "faas.invocation_id",
     "function_name": "faas.name",
     "function_arn": "aws.lambda.invoked_arn",
-    "function_memory_mb": "faas.max_memory",
-    "correlation_id": "aurastream.correlation.id",
+    "function_memory_size": "aurastream.lambda.memory_mb",
+    "correlation_id": CORRELATION_ID,
     "category_invalid": "aurastream.log.category_invalid",
     "message_error": "aurastream.log.message_error",
     "stack_info": "code.stacktrace",

@@ -187,7 +187,13 @@ def env_int(
     return value
 
 
-def env_float(env: Mapping[str, str], var: EnvVar, default: float, minimum: float = 0.0) -> float:
+def env_float(
+    env: Mapping[str, str],
+    var: EnvVar,
+    default: float,
+    minimum: float = 0.0,
+    maximum: float = float("inf"),
+) -> float:
     raw = env_str(env, var)
     if raw is None:
         return default
@@ -195,8 +201,8 @@ def env_float(env: Mapping[str, str], var: EnvVar, default: float, minimum: floa
         value = float(raw)
     except ValueError:
         value = minimum - 1.0
-    if not value >= minimum:  # also rejects NaN
-        warn_invalid(var.name, raw, default)
+    if not minimum <= value <= maximum:  # also rejects NaN
+        warn_invalid(var.name, raw, default, f"a number from {minimum} to {maximum}")
         return default
     return value
 

@@ -43,6 +43,23 @@ LOG_STDOUT = EnvVar(
     "Also write JSON log lines to stdout in otlp mode (always on in local and lambda modes).",
     "true",
 )
+LOG_SAMPLE_RATE = EnvVar(
+    "AURASTREAM_LOG_SAMPLE_RATE",
+    "Lambda: the fraction of invocations (0-1) that log every level, DEBUG included "
+    "(Powertools' sample_rate).",
+    "0",
+)
+LOG_BUFFER = EnvVar(
+    "AURASTREAM_LOG_BUFFER",
+    "Lambda: keep the records below AURASTREAM_LOG_LEVEL and write them only when the "
+    "invocation fails or logs an error (Powertools' log buffering).",
+    "false",
+)
+LOG_BUFFER_MAX_BYTES = EnvVar(
+    "AURASTREAM_LOG_BUFFER_MAX_BYTES",
+    "Lambda: bound of the buffer per invocation; the oldest records are evicted (counted).",
+    "20480",
+)
 LOG_TEXT = EnvVar(
     "AURASTREAM_LOG_ANALYSED_TEXT",
     "Allow the analysed text to appear in logs. Off by default: it is customer content.",

@@ -19,6 +19,7 @@ from aurastream_obs.core.env import (
     check_url,
     env_bool,
     env_choice,
+    env_float,
     env_int,
     env_str,
     parse_headers,
@@ -37,7 +38,10 @@ from aurastream_obs.core.env_vars import (
     FLUSH_ON_SIGTERM,
     LAMBDA_FUNCTION,
     LAMBDA_SAMPLED0,
+    LOG_BUFFER,
+    LOG_BUFFER_MAX_BYTES,
     LOG_LEVEL,
+    LOG_SAMPLE_RATE,
     LOG_STDOUT,
     LOG_TEXT,
     MAX_QUEUE_SIZE,
@@ -128,6 +132,9 @@ class Settings:
     log_level: int = logging.INFO
     log_stdout: bool = True
     log_analysed_text: bool = False
+    log_sample_rate: float = 0.0
+    log_buffer: bool = False
+    log_buffer_max_bytes: int = int(LOG_BUFFER_MAX_BYTES.default)
     redact: bool = True
     detect_ec2: bool = False
     cardinality_limit: int = int(CARDINALITY_LIMIT.default)
@@ -338,6 +345,11 @@ def resolve_settings(
         log_level=_log_level(env),
         log_stdout=env_bool(env, LOG_STDOUT, d.log_stdout),
         log_analysed_text=env_bool(env, LOG_TEXT, d.log_analysed_text),
+        log_sample_rate=env_float(env, LOG_SAMPLE_RATE, 0.0, maximum=1.0),
+        log_buffer=env_bool(env, LOG_BUFFER, d.log_buffer),
+        log_buffer_max_bytes=env_int(
+            env, LOG_BUFFER_MAX_BYTES, d.log_buffer_max_bytes, minimum=1024, maximum=10**7
+        ),
         redact=env_bool(env, REDACT, d.redact),
         detect_ec2=env_bool(env, DETECT_EC2, d.detect_ec2),
         cardinality_limit=env_int(

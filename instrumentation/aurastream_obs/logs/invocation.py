@@ -14,35 +14,66 @@ if TYPE_CHECKING:
 
 
 class Invocation:
-    """A plain class, not a dataclass: creating a dataclass costs cold-start time."""
+    """One invocation's identity, and what its logs decided (`logs`: sampling, buffer).
 
-    __slots__ = ("cold_start", "function_name", "request_id")
+    A plain class, not a dataclass: creating a dataclass costs cold-start time.
+    """
 
-    def __init__(self, request_id: str, cold_start: bool, function_name: str) -> None:
+    __slots__ = (
+        "cold_start",
+        "correlation_id",
+        "function_arn",
+        "function_name",
+        "logs",
+        "memory_size",
+        "request_id",
+    )
+
+    def __init__(  # noqa: PLR0917 - built once per invocation by instrument_handler
+        self,
+        request_id: str,
+        cold_start: bool,
+        function_name: str,
+        function_arn: str = "",
+        memory_size: str = "",
+        correlation_id: str = "",
+        logs: Any = None,
+    ) -> None:
         self.request_id = request_id
         self.cold_start = cold_start
         self.function_name = function_name
+        self.function_arn = function_arn
+        self.memory_size = memory_size
+        self.correlation_id = correlation_id
+        self.logs = logs
 
 
 CURRENT: ContextVar[Invocation | None] = ContextVar("aurastream_lambda_invocation", default=None)
 
 
 class LambdaContextAdder:
-    """Log processor: `cold_start`, `request_id`, `function_request_id`, `function_name`.
+    """Log processor: the invocation's fields on every line, with Powertools Logger's names.
 
-    `request_id` is Lambda's (the aws_request_id) unless the code logged its own (the
-    service's API request id); `function_request_id` always carries Lambda's.
+    `cold_start`, `function_name`, `function_arn`, `function_memory_size`,
+    `function_request_id` (Lambda's request id) and `correlation_id` (API Gateway's request
+    id), so queries written for Powertools logs keep working. The service's own `request_id`
+    (the x-request-id it answers with) is never overwritten.
     """
 
     def __call__(self, event: EventDict) -> EventDict:
         invocation = CURRENT.get()
         if invocation is not None:
             event["cold_start"] = invocation.cold_start
-            if invocation.request_id:  # no context object (local run): no request id
-                event["function_request_id"] = invocation.request_id
-                event.setdefault("request_id", invocation.request_id)
             if invocation.function_name:
                 event.setdefault("function_name", invocation.function_name)
+            if invocation.function_arn:
+                event.setdefault("function_arn", invocation.function_arn)
+            if invocation.memory_size:
+                event.setdefault("function_memory_size", invocation.memory_size)
+            if invocation.request_id:  # no context object (local run): no request id
+                event["function_request_id"] = invocation.request_id
+            if invocation.correlation_id:
+                event.setdefault("correlation_id", invocation.correlation_id)
         return event
 
 

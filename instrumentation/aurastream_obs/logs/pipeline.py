@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any, Final, TextIO
+from typing import Any, Final, Protocol, TextIO
 
 from aurastream_obs.core.errors import error_type
 from aurastream_obs.core.forking import after_fork_in_child
@@ -34,6 +34,13 @@ from aurastream_obs.logs.processors import (
     safe_repr,
     safe_str,
 )
+
+
+class LogGate(Protocol):
+    """Decides, per record, whether it is emitted now (True), or sampled out or buffered."""
+
+    def admit(self, record: logging.LogRecord) -> bool: ...
+
 
 # (processed event, record, the stdout line or None when stdout is off): sinks such as the
 # OTLP log sink build their record from the processed, redacted event.
@@ -204,6 +211,8 @@ class JsonLogHandler(logging.Handler):
         self._stream = stream
         self.to_stream = to_stream
         self._sinks: tuple[LogSink, ...] = tuple(sinks)  # replaced, never mutated: lock-free
+        # Per-invocation sampling and buffering on Lambda (logs/lambda_logs.py); None: none.
+        self.gate: LogGate | None = None
         self._sink_excluded = sink_excluded_loggers
         self.dropped = 0
         self._warned = False
@@ -244,7 +253,18 @@ class JsonLogHandler(logging.Handler):
             return
         local.depth = depth + 1
         try:
-            event = self.pipeline.process(record)
+            gate = self.gate
+            if gate is not None and not gate.admit(record):  # sampled out, or buffered
+                return
+            self.deliver(self.pipeline.process(record), record, depth)
+        except Exception as exc:  # noqa: BLE001 - the telemetry boundary: count, never raise
+            self._drop("record", exc)
+        finally:
+            local.depth = depth
+
+    def deliver(self, event: EventDict, record: logging.LogRecord, depth: int = 0) -> None:
+        """Write a processed event's line and hand the event to the sinks."""
+        try:
             line = None
             if self.to_stream:
                 line = self.pipeline.render(event)
@@ -259,8 +279,6 @@ class JsonLogHandler(logging.Handler):
                         self._drop(f"sink {safe_repr(sink)}", exc)
         except Exception as exc:  # noqa: BLE001 - the telemetry boundary: count, never raise
             self._drop("record", exc)
-        finally:
-            local.depth = depth
 
     def _write(self, line: str) -> None:
         stream = self.stream

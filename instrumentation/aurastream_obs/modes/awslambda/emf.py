@@ -28,6 +28,7 @@ from aurastream_obs.core.conventions import (
     EMF_NAMESPACE,
     SERVICE_NAME,
 )
+from aurastream_obs.logs.invocation import CURRENT
 from aurastream_obs.modes.awslambda.metrics import MetricPoint
 
 MAX_METRICS_PER_DIRECTIVE: Final = 100
@@ -74,6 +75,20 @@ def dimension_sets(name: str, keys: frozenset[str]) -> list[list[str]]:
         return sets or [[SERVICE_NAME]]
     extra = sorted(k for k in keys if k not in PROPERTY_ONLY)
     return [[SERVICE_NAME, *extra][:MAX_DIMENSIONS_PER_SET]]
+
+
+def _invocation_properties() -> dict[str, Any]:
+    """The current invocation's ids as properties (never dimensions): searchable in Logs
+    Insights next to the metric values, as Powertools Metrics' metadata."""
+    invocation = CURRENT.get()
+    if invocation is None:
+        return {}
+    properties: dict[str, Any] = {}
+    if invocation.request_id:
+        properties["function_request_id"] = invocation.request_id
+    if invocation.correlation_id:
+        properties["correlation_id"] = invocation.correlation_id
+    return properties
 
 
 class EmfEncoder:
@@ -153,7 +168,7 @@ class EmfEncoder:
         for start in range(0, len(chunk), MAX_METRICS_PER_DIRECTIVE):
             part = chunk[start : start + MAX_METRICS_PER_DIRECTIVE]
             directives: dict[str, dict[str, Any]] = {}
-            doc: dict[str, Any] = {**self.properties}
+            doc: dict[str, Any] = {**self.properties, **_invocation_properties()}
             for point, value in part:
                 dims, layout, metric = self._layout(point, keys)
                 directive = directives.setdefault(

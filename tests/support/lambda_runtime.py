@@ -1,10 +1,11 @@
 """Runs one Lambda execution environment the way the Python runtime does: a hand-written
-emulator, run as a script by support/lambda_harness.py (never imported by tests).
+emulator, run as a script by support/lambda_harness.py (never imported by tests), for what
+AWS's emulator cannot do (Lambda's trace header, freeze: see lambda_harness.py).
 
 Started as a fresh process per environment, with the Lambda environment variables already set
 by the test. Imports the handler named by `_HANDLER` (`module.function`, found on
 LAMBDA_TASK_ROOT), then serves invocations read from stdin as JSON lines:
-`{"event": ..., "request_id": str, "trace_header": str|null, "timeout_ms": int, "context": bool}`.
+`{"event": ..., "request_id": str, "trace_header": str|null, "timeout_ms": int}`.
 Per invocation it sets `_X_AMZN_TRACE_ID`, builds a context object like the runtime's
 LambdaContext, calls the handler, writes `@@END <request id>` on stdout (the runtime's END
 line), then reports on stderr `@@RESULT <json>` and waits ("frozen") for the next request.
@@ -58,18 +59,13 @@ def main() -> None:
             os.environ["_X_AMZN_TRACE_ID"] = request["trace_header"]
         else:
             os.environ.pop("_X_AMZN_TRACE_ID", None)
-        context = (
-            LambdaContext(request["request_id"], request.get("timeout_ms", 3000))
-            if request.get("context", True)
-            else None
-        )
+        context = LambdaContext(request["request_id"], request.get("timeout_ms", 3000))
         outcome: dict[str, Any] = {"request_id": request["request_id"]}
         try:
             outcome["result"] = handler(request["event"], context)
         except Exception as exc:  # the runtime reports it as the invocation's error
             outcome["error_type"] = type(exc).__name__
             outcome["error_message"] = str(exc)
-            outcome["same_exception"] = exc is getattr(module, "LAST_RAISED", None)
         sys.stdout.flush()
         sys.stdout.write(f"@@END {request['request_id']}\n")
         sys.stdout.flush()

@@ -14,6 +14,7 @@ kills the process at the deadline; without it the whole invocation's telemetry i
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 import os
@@ -166,6 +167,19 @@ def _log_gate(telemetry: Any) -> LambdaLogGate | None:
     return gate
 
 
+def _drop_runtime_log_handlers(ours: logging.Handler | None) -> None:
+    """Remove the Python runtime's root handler (awslambdaric's `LambdaLoggerHandler`, or
+    `LambdaLoggerHandlerWithFrameType` under AWS_LAMBDA_LOG_FORMAT=JSON) once ours is on the
+    root logger: it would write every record a second time, unredacted. configure() does it in
+    lambda mode; this covers every mode (otlp, the ADOT layer's shape, too)."""
+    root = logging.getLogger()
+    if ours is None or ours not in root.handlers:
+        return
+    for existing in list(root.handlers):
+        if type(existing).__name__.startswith("LambdaLoggerHandler"):
+            root.removeHandler(existing)
+
+
 class Cancellable(Protocol):
     def cancel(self) -> None: ...
 
@@ -217,6 +231,7 @@ class _Instrumented:
                 description="Cold starts (first invocations).",
             )
         ensure_context_adder(telemetry.log_handler)
+        _drop_runtime_log_handlers(telemetry.log_handler)
         self.function_name = self.env.get("AWS_LAMBDA_FUNCTION_NAME", "")
         self.memory_size = self.env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "")
         self.log_gate = _log_gate(telemetry)
@@ -269,7 +284,7 @@ class _Instrumented:
                 "invocation failed: %s",
                 type(exc).__name__,
                 exc_info=True,
-                extra={"category": "error"},
+                extra={"category": "application"},
             )
             raise
         finally:
@@ -303,12 +318,18 @@ class _Instrumented:
             span.set_attribute("faas.timeout_imminent", True)
             span.set_status(Status(StatusCode.ERROR, "invocation about to time out"))
             _log.error(
-                "invocation about to time out; flushing telemetry", extra={"category": "error"}
+                "invocation about to time out; flushing telemetry",
+                extra={"category": "application"},
             )
             span.end()
             self._flush(self.margin_ms)
 
-        return self.timer_factory((remaining - self.margin_ms) / 1000.0, before_deadline)
+        # The timer thread runs in the invocation's context: its log line and the EMF documents
+        # it flushes carry the invocation's trace and request ids like every other line.
+        invocation_context = contextvars.copy_context()
+        return self.timer_factory(
+            (remaining - self.margin_ms) / 1000.0, lambda: invocation_context.run(before_deadline)
+        )
 
 
 @overload

@@ -1,0 +1,183 @@
+"""The reference service as a Lambda function under the real runtime (support/lambda_rie.py):
+`aurastream_obs.service.lambda_entry.handler`, invoked with API Gateway HTTP API v2 events.
+
+- collectorless (`mode=lambda`): an analyze request's segments (UDP), EMF documents and log
+  lines correlated with them are all out before the response, and nothing comes afterwards;
+- the 4xx paths answer exactly as the service does over HTTP (status, error code, headers),
+  each recorded as a client error (never a fault) before the response;
+- otlp mode (support/otlp_receiver.py standing in for a collector on localhost): every span,
+  log record and metric has arrived when the response returns, and nothing after it.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.lambda_output import EVENTS, assert_within_limits, root_segment
+from support.lambda_rie import RieFunction, RieInvocation, sample_everything
+from support.otlp_receiver import OtlpReceiver
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
+ENTRY = "aurastream_obs.service.lambda_entry.handler"
+SERVICE_ENV = {
+    "AURASTREAM_API_KEYS": "demo-key-1=cust-a",
+    "AURASTREAM_ANALYZER": "lexicon",
+    "OTEL_SERVICE_NAME": "aurastream-api",
+}
+
+
+def request(
+    body: Any = None,
+    *,
+    method: str = "POST",
+    path: str = "/v1/analyze",
+    key: str | None = "demo-key-1",
+    raw: str | None = None,
+) -> dict[str, Any]:
+    """An HTTP API v2 event (no trace headers: each invocation starts its own trace)."""
+    event = copy.deepcopy(EVENTS["http_api_v2"])
+    for name in ("traceparent", "x-amzn-trace-id", "x-api-key"):
+        event["headers"].pop(name)
+    if key is not None:
+        event["headers"]["x-api-key"] = key
+    event["requestContext"]["http"].update(method=method, path=path)
+    # Routes as deploy/sam declares them; anything else reaches the function by `$default`.
+    route = f"{method} {path}"
+    event["rawPath"] = path
+    event["routeKey"] = route if route in ("POST /v1/analyze", "GET /v1/health") else "$default"
+    event["body"] = raw if raw is not None else (None if body is None else json.dumps(body))
+    return event
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RieFunction]:
+    rules = sample_everything(tmp_path_factory.mktemp("rules"))
+    env = {"AURASTREAM_TELEMETRY_MODE": "lambda", **rules, **SERVICE_ENV}
+    with RieFunction(ENTRY, env=env) as function:
+        yield function
+
+
+def test_analyze_collectorless_everything_out_before_the_response(service: RieFunction) -> None:
+    inv = service.invoke(request({"text": "I love this product"}))
+    assert inv.status == 200 and inv.body["statusCode"] == 200, inv.body
+    assert json.loads(inv.body["body"])["sentiment"] == "POSITIVE"
+    assert_within_limits(inv)
+    # Spans over UDP: the invocation's segment, the service's spans inside it.
+    root = root_segment(inv)
+    assert root["name"] == "aurastream-api" and root["origin"] == "AWS::Lambda::Function"
+    assert root["http"]["response"]["status"] == 200
+    assert root["annotations"]["http_route"] == "/v1/analyze"
+    assert {"cache.lookup", "sentiment.analyze"} <= {span["name"] for span in inv.spans()}
+    # EMF on stdout: the service's metrics, per-customer values as properties.
+    emf_keys = {key for doc in inv.emf for key in doc}
+    assert {"http.server.request.duration", "aurastream.sentiment.analyses"} <= emf_keys
+    assert {"aurastream.cache.lookups", "aurastream.revenue"} <= emf_keys
+    # Log lines: the request/response/business events, correlated with the segment.
+    assert {"api_request", "api_response"} <= {line["message"] for line in inv.logs}
+    for line in inv.logs:
+        assert line["xray_trace_id"] == root["trace_id"], line
+        assert line["function_request_id"] == inv.request_id
+    business = [line for line in inv.logs if line.get("category") == "business"]
+    assert business and business[0]["customer_id"] == "cust-a"
+    health = service.invoke(request(method="GET", path="/v1/health", key=None))
+    assert health.body["statusCode"] == 200
+    assert root_segment(health)["annotations"]["http_route"] == "/v1/health"
+    for done in (inv, health):
+        assert done.late_datagrams == [] and done.late_output() == []
+
+
+CLIENT_ERRORS = [
+    ("invalid JSON", request(raw="not json"), 400, "invalid_json"),
+    ("undecodable base64", {**request(raw="@@@"), "isBase64Encoded": True}, 400, "invalid_json"),
+    ("not an object", request(["text"]), 400, "invalid_request"),
+    ("no text", request({"language_code": "en"}), 400, "missing_text"),
+    ("text not a string", request({"text": 42}), 400, "invalid_text"),
+    ("empty text", request({"text": "  "}), 400, "empty_text"),
+    ("text over 5000 bytes", request({"text": "é" * 2501}), 400, "text_too_long"),
+    ("body over 64 KiB", request({"text": "a" * 70_000}), 413, "payload_too_large"),
+    ("unknown key", request({"text": "hello"}, key="not-a-key"), 401, "unauthorized"),
+    ("no key", request({"text": "hello"}, key=None), 401, "unauthorized"),
+    (
+        "unsupported language",
+        request({"text": "hi", "language_code": "xx"}),
+        400,
+        "unsupported_language",
+    ),
+    ("unknown route", request({"text": "hi"}, path="/v2/analyze"), 404, "not_found"),
+    ("wrong method", request(method="GET"), 405, "method_not_allowed"),
+]
+
+
+def test_client_errors_answer_as_the_service_does(service: RieFunction) -> None:
+    answered: list[RieInvocation] = []
+    for what, event, status, code in CLIENT_ERRORS:
+        inv = service.invoke(event)
+        answered.append(inv)
+        response = inv.body
+        assert response["statusCode"] == status, (what, response)
+        assert json.loads(response["body"])["error"]["code"] == code, what
+        assert response["headers"]["content-type"] == "application/json"
+        assert response["headers"]["x-request-id"]
+        if status == 405:
+            assert response["headers"]["allow"] == "POST"
+        root = root_segment(inv)
+        assert root["http"]["response"]["status"] == status, what
+        assert "fault" not in root, (what, root)  # a client error is never a fault
+        durations = [d for d in inv.emf if "http.server.request.duration" in d]
+        # A dimension value (a string) with a route; without one (404) only a property.
+        assert [str(d["http.response.status_code"]) for d in durations] == [str(status)], what
+        if status == 404:
+            assert "http_route" not in root["annotations"]  # never the raw path
+        if status == 401:  # a security event, logged where it happens
+            assert "failed_authentication" in {line["message"] for line in inv.logs}, what
+    for inv in answered:
+        assert inv.late_datagrams == [] and inv.late_output() == []
+    # Only the raw body of a request too large to analyze is never logged (text length only).
+    big = answered[[c[0] for c in CLIENT_ERRORS].index("text over 5000 bytes")]
+    assert not [line for line in big.stdout if "éééé" in line or "\\u00e9" * 4 in line]
+
+
+def test_otlp_mode_delivers_every_signal_before_the_response(tmp_path: Path) -> None:
+    def received() -> tuple[Counter[str], int, set[str]]:
+        """(span names counted, log records, metric names) the receiver holds now."""
+        spans = Counter(span.name for span in receiver.spans())
+        return spans, len(receiver.log_records()), receiver.metric_names()
+
+    env = {
+        "OTEL_METRIC_EXPORT_INTERVAL": "600000",  # only the flush before the response exports
+        "OTEL_BSP_SCHEDULE_DELAY": "600000",
+        "OTEL_BLRP_SCHEDULE_DELAY": "600000",
+        **SERVICE_ENV,
+    }
+    with OtlpReceiver() as receiver:
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = receiver.base_url  # mode otlp: chosen from it
+        with RieFunction(ENTRY, env=env) as function:
+            invocations: list[RieInvocation] = []
+            for n in range(1, 3):
+                inv = function.invoke(
+                    request({"text": f"I love this product {n}"}), at_response=received
+                )
+                assert inv.body["statusCode"] == 200, inv.body
+                invocations.append(inv)
+                # Taken when the response returned: everything was there already.
+                spans, logs, metric_names = inv.at_response
+                assert {"POST /v1/analyze", "cache.lookup", "sentiment.analyze"} <= spans.keys()
+                assert spans["POST /v1/analyze"] == n
+                assert {"http.server.request.duration", "aurastream.sentiment.analyses"} <= (
+                    metric_names
+                )
+                assert logs > (invocations[-2].at_response[1] if n > 1 else 0)
+                assert inv.datagrams == []  # no X-Ray UDP in otlp mode
+            after = received()
+        assert after == invocations[-1].at_response, "exported after the response"
+    for inv in invocations:
+        assert inv.late_output() == [], inv.late_stdout
+        warnings = [x for x in inv.stdout if x.startswith("aurastream_obs:")]
+        assert warnings == [], warnings  # no export failed, nothing dropped

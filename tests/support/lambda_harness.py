@@ -28,11 +28,12 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from support.lambda_output import Emitted, assert_within_limits, drain, xray_daemon
+from support.lambda_output import EVENTS, Emitted, assert_within_limits, drain, xray_daemon
 from support.paths import ROOT
 from support.processes import clean_env
 
@@ -42,6 +43,13 @@ TASK_ROOT = HERE / "lambda_task"  # the function's code, as Lambda unpacks it
 # How long a returned invocation is watched for late output: "frozen" means nothing may be
 # sent, and absence can only be observed over a window (the one sleep that is the scenario).
 FROZEN_CHECK_S = 0.3
+__all__ = [
+    "EVENTS",
+    "Invocation",
+    "LambdaEnvironment",
+    "assert_delivered_before_return",
+    "new_trace_header",
+]
 
 
 @dataclass
@@ -50,6 +58,7 @@ class Invocation(Emitted):
     outcome: dict[str, Any] = field(default_factory=dict)
     frozen_stdout: list[str] = field(default_factory=list)
     frozen_datagrams: list[bytes] = field(default_factory=list)
+    at_end: Any = None  # what `invoke(at_end=...)` returned when the handler had returned
 
 
 class LambdaEnvironment:
@@ -117,9 +126,11 @@ class LambdaEnvironment:
         *,
         trace_header: str | None = None,
         timeout_ms: int = 3000,
+        at_end: Callable[[], Any] | None = None,
     ) -> Invocation:
         """Invoke the handler with `event` under Lambda's `trace_header`; returns once the
-        handler returned and the frozen window passed."""
+        handler returned and the frozen window passed. `at_end()` runs as soon as the handler
+        returned (at `@@END`): e.g. a snapshot of a receiver, to compare with later."""
         request_id = str(uuid.uuid4())
         request = {
             "event": event,
@@ -136,10 +147,13 @@ class LambdaEnvironment:
             if line == f"@@END {request_id}":
                 break
             lines.append(line)
+        snapshot = at_end() if at_end is not None else None
         outcome = self._result()
         # Loopback UDP is delivered at sendto(): what the function sent before returning is
         # already queued on the socket when @@END arrives.
-        invocation = Invocation(lines, drain(self.daemon), request_id=request_id, outcome=outcome)
+        invocation = Invocation(
+            lines, drain(self.daemon), request_id=request_id, outcome=outcome, at_end=snapshot
+        )
         time.sleep(FROZEN_CHECK_S)  # the scenario: "frozen", nothing may be sent now
         invocation.frozen_datagrams = drain(self.daemon)
         while not self._stdout.empty():

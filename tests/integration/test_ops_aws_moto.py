@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from aurastream_obs.definitions.deployment import names
 from aurastream_obs.ops.analytics.figures import build_analytics
 from aurastream_obs.ops.backends.cloudwatch import CloudWatchBackend
 from aurastream_obs.ops.health import run_checks
@@ -43,18 +44,24 @@ def _put(cw: Any, namespace: str, name: str, dims: dict[str, str], values: list[
 
 
 def test_kpis_from_cloudwatch(clients: Clients) -> None:
+    """The HTTP API's own metrics (`Count`, `5xx` by ApiId and Stage) and the deployment's
+    function, named from the environment (definitions/deployment.py)."""
     cw = clients("cloudwatch")
-    api, fn = {"ApiName": "aurastream-api"}, {"FunctionName": "SyncHandler"}
+    api = {"ApiId": "kpi1234567", "Stage": "$default"}
+    fn = {"FunctionName": "aurastream-api-kpitest"}
     svc = {"service.name": "aurastream-api"}
     _put(cw, "AWS/ApiGateway", "Count", api, [600, 400])
-    _put(cw, "AWS/ApiGateway", "5XXError", api, [2])
+    _put(cw, "AWS/ApiGateway", "5xx", api, [2])
+    # The same figures under a REST API's names must not be read.
+    _put(cw, "AWS/ApiGateway", "5XXError", {"ApiName": "aurastream-api"}, [500])
     _put(cw, "AWS/Lambda", "Invocations", fn, [300])
     _put(cw, "AWS/Lambda", "Errors", fn, [6])
     app = "AuraStream/Application"
     _put(cw, app, "aurastream.cache.lookups", {**svc, "aurastream.cache.hit": "true"}, [70])
     _put(cw, app, "aurastream.cache.lookups", {**svc, "aurastream.cache.hit": "false"}, [30])
 
-    report = build_kpi_report(CloudWatchBackend(cw), "1h")
+    deployment = names("kpitest", api_id="kpi1234567")
+    report = build_kpi_report(CloudWatchBackend(cw, deployment=deployment), "1h")
     kpis = {k.name: k.value for k in report.kpis}
     slos = {s.name: s for s in report.slos}
     assert report.requests == 1000

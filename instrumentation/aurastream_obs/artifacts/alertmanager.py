@@ -1,5 +1,6 @@
 """Alertmanager configuration from the alert routes: critical -> PagerDuty (Events API v2) and
-Slack, warning -> Slack; warnings inhibited while the critical for the same signal fires.
+Slack, warning -> Slack; a team's alerts (label `team`, e.g. security) to that team's channel;
+warnings inhibited while the critical for the same signal fires.
 Secrets are files (`routing_key_file`, `api_url_file`), never values in the config."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from typing import Any
 
 from aurastream_obs.artifacts.files import Artifact
 from aurastream_obs.artifacts.yamltext import dump_yaml
-from aurastream_obs.core.conventions import SEVERITY_LABEL, SIGNAL_LABEL
+from aurastream_obs.core.conventions import SEVERITY_LABEL, SIGNAL_LABEL, TEAM_LABEL
 from aurastream_obs.definitions import Definitions, load_definitions
 
 ALERTMANAGER_PATH = "deploy/local/alertmanager.yml"
@@ -50,8 +51,10 @@ def alertmanager_config(
         {"api_url_file": f"{secrets_dir}/{SLACK_URL_FILE}", "channel": "#aurastream-alerts",
          "send_resolved": True}]}]  # fmt: skip
     routes = []
-    for route in defs.routes:
-        name = f"{route.severity}-" + ("pagerduty-slack" if route.pagerduty else "slack")
+    # A team's routes first: the first matching route wins (no `continue`).
+    for route in sorted(defs.routes, key=lambda r: r.team is None):
+        kind = "pagerduty-slack" if route.pagerduty else "slack"
+        name = f"{route.team}-{route.severity}-{kind}" if route.team else f"{route.severity}-{kind}"
         receivers.append(
             _receiver(
                 name,
@@ -64,7 +67,8 @@ def alertmanager_config(
         routes.append(
             {
                 "receiver": name,
-                "matchers": [f'{SEVERITY_LABEL}="{route.severity}"'],
+                "matchers": [f'{SEVERITY_LABEL}="{route.severity}"']
+                + ([f'{TEAM_LABEL}="{route.team}"'] if route.team else []),
                 "group_wait": group_wait or route.group_wait,
                 "group_interval": route.group_interval,
                 "repeat_interval": route.repeat_interval,

@@ -1,23 +1,33 @@
-"""CloudFormation templates from the definitions: alarms, dashboards, logs — three stacks so
-each template stays under the 51,200-byte limit for an inline `--template-body`."""
+"""CloudFormation templates from the definitions: alerting (topics, key, router), threshold
+alarms, SLO alarms, dashboards, logs — separate stacks so each template stays under the
+51,200-byte limit for an inline `--template-body`. Deploy order: logs, the application (SAM),
+alerting, then the alarm and dashboard stacks (they import the topics and the API id)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from aurastream_obs.artifacts.cloudformation_alarms import PARAMETERS, alarms_template
-from aurastream_obs.artifacts.cloudformation_logs import LOG_GROUP_NAME, logs_template
-from aurastream_obs.artifacts.cloudwatch_metrics import widget_metrics
+from aurastream_obs.artifacts.cloudformation_alarms import (
+    PARAMETERS,
+    alarms_template,
+    slo_alarms_template,
+)
+from aurastream_obs.artifacts.cloudformation_alerting import alerting_template
+from aurastream_obs.artifacts.cloudformation_logs import logs_template
+from aurastream_obs.artifacts.cloudwatch_metrics import SUB_VARIABLES, widget_metrics
 from aurastream_obs.artifacts.files import Artifact
 from aurastream_obs.artifacts.yamltext import dump_yaml
 from aurastream_obs.core.conventions import cloudformation_id
 from aurastream_obs.definitions import Definitions, load_definitions
+from aurastream_obs.definitions.deployment import log_group
 from aurastream_obs.definitions.spec import Dashboard, Panel
 
 TEMPLATE_BODY_LIMIT = 51_200  # bytes, CreateStack TemplateBody
 PATHS = {
+    "alerting": "deploy/cloudformation/aurastream-alerting.yaml",
     "alarms": "deploy/cloudformation/aurastream-alarms.yaml",
+    "slo-alarms": "deploy/cloudformation/aurastream-slo-alarms.yaml",
     "dashboards": "deploy/cloudformation/aurastream-dashboards.yaml",
     "logs": "deploy/cloudformation/aurastream-logs.yaml",
 }
@@ -39,7 +49,7 @@ def _widget(panel: Panel, x: int, y: int, period_s: int) -> dict[str, Any]:
             props["setPeriodToTimeRange"] = True
         return {"type": "metric", **place, "properties": props}
     if panel.logs is not None:
-        sources = " | ".join(f"SOURCE '{LOG_GROUP_NAME % c}'" for c in panel.logs.categories)
+        sources = " | ".join(f"SOURCE '{log_group(c)}'" for c in panel.logs.sources)
         return {"type": "log", **place, "properties": {
             "title": panel.title, "query": f"{sources} | {panel.logs.query}",
             "region": "${AWS::Region}", "view": "table"}}  # fmt: skip
@@ -58,13 +68,18 @@ def dashboard_body(dashboard: Dashboard) -> str:
     return json.dumps({"widgets": widgets}, separators=(",", ":"))
 
 
+def _sub_body(body: str) -> dict[str, Any]:
+    used = {k: v for k, v in SUB_VARIABLES.items() if f"${{{k}}}" in body}
+    return {"Fn::Sub": [body, used] if used else body}
+
+
 def dashboards_template(defs: Definitions) -> dict[str, Any]:
     resources = {
         cloudformation_id(d.name, "dashboard"): {
             "Type": "AWS::CloudWatch::Dashboard",
             "Properties": {
                 "DashboardName": {"Fn::Sub": f"aurastream-${{Environment}}-{d.name}"},
-                "DashboardBody": {"Fn::Sub": dashboard_body(d)},
+                "DashboardBody": _sub_body(dashboard_body(d)),
             },
         }
         for d in defs.dashboards
@@ -79,7 +94,9 @@ def dashboards_template(defs: Definitions) -> dict[str, Any]:
 
 def templates(defs: Definitions) -> dict[str, dict[str, Any]]:
     return {
+        "alerting": alerting_template(),
         "alarms": alarms_template(defs),
+        "slo-alarms": slo_alarms_template(defs),
         "dashboards": dashboards_template(defs),
         "logs": logs_template(defs),
     }

@@ -1,4 +1,6 @@
-"""AWS::CloudWatch::Alarm / CompositeAlarm and the SNS topics, from SLOs and threshold alarms.
+"""AWS::CloudWatch::Alarm / CompositeAlarm from SLOs and threshold alarms, in two stacks (the
+threshold alarms, the SLO burn-rate alarms) that notify the alerting stack's topics by import
+(`cloudformation_alerting.py`): a severity's topic, or a team's (security) for its alarms.
 
 Each burn-rate window is one metric-math alarm (period = the window, so the alarm sees the
 window's ratio in one datapoint) without actions; a composite alarm per SLO and severity
@@ -17,27 +19,19 @@ from aurastream_obs.core.conventions import (
     window_seconds,
 )
 from aurastream_obs.definitions import Definitions
+from aurastream_obs.definitions.deployment import DEFAULT_ENVIRONMENT, STAGE, topic_export
 from aurastream_obs.definitions.spec import SLO, Alarm, CwExpression, CwMetric
 
 _OPERATORS = {">": "GreaterThanThreshold", "<": "LessThanThreshold"}
-TOPICS = {"critical": "CriticalAlertsTopic", "warning": "WarningAlertsTopic"}
 
 
 def _name(thing: str, severity: str) -> dict[str, str]:
     return {"Fn::Sub": alarm_name(CLOUDFORMATION_ENV, thing, severity)}
 
 
-def topics() -> dict[str, Any]:
-    return {
-        logical: {
-            "Type": "AWS::SNS::Topic",
-            "Properties": {
-                "TopicName": {"Fn::Sub": f"aurastream-${{Environment}}-{severity}-alerts"},
-                "KmsMasterKeyId": "alias/aws/sns",
-            },
-        }
-        for severity, logical in TOPICS.items()
-    }
+def topic(route: str) -> dict[str, Any]:
+    """The ARN of a route's topic, imported from the alerting stack."""
+    return {"Fn::ImportValue": {"Fn::Sub": topic_export(route)}}
 
 
 def _source(source: CwMetric | CwExpression, period_s: int) -> dict[str, Any]:
@@ -71,8 +65,8 @@ def threshold_alarms(alarm: Alarm) -> dict[str, Any]:
             "DatapointsToAlarm": threshold.datapoints_to_alarm,
             "TreatMissingData": alarm.treat_missing,
             **_source(alarm.cloudwatch, alarm.period_s),
-            "AlarmActions": [{"Ref": TOPICS[severity]}],
-            "OKActions": [{"Ref": TOPICS[severity]}],
+            "AlarmActions": [topic(alarm.team or severity)],
+            "OKActions": [topic(alarm.team or severity)],
         }
         resources[cloudformation_id(alarm.name, severity, "alarm")] = {
             "Type": "AWS::CloudWatch::Alarm",
@@ -118,39 +112,44 @@ def slo_alarms(slo: SLO) -> dict[str, Any]:
                 "AlarmDescription": f"{slo.description} Objective {slo.objective_percent:g} % "
                 f"over {slo.period_days} days; multiwindow burn-rate ({severity}).",
                 "AlarmRule": {"Fn::Sub": " OR ".join(terms)},
-                "AlarmActions": [{"Ref": TOPICS[severity]}],
-                "OKActions": [{"Ref": TOPICS[severity]}],
+                "AlarmActions": [topic(severity)],
+                "OKActions": [topic(severity)],
             },
         }
     return resources
 
 
 def alarms_template(defs: Definitions) -> dict[str, Any]:
-    resources = topics()
-    for slo in defs.slos:
-        resources |= slo_alarms(slo)
+    resources: dict[str, Any] = {}
     for alarm in defs.alarms:
         if alarm.cloudwatch is not None:
             resources |= threshold_alarms(alarm)
+    return _template("AuraStream threshold alarms (notify the alerting stack's topics).", resources)
+
+
+def slo_alarms_template(defs: Definitions) -> dict[str, Any]:
+    resources: dict[str, Any] = {}
+    for slo in defs.slos:
+        resources |= slo_alarms(slo)
+    return _template("AuraStream SLO multiwindow burn-rate alarms and their composites.", resources)
+
+
+def _template(description: str, resources: dict[str, Any]) -> dict[str, Any]:
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "AuraStream alarms: SLO burn-rate composites, threshold alarms, topics.",
+        "Description": description,
         "Parameters": PARAMETERS,
         "Resources": resources,
-        "Outputs": {
-            f"{logical}Arn": {
-                "Value": {"Ref": logical},
-                "Export": {"Name": {"Fn::Sub": f"${{AWS::StackName}}-{logical}"}},
-            }
-            for logical in TOPICS.values()
-        },
     }
 
 
+# Every other name derives from the environment (definitions/deployment.py); the HTTP API id
+# is imported from the application stack's export.
 PARAMETERS: dict[str, Any] = {
-    "Environment": {"Type": "String", "Default": "prod", "AllowedPattern": "^[a-z0-9-]+$"},
-    "ApiName": {"Type": "String", "Default": "aurastream-api"},
-    "FunctionName": {"Type": "String", "Default": "aurastream-sync-handler"},
-    "TableName": {"Type": "String", "Default": "AuraStream-SentimentCache"},
-    "ServiceName": {"Type": "String", "Default": "aurastream-api"},
+    "Environment": {
+        "Type": "String",
+        "Default": DEFAULT_ENVIRONMENT,
+        "AllowedPattern": "^[a-z0-9-]+$",
+    },
+    "Stage": {"Type": "String", "Default": STAGE, "Description": "Stage of the HTTP API"},
 }

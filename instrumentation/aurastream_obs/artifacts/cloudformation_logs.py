@@ -1,5 +1,11 @@
-"""Log groups per category (KMS for sensitive ones), saved Logs Insights queries and X-Ray
-sampling rules."""
+"""Log groups per category (KMS for sensitive ones), the security events metric filter, saved
+Logs Insights queries and X-Ray sampling rules.
+
+Every deployment shape delivers a category's lines to `/aurastream/<env>/<category>` (the
+collector's awscloudwatchlogs exporters; on Lambda the log forwarder, deploy/sam), so the
+queries here read those groups whatever the shape. The key of the sensitive groups and the
+groups themselves are retained when the stack goes: security and audit lines must outlive it
+(7 years), and a deleted key would make them unreadable."""
 
 from __future__ import annotations
 
@@ -8,12 +14,50 @@ from typing import Any
 from aurastream_obs.core.conventions import cloudformation_id
 from aurastream_obs.core.sampling_rules import DEFAULT_RULE_PRIORITY, SamplingRule
 from aurastream_obs.definitions import Definitions
+from aurastream_obs.definitions.deployment import (
+    DEFAULT_ENVIRONMENT,
+    SECURITY_DIMENSION,
+    SECURITY_METRIC,
+    SECURITY_NAMESPACE,
+    category_log_group,
+    log_group,
+    resource,
+)
+from aurastream_obs.definitions.spec import SavedQuery
 
-LOG_GROUP_NAME = "/aurastream/${Environment}/%s"  # the collector's awscloudwatchlogs names
+SECURITY_FILTER_PATTERN = '{ $.category = "security" }'
 
 
 def log_group_ref(category: str) -> dict[str, str]:
-    return {"Fn::Sub": LOG_GROUP_NAME % category}
+    return {"Fn::Sub": category_log_group(category)}
+
+
+def query_definition(query: SavedQuery) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Logs::QueryDefinition",
+        "Properties": {
+            "Name": {"Fn::Sub": f"aurastream-${{Environment}}/{query.name}"},
+            "QueryString": query.query,
+            "LogGroupNames": [{"Fn::Sub": log_group(s)} for s in query.sources],
+        },
+    }
+
+
+def _security_metric_filter() -> dict[str, Any]:
+    """One metric per security event type (failed_authentication, ...): the alarms' source."""
+    return {
+        "Type": "AWS::Logs::MetricFilter",
+        "DependsOn": [cloudformation_id("security", "log", "group")],
+        "Properties": {
+            "LogGroupName": log_group_ref("security"),
+            "FilterPattern": SECURITY_FILTER_PATTERN,
+            "MetricTransformations": [{
+                "MetricNamespace": SECURITY_NAMESPACE, "MetricName": SECURITY_METRIC,
+                "MetricValue": "1", "Unit": "Count",
+                "Dimensions": [{"Key": SECURITY_DIMENSION, "Value": "$.event_type"}],
+            }],
+        },
+    }  # fmt: skip
 
 
 _ROOT = "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"
@@ -26,6 +70,8 @@ def _kms_key() -> dict[str, Any]:
     # CloudWatch Logs may use the key only for this account's log groups (encryption context).
     return {
         "Type": "AWS::KMS::Key",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
         "Properties": {
             "Description": "AuraStream sensitive log categories",
             "EnableKeyRotation": True,
@@ -95,22 +141,18 @@ def logs_template(defs: Definitions) -> dict[str, Any]:
             "UpdateReplacePolicy": "Retain",
             "Properties": props,
         }
+    resources[resource("security-events").logical_id] = _security_metric_filter()
+    # Queries over a shape's own groups (the Lambda function's) live in that shape's stack.
     for query in defs.saved_queries:
-        resources[cloudformation_id(query.name, "query")] = {
-            "Type": "AWS::Logs::QueryDefinition",
-            "Properties": {
-                "Name": {"Fn::Sub": f"aurastream-${{Environment}}/{query.name}"},
-                "QueryString": query.query,
-                "LogGroupNames": [log_group_ref(c) for c in query.categories],
-            },
-        }
+        if not query.groups:
+            resources[cloudformation_id(query.name, "query")] = query_definition(query)
     for rule in defs.sampling_rules:
         resources[cloudformation_id(rule.name, "sampling")] = _sampling_rule(rule)
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "AuraStream log groups (retention per category), saved queries, "
         "X-Ray sampling rules.",
-        "Parameters": {"Environment": {"Type": "String", "Default": "prod",
+        "Parameters": {"Environment": {"Type": "String", "Default": DEFAULT_ENVIRONMENT,
                                        "AllowedPattern": "^[a-z0-9-]+$"}},
         "Resources": resources,
     }  # fmt: skip

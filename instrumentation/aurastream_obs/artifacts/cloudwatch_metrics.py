@@ -1,20 +1,29 @@
 """CloudWatch metric sources -> CloudFormation `Metrics` entries and dashboard metric arrays.
-Dimension values written `${Param}` become template parameter references."""
+
+Dimension values are the deployment's name patterns (definitions/deployment.py): a pattern
+over `${Environment}` becomes an `Fn::Sub`, `${ApiId}` the import of the application stack's
+export of its HTTP API id (the one name that is not derivable from the environment)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from aurastream_obs.definitions.aws_metrics import PERCENTILE
+from aurastream_obs.definitions.deployment import API_ID, API_ID_EXPORT
 from aurastream_obs.definitions.spec import CwExpression, CwMetric
 
-_PARAM = re.compile(r"^\$\{(\w+)\}$")
-PERCENTILE = re.compile(r"^(p\d+(\.\d+)?|PR\(.*\)|TM\(.*\)|TC\(.*\))$")
+__all__ = ["PERCENTILE", "alarm_metrics", "dimension_value", "metric_stat", "widget_metrics"]
+
+_PARAM = re.compile(r"\$\{(\w+)\}")
+# Fn::Sub variables the dashboards' bodies need besides the parameters.
+SUB_VARIABLES: dict[str, Any] = {"ApiId": {"Fn::ImportValue": {"Fn::Sub": API_ID_EXPORT}}}
 
 
 def dimension_value(value: str) -> Any:
-    match = _PARAM.match(value)
-    return {"Ref": match.group(1)} if match else value
+    if value == API_ID:
+        return SUB_VARIABLES["ApiId"]
+    return {"Fn::Sub": value} if _PARAM.search(value) else value
 
 
 def metric_stat(metric: CwMetric, period_s: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from aurastream_obs.core import conventions as c
 from aurastream_obs.definitions import Definitions, load_definitions
+from aurastream_obs.definitions.dashboards import SECURITY_EVENT_TYPES
 
 # CloudWatch pricing page: custom metric $0.30/month (first 10k), standard-resolution alarm
 # $0.10 per metric it reads, composite alarm $0.50, dashboard $3.00 (first 3 free).
@@ -41,7 +42,10 @@ def custom_metrics(customers: int) -> int:
 def cost_report(defs: Definitions) -> dict[str, Any]:
     from aurastream_obs.artifacts.cloudformation import templates
 
-    resources = templates(defs)["alarms"]["Resources"].values()
+    rendered = templates(defs)
+    resources = [
+        r for kind in ("alarms", "slo-alarms") for r in rendered[kind]["Resources"].values()
+    ]
     alarm_metrics = composites = alarms = 0
     for resource in resources:
         if resource["Type"] == "AWS::CloudWatch::CompositeAlarm":
@@ -50,7 +54,9 @@ def cost_report(defs: Definitions) -> dict[str, Any]:
             alarms += 1
             metrics = resource["Properties"].get("Metrics")
             alarm_metrics += len([m for m in metrics if "MetricStat" in m]) if metrics else 1
-    metrics_10, metrics_10k = custom_metrics(10), custom_metrics(10_000)
+    # The security log group's metric filter: one metric per security event type.
+    filtered = len(SECURITY_EVENT_TYPES)
+    metrics_10, metrics_10k = custom_metrics(10) + filtered, custom_metrics(10_000) + filtered
     dashboards = len(defs.dashboards)
     monthly = (
         metrics_10k * METRIC_USD + alarm_metrics * ALARM_METRIC_USD + composites * COMPOSITE_USD

@@ -2,8 +2,9 @@
 CloudWatch dashboards, and the provisioning files for datasources and dashboards.
 
 Prometheus targets go to the Prometheus datasource; panels that exist only in CloudWatch
-(Lambda, DynamoDB, logs) use the CloudWatch datasource, with `$ApiName`-style dashboard
-variables standing in for the CloudFormation parameters."""
+(Lambda, DynamoDB, logs) use the CloudWatch datasource, with the deployment's names
+(definitions/deployment.py) written over `$Environment`, `$ApiId` and `$Stage` dashboard
+variables (the CloudFormation parameters and the imported API id)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from aurastream_obs.artifacts.cloudformation_alarms import PARAMETERS
 from aurastream_obs.artifacts.files import Artifact
 from aurastream_obs.artifacts.yamltext import dump_yaml
 from aurastream_obs.definitions import Definitions, load_definitions
+from aurastream_obs.definitions.deployment import log_group
 from aurastream_obs.definitions.spec import CwMetric, Dashboard, Panel
 
 # grafana-foundation-sdk 10.1.0 builds schemaVersion 36 models; every field we set exists in
@@ -35,7 +37,12 @@ DATASOURCES_PATH = "grafana/provisioning/datasources/datasources.yaml"
 PROVIDERS_PATH = "grafana/provisioning/dashboards/dashboards.yaml"
 _PARAM = re.compile(r"\$\{(\w+)\}")
 _HEIGHT = 8
-_VARIABLES = ("ApiName", "FunctionName", "TableName", "ServiceName")
+# Dashboard variables and their defaults (the API id has none: it is the deployment's).
+_VARIABLES = {
+    "Environment": str(PARAMETERS["Environment"]["Default"]),
+    "ApiId": "",
+    "Stage": str(PARAMETERS["Stage"]["Default"]),
+}
 
 
 def _grafana_value(value: str) -> str:
@@ -90,7 +97,7 @@ def _targets(panel: Panel) -> tuple[DataSourceRef, list[Any]]:
         return CLOUDWATCH, _cw_targets(panel)
     assert panel.logs is not None  # validation: every panel has a query
     groups: list[Any] = [
-        cw.LogGroup().name(f"/aurastream/$Environment/{c}") for c in panel.logs.categories
+        cw.LogGroup().name(_grafana_value(log_group(c))) for c in panel.logs.sources
     ]
     query = (
         cw.CloudWatchLogsQuery().datasource(CLOUDWATCH).ref_id("A").id("A")
@@ -117,8 +124,7 @@ def dashboard_document(dashboard: Dashboard) -> dict[str, Any]:
         DashboardBuilder(dashboard.title).uid(f"aurastream-{dashboard.name}")
         .tags(["aurastream", "generated"]).refresh("1m").time("now-6h", "now").readonly()
     )  # fmt: skip
-    for name in ("Environment", *_VARIABLES):
-        default = str(PARAMETERS[name]["Default"])
+    for name, default in _VARIABLES.items():
         builder = builder.with_variable(TextBoxVariable(name).label(name).default_value(default))
     x = y = 0
     for panel_id, panel in enumerate(dashboard.panels, start=1):

@@ -22,6 +22,7 @@ from aurastream_obs.core.conventions import (
     SLO_ERROR_BUDGET,
     SLO_LABEL,
     SLO_OBJECTIVE,
+    TEAM_LABEL,
     alarm_name,
     sli_error_ratio,
     slo_alert_thing,
@@ -146,6 +147,8 @@ def _threshold_alerts(alarm: Alarm, env: str, profile: Profile) -> list[dict[str
         if for_s:
             rule["for"] = f"{for_s // 60}m" if for_s % 60 == 0 else f"{for_s}s"
         rule["labels"] = {SEVERITY_LABEL: severity, SIGNAL_LABEL: alarm.name}
+        if alarm.team:  # Alertmanager routes a team's alerts to its receiver
+            rule["labels"][TEAM_LABEL] = alarm.team
         rule["annotations"] = {
             "summary": f"{alarm.name} {alarm.comparison} {_number(threshold.value)} {alarm.unit}",
             "description": alarm.description,

@@ -36,6 +36,11 @@ LE_SPELLINGS: Final[Mapping[str, tuple[str, ...]]] = {
 }
 
 
+# Failed authentications per minute: a few typos (5 per 5 minutes) are healthy.
+_FAILED_AUTH = 'aurastream_security_event="failed_authentication"'
+_AUTH_FAILURES = 1
+
+
 def _bucket(le: str) -> str:
     return f'{q.HTTP_BUCKET}{{{_ROUTE},http_response_status_code="200",le="{le}"}}'
 
@@ -50,8 +55,9 @@ def _scenario(
         "ok": f'{q.HTTP_COUNT}{{{_ROUTE},http_response_status_code="200"}}',
         "hits": f'{q.CACHE_LOOKUPS}{{aurastream_cache_hit="true"}}',
         "misses": f'{q.CACHE_LOOKUPS}{{aurastream_cache_hit="false"}}',
+        "auth_failures": f"{q.SECURITY_EVENTS}{{{_FAILED_AUTH}}}",
     }
-    healthy = {"errors": 0, "ok": 600, "hits": 480, "misses": 120}
+    healthy = {"errors": 0, "ok": 600, "hits": 480, "misses": 120, "auth_failures": _AUTH_FAILURES}
     series = {keys[k]: v for k, v in {**healthy, **changes}.items()}
     buckets = {_bucket(le): n for le, n in zip(LE_SPELLINGS[spelling], le_counts, strict=True)}
     return {**series, **buckets}
@@ -68,11 +74,13 @@ def _scenarios(spelling: str) -> dict[str, dict[str, int]]:
         "cache-misses": _scenario(spelling, hits=120, misses=480),
         # 1,200 rps.
         "overload": _scenario(spelling, ok=72000, le_counts=(72000,) * 5),
+        # 30 failed authentications a minute (150 per 5 minutes): credential stuffing.
+        "credential-stuffing": _scenario(spelling, auth_failures=30),
     }
 
 
 # Which scenario must fire each alert, by its `signal` label.
-SCENARIOS: Final = ("server-errors", "slow", "cache-misses", "overload")
+SCENARIOS: Final = ("server-errors", "slow", "cache-misses", "overload", "credential-stuffing")
 FIRES_ON: Final[Mapping[str, str]] = {
     "availability-budget-burn": "server-errors",
     "error-rate-budget-burn": "server-errors",
@@ -82,6 +90,7 @@ FIRES_ON: Final[Mapping[str, str]] = {
     "latency-p99": "slow",
     "cache-hit-rate": "cache-misses",
     "throughput": "overload",
+    "failed-authentication": "credential-stuffing",
 }
 
 

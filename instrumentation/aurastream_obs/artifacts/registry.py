@@ -22,5 +22,6 @@ VALIDATORS: Final[list[str]] = [
     "aurastream_obs.artifacts.validators:check_prometheus_rules",
     "aurastream_obs.artifacts.validators:check_alertmanager",
     "aurastream_obs.artifacts.validators:check_cloudformation",
+    "aurastream_obs.artifacts.deploy_checks:check_deployment",
     "aurastream_obs.artifacts.validators:check_dashboards",
 ]

@@ -63,7 +63,9 @@ def check_cloudformation(root: Path) -> list[str]:
     linter = _tool("cfn-lint") or str(Path(sys.executable).parent / "cfn-lint")
     if not Path(linter).exists():
         return ["cfn-lint not installed (pip install cfn-lint)"]
-    paths = [str(root / p) for p in CFN_PATHS.values()]
+    from aurastream_obs.artifacts.deploy_checks import APP_PATHS
+
+    paths = [str(root / p) for p in (*CFN_PATHS.values(), *APP_PATHS)]
     return _run([linter, *paths], "cfn-lint")
 
 

@@ -4,8 +4,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from aurastream_obs.ops.deployment_lookup import DeploymentChoice
+
+# Which deployment the AWS-reading tools look at: each flag, else its environment variable.
+DEPLOYMENT_FLAGS: Final = {
+    "environment": ("AURASTREAM_ENVIRONMENT", "environment of the deployment (default dev)"),
+    "stack": ("AURASTREAM_STACK", "application CloudFormation stack: its outputs name the "
+              "API id, function, table, stage and environment"),
+    "api_id": ("AURASTREAM_API_ID", "HTTP API id (default: the stack's, else the API named "
+               "aurastream-api-<env>)"),
+    "stage": ("AURASTREAM_API_STAGE", "HTTP API stage (default $default)"),
+    "function": ("AURASTREAM_FUNCTION_NAME", "Lambda function (default aurastream-api-<env>)"),
+    "table": ("AURASTREAM_CACHE_TABLE", "DynamoDB cache table (default aurastream-cache-<env>)"),
+}  # fmt: skip
 
 
 def add_metrics_backend(parser: argparse.ArgumentParser) -> None:
@@ -30,3 +46,23 @@ def print_json(document: Any) -> None:
 def fail(message: str, code: int = 2) -> int:
     print(f"aurastream-obs: {message}", file=sys.stderr)
     return code
+
+
+def add_deployment_args(parser: argparse.ArgumentParser, *, skip: tuple[str, ...] = ()) -> None:
+    """--environment, --stack, --api-id, --stage, --function, --table (each also read from
+    its environment variable): the deployment the command reads."""
+    group = parser.add_argument_group("deployment (flags win over environment variables)")
+    for dest, (variable, text) in DEPLOYMENT_FLAGS.items():
+        if dest not in skip:
+            flag = "--" + dest.replace("_", "-")
+            group.add_argument(flag, dest=dest, metavar="NAME", help=f"{text} [${variable}]")
+
+
+def deployment_choice(args: argparse.Namespace) -> DeploymentChoice:
+    from aurastream_obs.ops.deployment_lookup import DeploymentChoice
+
+    def value(dest: str) -> str | None:
+        given = getattr(args, dest, None)
+        return given or os.environ.get(DEPLOYMENT_FLAGS[dest][0]) or None
+
+    return DeploymentChoice(**{dest: value(dest) for dest in DEPLOYMENT_FLAGS})

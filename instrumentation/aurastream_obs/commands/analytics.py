@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import argparse
 
-from aurastream_obs.commands._ops import add_metrics_backend, fail, print_json
+from aurastream_obs.commands._ops import (
+    add_deployment_args,
+    add_metrics_backend,
+    deployment_choice,
+    fail,
+    print_json,
+)
 from aurastream_obs.commands._types import SubParsers
 
 
@@ -25,15 +31,25 @@ def register(sub: SubParsers) -> None:
     analytics.add_argument(
         "--cost-explorer", action="store_true", help="also read actual AWS costs from Cost Explorer"
     )
-    analytics.add_argument("--function", help="Lambda function to right-size (recommendations)")
-    analytics.add_argument("--table", help="DynamoDB table to review (recommendations)")
+    analytics.add_argument(
+        "--function",
+        help="Lambda function to right-size (recommendations; with --cloudwatch "
+        "also the deployment's function) [$AURASTREAM_FUNCTION_NAME for the latter]",
+    )
+    analytics.add_argument(
+        "--table",
+        help="DynamoDB table to review (recommendations; with --cloudwatch also the "
+        "deployment's table) [$AURASTREAM_CACHE_TABLE for the latter]",
+    )
+    add_deployment_args(analytics, skip=("function", "table"))
     analytics.add_argument(
         "--apply", action="store_true", help="apply the recommendations (within hard limits)"
     )
     analytics.add_argument(
         "--log-group",
         help="with --cloudwatch: the log group of the business events read by Logs Insights "
-        "for per-customer figures (default /aurastream/$AURASTREAM_ENVIRONMENT/business)",
+        "for per-customer figures (default: the deployment's /aurastream/<env>/business, "
+        "which receives them on every deployment shape)",
     )
     analytics.set_defaults(handler=run)
 
@@ -41,16 +57,22 @@ def register(sub: SubParsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from aurastream_obs.ops.analytics.figures import build_analytics, render_analytics
     from aurastream_obs.ops.backends import metrics_backend
+    from aurastream_obs.ops.deployment_lookup import boto3_clients, resolve
 
     if args.log_group and not args.cloudwatch:
         return fail("--log-group applies to --cloudwatch only")
-    backend = metrics_backend(
-        prometheus=args.prometheus,
-        cloudwatch=args.cloudwatch,
-        telemetry_dir=args.telemetry_dir,
-        log_group=args.log_group,
-    )
     try:
+        deployment = None
+        if args.cloudwatch:  # the API id only matters to the --function recommendations
+            choice = deployment_choice(args)
+            deployment = resolve(choice, boto3_clients(), need_api_id=bool(args.function))
+        backend = metrics_backend(
+            prometheus=args.prometheus,
+            cloudwatch=args.cloudwatch,
+            telemetry_dir=args.telemetry_dir,
+            log_group=args.log_group,
+            deployment=deployment,
+        )
         report = build_analytics(
             backend,
             args.window,

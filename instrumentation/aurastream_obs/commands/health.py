@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from aurastream_obs.commands._ops import fail, print_json
+from aurastream_obs.commands._ops import add_deployment_args, deployment_choice, fail, print_json
 from aurastream_obs.commands._types import SubParsers
 
 
@@ -19,6 +19,12 @@ def register(sub: SubParsers) -> None:
     health.add_argument("--collector", metavar="URL", help="collector health_check endpoint")
     health.add_argument("--function", help="Lambda function name")
     health.add_argument("--table", help="DynamoDB table name")
+    health.add_argument(
+        "--deployment", action="store_true",
+        help="check the deployment's function and table (names from --environment/--stack "
+        "and their variables; --stack also gives the API URL)",
+    )  # fmt: skip
+    add_deployment_args(health, skip=("function", "table", "api_id", "stage"))
     health.add_argument("--bucket", help="S3 bucket name")
     health.add_argument("--comprehend", action="store_true", help="a fixed DetectSentiment call")
     health.add_argument("--timeout", type=float, default=5.0, help="per check, seconds (5)")
@@ -31,6 +37,18 @@ def run(args: argparse.Namespace) -> int:
     from aurastream_obs.ops.health import HealthCheck, render_health, run_checks
 
     checks: list[HealthCheck] = []
+    if args.deployment or args.stack or args.environment:
+        from aurastream_obs.ops.deployment_lookup import DeploymentLookupError, resolve
+
+        choice = deployment_choice(args)
+        try:
+            names = resolve(choice, p.boto3_clients(args.timeout))
+            if choice.stack and not args.api_url:
+                args.api_url = _stack_api_url(choice.stack, args.timeout)
+        except DeploymentLookupError as error:
+            return fail(str(error))
+        args.function = args.function or names.function
+        args.table = args.table or names.table
     if args.api_url:
         checks.append(p.api_check(args.api_url, args.timeout))
     if args.prometheus:
@@ -58,3 +76,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(render_health(report))
     return report.exit_code
+
+
+def _stack_api_url(stack: str, timeout: float) -> str | None:
+    from aurastream_obs.ops import health_probes as p
+    from aurastream_obs.ops.deployment_lookup import stack_outputs
+
+    return stack_outputs(p.boto3_clients(timeout)("cloudformation"), stack).get("ApiUrl")

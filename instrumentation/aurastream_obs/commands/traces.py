@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from aurastream_obs.commands._ops import fail, print_json
+from aurastream_obs.commands._ops import add_deployment_args, deployment_choice, fail, print_json
 from aurastream_obs.commands._types import SubParsers
+
+if TYPE_CHECKING:
+    from aurastream_obs.ops.deployment_lookup import ClientFactory
 
 
 def register(sub: SubParsers) -> None:
@@ -22,6 +26,15 @@ def register(sub: SubParsers) -> None:
     traces.add_argument(
         "--waterfall", metavar="OUT", help="write the slowest traces as OUT (.svg or .html)"
     )
+    traces.add_argument(
+        "--service",
+        help="with --xray: the X-Ray service to read (default: the deployment's function, "
+        "which names Lambda's segments; aurastream-api on ECS/EKS)",
+    )
+    traces.add_argument(
+        "--all-services", action="store_true", help="with --xray: every trace, no filter"
+    )
+    add_deployment_args(traces, skip=("api_id", "stage", "table"))
     traces.set_defaults(handler=run)
 
 
@@ -34,9 +47,15 @@ def run(args: argparse.Namespace) -> int:
     source: TraceSource
     if args.xray:
         from aurastream_obs.core.conventions import window_seconds
+        from aurastream_obs.ops.deployment_lookup import DeploymentLookupError, resolve
         from aurastream_obs.ops.traces.xray import XRaySource
 
-        source = XRaySource(since_s=window_seconds(args.since))
+        try:
+            service = args.service or resolve(deployment_choice(args), _clients()).function
+        except DeploymentLookupError as error:
+            return fail(str(error))
+        expression = None if args.all_services else f'service("{service}")'
+        source = XRaySource(since_s=window_seconds(args.since), filter_expression=expression)
     else:
         source = LocalTraceSource(args.telemetry_dir)
     try:
@@ -62,3 +81,9 @@ def run(args: argparse.Namespace) -> int:
         if written:
             print(f"\nwaterfall: {written}")
     return 0
+
+
+def _clients() -> ClientFactory:
+    from aurastream_obs.ops.deployment_lookup import boto3_clients
+
+    return boto3_clients()

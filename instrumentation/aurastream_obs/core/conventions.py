@@ -155,6 +155,18 @@ DROPPED_TELEMETRY = InstrumentSpec(
     ("signal", "reason"),
 )
 
+# Security events the service logs (category "security", e.g. failed_authentication), counted
+# by type so that Prometheus can alert on them (CloudWatch counts the same log lines with the
+# security log group's metric filter). The type is a small closed set: never a customer id.
+SECURITY_EVENT: Final = "aurastream.security.event"
+SECURITY_EVENTS = InstrumentSpec(
+    "aurastream.security.events",
+    "counter",
+    "{event}",
+    "Security events (failed authentications, rejected webhooks) by type.",
+    (SECURITY_EVENT,),
+)
+
 ALL_INSTRUMENTS: Final[tuple[InstrumentSpec, ...]] = (
     HTTP_SERVER_DURATION,
     SENTIMENT_ANALYSES,
@@ -166,6 +178,7 @@ ALL_INSTRUMENTS: Final[tuple[InstrumentSpec, ...]] = (
     USAGE,
     LAMBDA_COLDSTARTS,
     DROPPED_TELEMETRY,
+    SECURITY_EVENTS,
 )
 
 # CloudWatch (EMF) namespace and resource key used as a dimension, for every export path.
@@ -282,6 +295,7 @@ SLO_BUDGET_REMAINING: Final = "slo:period_error_budget_remaining:ratio"
 SLO_LABEL: Final = "slo"
 SIGNAL_LABEL: Final = "signal"  # on every alert: inhibition matches warning to critical on it
 SEVERITY_LABEL: Final = "severity"
+TEAM_LABEL: Final = "team"  # alerts owned by a team (security) route to that team's receiver
 
 
 def sli_error_ratio(window: str) -> str:

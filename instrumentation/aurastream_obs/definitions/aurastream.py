@@ -6,7 +6,12 @@ from __future__ import annotations
 from aurastream_obs.core.log_categories import LOG_CATEGORIES
 from aurastream_obs.core.sampling_rules import load_sampling_rules
 from aurastream_obs.definitions import sources as s
-from aurastream_obs.definitions.dashboards import BUSINESS, OPERATIONAL
+from aurastream_obs.definitions.dashboards import (
+    BUSINESS,
+    COLD_STARTS_QUERY,
+    INFRASTRUCTURE,
+    OPERATIONAL,
+)
 from aurastream_obs.definitions.spec import (
     SLO,
     Alarm,
@@ -21,7 +26,8 @@ from aurastream_obs.definitions.spec import (
 )
 
 _ERRORS_OVER_TOTAL = "FILL(errors, 0) / total"
-_API_5XX = (("errors", s.api("5XXError")), ("total", s.api("Count")))
+# The HTTP API's own names: `5xx` and `Count` by ApiId and Stage (REST APIs say 5XXError).
+_API_5XX = (("errors", s.api("5xx")), ("total", s.api("Count")))
 _CACHE = (("hits", s.CW_CACHE_HITS), ("misses", s.CW_CACHE_MISSES))
 
 SLOS = (
@@ -114,11 +120,12 @@ ALARMS = (
             "100 * hits / (hits + misses)", _CACHE
         ),
     ),
-    # Seed setup_all_alerts: AuraStream-High-Error-Rate (5XXError > 10 per 5 minutes).
+    # Seed setup_all_alerts: AuraStream-High-Error-Rate (5XXError > 10 per 5 minutes; the HTTP
+    # API's metric is `5xx`).
     Alarm(
         "api-5xx", "5xx responses at API Gateway per 5 minutes.", ">",
         {"critical": Threshold(10, 1)},
-        "notBreaching", _NO_TRAFFIC, cloudwatch=s.api("5XXError"), unit="count",
+        "notBreaching", _NO_TRAFFIC, cloudwatch=s.api("5xx"), unit="count",
     ),
     # Seed setup_all_alerts: AuraStream-High-Lambda-Duration (5000 ms, warning).
     Alarm(
@@ -139,22 +146,26 @@ ALARMS = (
         cloudwatch=s.function("Throttles"), unit="count",
     ),
     Alarm(
-        "lambda-concurrency", "Concurrent executions near the account limit (1,000).", ">",
+        "lambda-concurrency",
+        "Concurrent executions of the API function near the Region's default account limit "
+        "(1,000, shared by every function).", ">",
         {"critical": Threshold(900, 2), "warning": Threshold(800, 3)},
         "notBreaching", _NO_TRAFFIC, cloudwatch=s.function("ConcurrentExecutions", "Maximum"),
         unit="count",
     ),
+    # ThrottledRequests and SystemErrors exist only per TableName and Operation: summed over
+    # the operations the service performs (GetItem, PutItem).
     Alarm(
         "dynamodb-throttles", "Throttled requests on the sentiment cache table.", ">",
         {"critical": Threshold(50, 1), "warning": Threshold(0, 2)},
         "notBreaching", "DynamoDB publishes no datapoint when nothing was throttled",
-        cloudwatch=s.table("ThrottledRequests"), unit="count",
+        cloudwatch=s.table_operations("ThrottledRequests"), unit="count",
     ),
     Alarm(
         "dynamodb-system-errors", "Server-side errors from DynamoDB (HTTP 500).", ">",
         {"critical": Threshold(5, 1), "warning": Threshold(0, 2)},
         "notBreaching", "DynamoDB publishes no datapoint without errors",
-        cloudwatch=s.table("SystemErrors"), unit="count",
+        cloudwatch=s.table_operations("SystemErrors"), unit="count",
     ),
     # Throughput is a capacity signal, not an SLO: warn at 80 % of the 1,000 rps design point.
     Alarm(
@@ -163,6 +174,60 @@ ALARMS = (
         "notBreaching", _NO_TRAFFIC, unit="requests/second",
         prometheus=PromSignal("rate", s.REQUESTS),
         cloudwatch=CwExpression("total / PERIOD(total)", (("total", s.api("Count")),)),
+    ),
+    # Failed authentications (the service's `failed_authentication` security events): a
+    # credential-stuffing or key-leak signal, routed to the security team. CloudWatch counts
+    # the security log lines (metric filter), Prometheus the service's counter.
+    Alarm(
+        "failed-authentication", "Failed authentications (missing or invalid API key) per 5 "
+        "minutes.", ">",
+        {"critical": Threshold(100, 1), "warning": Threshold(20, 1)},
+        "notBreaching", "no failed authentication writes no log line: nothing to count",
+        unit="count", team="security",
+        prometheus=PromSignal("increase", s.FAILED_AUTHENTICATIONS),
+        cloudwatch=s.security_events("failed_authentication"),
+    ),
+    # The alert path itself. SNS invokes the router asynchronously and CloudWatch Logs the
+    # log forwarder: what Lambda could not deliver after its retries lands in their
+    # dead-letter queues, and DeadLetterErrors counts what could not even be put there (lost).
+    Alarm(
+        "alert-router-errors", "Alert router invocations that failed (notifications may be "
+        "undelivered; the e-mail subscription is the fallback).", ">",
+        {"critical": Threshold(0, 1)},
+        "notBreaching", "no alarm notification means no invocation", unit="count",
+        cloudwatch=s.function("Errors", of="alert-router"),
+    ),
+    Alarm(
+        "dead-letter-errors", "Events Lambda could not write to a dead-letter queue (lost).",
+        ">", {"critical": Threshold(0, 1)},
+        "notBreaching", "Lambda publishes no datapoint without dead-letter errors", unit="count",
+        cloudwatch=CwExpression(
+            "FILL(router, 0) + FILL(forwarder, 0)",
+            (("router", s.function("DeadLetterErrors", of="alert-router")),
+             ("forwarder", s.function("DeadLetterErrors", of="log-forwarder"))),
+        ),
+    ),
+    Alarm(
+        "alert-router-dead-letters", "Alarm notifications the router failed on, waiting in its "
+        "dead-letter queue (replay them).", ">",
+        {"critical": Threshold(0, 1)},
+        "notBreaching", "SQS reports nothing for an idle, empty queue", unit="messages",
+        cloudwatch=s.queue("ApproximateNumberOfMessagesVisible", of="alert-router-dlq"),
+    ),
+    # The forwarder carries the 7-year security and audit lines: a batch in its DLQ expires
+    # with the queue's 14-day retention, so its age pages well before that.
+    Alarm(
+        "log-forwarder-dead-letters", "Age of the oldest log batch the forwarder failed on.",
+        ">", {"critical": Threshold(604800, 1), "warning": Threshold(3600, 1)},
+        "notBreaching", "SQS reports nothing for an idle, empty queue", unit="seconds",
+        cloudwatch=s.queue("ApproximateAgeOfOldestMessage", of="log-forwarder-dlq"),
+    ),
+    Alarm(
+        "log-forwarder-errors", "Log forwarder invocations that failed (Lambda retries twice, "
+        "then the batch goes to the dead-letter queue).", ">",
+        {"warning": Threshold(0, 3, 2)},
+        "notBreaching", "no log line to forward means no invocation", unit="count",
+        cloudwatch=s.function("Errors", of="log-forwarder"),
     ),
 )  # fmt: skip
 
@@ -195,6 +260,9 @@ SAVED_QUERIES = (
         "| sort @timestamp desc",
         ("security",),
     ),
+    # Lambda's REPORT lines carry the init time of cold starts (there is no InitDuration
+    # metric in AWS/Lambda); they are in the function's own log group, in both Lambda shapes.
+    SavedQuery("cold-starts", COLD_STARTS_QUERY, (), ("function",)),
 )
 
 ROUTES = (
@@ -202,6 +270,15 @@ ROUTES = (
         "critical", pagerduty=True, slack_channel="#aurastream-alerts", repeat_interval="1h"
     ),
     AlertRoute("warning", pagerduty=False, slack_channel="#aurastream-alerts"),
+    # Alarms of team "security" (failed authentications) go to the security channel.
+    AlertRoute(
+        "critical",
+        pagerduty=True,
+        slack_channel="#aurastream-security",
+        repeat_interval="1h",
+        team="security",
+    ),
+    AlertRoute("warning", pagerduty=False, slack_channel="#aurastream-security", team="security"),
 )
 
 
@@ -211,7 +288,7 @@ def aurastream_definitions() -> Definitions:
         service="aurastream-api",
         slos=SLOS,
         alarms=ALARMS,
-        dashboards=(OPERATIONAL, BUSINESS),
+        dashboards=(OPERATIONAL, BUSINESS, INFRASTRUCTURE),
         log_groups=LOG_GROUPS,
         saved_queries=SAVED_QUERIES,
         sampling_rules=tuple(load_sampling_rules(None)),

@@ -8,6 +8,7 @@ from aurastream_obs.core import conventions as c
 from aurastream_obs.core.conventions import SLO_BUDGET_REMAINING
 from aurastream_obs.definitions import promql as q
 from aurastream_obs.definitions import sources as s
+from aurastream_obs.definitions.deployment import TABLE_OPERATIONS
 from aurastream_obs.definitions.spec import (
     CwExpression,
     Dashboard,
@@ -37,6 +38,13 @@ def _increase(selector: PromSelector, legend: str, by: tuple[str, ...] = ()) -> 
     return PromTarget(expr, legend, (selector.metric,))
 
 
+def _by_type(selector: PromSelector) -> PromTarget:
+    """Security events per 5 minutes by type (the CloudWatch widget's Sum per period)."""
+    label = c.prometheus_label(c.SECURITY_EVENT)
+    expr = f"sum by ({label})(increase({selector.render(W)}))"
+    return PromTarget(expr, "{{" + label + "}}", (selector.metric,))
+
+
 OPERATIONAL = Dashboard(
     "operational",
     "AuraStream — Operational",
@@ -49,7 +57,7 @@ OPERATIONAL = Dashboard(
                 _rate(s.REQUESTS_4XX, "4xx"),
                 _rate(s.REQUESTS_5XX, "5xx"),
             ),
-            cloudwatch=(s.api("Count"), s.api("4XXError"), s.api("5XXError")),
+            cloudwatch=(s.api("Count"), s.api("4xx"), s.api("5xx")),
         ),
         Panel(
             "Latency p50 / p90 / p99",
@@ -72,7 +80,10 @@ OPERATIONAL = Dashboard(
         ),
         Panel(
             "DynamoDB throttles and system errors",
-            cloudwatch=(s.table("ThrottledRequests"), s.table("SystemErrors")),
+            cloudwatch=(
+                s.table_operations("ThrottledRequests"),
+                s.table_operations("SystemErrors"),
+            ),
         ),
         Panel(
             "Sentiment mix",
@@ -117,7 +128,7 @@ OPERATIONAL = Dashboard(
             cloudwatch=(
                 CwExpression(
                     "1 - (FILL(errors, 0) / total) / 0.001",
-                    (("errors", s.api("5XXError")), ("total", s.api("Count"))),
+                    (("errors", s.api("5xx")), ("total", s.api("Count"))),
                 ),
             ),
         ),
@@ -175,4 +186,81 @@ BUSINESS = Dashboard(
         ),
     ),
     period_s=3600,
+)
+
+# Lambda's REPORT line of a cold start carries "Init Duration" (@initDuration in Logs Insights):
+# AWS/Lambda has no InitDuration metric.
+COLD_STARTS_QUERY = (
+    "fields @timestamp, @initDuration\n| filter ispresent(@initDuration)\n"
+    "| stats count(*) as cold_starts, avg(@initDuration) as avg_init_ms, "
+    "max(@initDuration) as max_init_ms by bin(5m)"
+)
+# The security event types the code logs (logs.events.security_event callers).
+SECURITY_EVENT_TYPES = ("failed_authentication", "alert_webhook_rejected", "sns_signature_rejected")
+
+# The AWS resources behind the API and the alert path: what the seed's infrastructure metrics
+# say about Lambda, DynamoDB and the asynchronous functions' dead-letter queues.
+INFRASTRUCTURE = Dashboard(
+    "infrastructure",
+    "AuraStream — Infrastructure",
+    (
+        Panel(
+            "API Gateway latency and integration latency (p99)",
+            "ms",
+            cloudwatch=(
+                s.api("Latency", "p99", "latency p99"),
+                s.api("IntegrationLatency", "p99", "integration p99"),
+            ),
+        ),
+        Panel(
+            "Lambda invocations and cold starts",
+            cloudwatch=(
+                s.function("Invocations"),
+                s.app(c.LAMBDA_COLDSTARTS.name, label="cold starts"),
+            ),
+        ),
+        Panel(
+            "Lambda init duration (cold starts)",
+            logs=LogsQuery(COLD_STARTS_QUERY, (), ("function",)),
+        ),
+        Panel(
+            "DynamoDB consumed capacity",
+            cloudwatch=(
+                s.table("ConsumedReadCapacityUnits", label="read units"),
+                s.table("ConsumedWriteCapacityUnits", label="write units"),
+            ),
+        ),
+        Panel(
+            "DynamoDB latency by operation",
+            "ms",
+            cloudwatch=tuple(
+                s.table("SuccessfulRequestLatency", "Average", op, operation=op)
+                for op in TABLE_OPERATIONS
+            ),
+        ),
+        Panel(
+            "DynamoDB user errors (whole Region)",
+            cloudwatch=(s.metric("dynamodb-region", "AWS/DynamoDB", "UserErrors"),),
+        ),
+        Panel(
+            "Alert router and log forwarder",
+            cloudwatch=(
+                s.function("Errors", label="router errors", of="alert-router"),
+                s.function("Errors", label="forwarder errors", of="log-forwarder"),
+                s.function("DeadLetterErrors", label="router lost", of="alert-router"),
+                s.function("DeadLetterErrors", label="forwarder lost", of="log-forwarder"),
+                s.queue(
+                    "ApproximateNumberOfMessagesVisible", "alert-router-dlq", label="router DLQ"
+                ),
+                s.queue(
+                    "ApproximateNumberOfMessagesVisible", "log-forwarder-dlq", label="forwarder DLQ"
+                ),
+            ),
+        ),
+        Panel(
+            "Security events",
+            prometheus=(_by_type(s.SECURITY_EVENTS),),
+            cloudwatch=tuple(s.security_events(t) for t in SECURITY_EVENT_TYPES),
+        ),
+    ),
 )

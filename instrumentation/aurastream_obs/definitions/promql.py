@@ -20,6 +20,7 @@ CACHE_LOOKUPS = _series(c.CACHE_LOOKUPS, "_total")
 CUSTOMER_ACTIVITY = _series(c.CUSTOMER_ACTIVITY, "_total")
 REVENUE = _series(c.REVENUE, "_total")
 USAGE = _series(c.USAGE, "_total")
+SECURITY_EVENTS = _series(c.SECURITY_EVENTS, "_total")
 
 
 def sum_rate(selector: PromSelector, window: str, by: tuple[str, ...] = ()) -> str:
@@ -53,6 +54,8 @@ def signal(sig: PromSignal) -> str:
     if sig.kind == "quantile":
         assert sig.quantile is not None
         return quantile(sig.quantile, sig.numerator, sig.window)
+    if sig.kind == "increase":
+        return _zero_if_absent(f"sum(increase({sig.numerator.render(sig.window)}))")
     return sum_rate(sig.numerator, sig.window)
 
 

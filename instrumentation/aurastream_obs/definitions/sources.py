@@ -6,9 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from aurastream_obs.core import conventions as c
-from aurastream_obs.core.conventions import EMF_NAMESPACE, prometheus_le
+from aurastream_obs.core.conventions import EMF_NAMESPACE, prometheus_label, prometheus_le
 from aurastream_obs.definitions import promql as q
-from aurastream_obs.definitions.spec import CwMetric, MatchOp, PromSelector
+from aurastream_obs.definitions.deployment import (
+    RESOURCES,
+    SECURITY_DIMENSION,
+    SECURITY_METRIC,
+    SECURITY_NAMESPACE,
+    TABLE_OPERATIONS,
+)
+from aurastream_obs.definitions.spec import CwExpression, CwMetric, MatchOp, PromSelector
 
 
 def _m(label: str, op: MatchOp, value: str) -> tuple[str, MatchOp, str]:
@@ -71,30 +78,62 @@ SENTIMENT_BUCKETS = PromSelector(q.SENTIMENT_BUCKET)
 ACTIVITY = PromSelector(q.CUSTOMER_ACTIVITY)
 REVENUE = PromSelector(q.REVENUE)
 USAGE = PromSelector(q.USAGE)
+SECURITY_EVENTS = PromSelector(q.SECURITY_EVENTS)
+FAILED_AUTHENTICATIONS = PromSelector(
+    q.SECURITY_EVENTS, (_m(prometheus_label(c.SECURITY_EVENT), "=", "failed_authentication"),)
+)
+
 
 # --- CloudWatch ------------------------------------------------------------------------------
-_API = (("ApiName", "${ApiName}"),)
-_FUNCTION = (("FunctionName", "${FunctionName}"),)
-_TABLE = (("TableName", "${TableName}"),)
+# Every metric names the deployed resource it reads (definitions/deployment.py); its identity
+# dimensions come from there, so a name is spelt once for templates, alarms, widgets and CLI.
+def metric(
+    resource: str, namespace: str, name: str, stat: str = "Sum", *, label: str = "",
+    extra: tuple[tuple[str, str], ...] = (),
+) -> CwMetric:  # fmt: skip
+    dimensions = (*RESOURCES[resource].dimensions, *extra)
+    return CwMetric(namespace, name, stat, dimensions, label, resource)
 
 
 def api(name: str, stat: str = "Sum", label: str = "") -> CwMetric:
-    return CwMetric("AWS/ApiGateway", name, stat, _API, label)
+    """The HTTP API (metrics `4xx`, `5xx`, `Count`, `Latency`, ... by ApiId and Stage)."""
+    return metric("api", "AWS/ApiGateway", name, stat, label=label)
 
 
-def function(name: str, stat: str = "Sum", label: str = "") -> CwMetric:
-    return CwMetric("AWS/Lambda", name, stat, _FUNCTION, label)
+def function(name: str, stat: str = "Sum", label: str = "", of: str = "function") -> CwMetric:
+    return metric(of, "AWS/Lambda", name, stat, label=label)
 
 
-def table(name: str, stat: str = "Sum", label: str = "") -> CwMetric:
-    return CwMetric("AWS/DynamoDB", name, stat, _TABLE, label)
+def table(name: str, stat: str = "Sum", label: str = "", operation: str | None = None) -> CwMetric:
+    extra = (("Operation", operation),) if operation else ()
+    return metric("table", "AWS/DynamoDB", name, stat, label=label, extra=extra)
+
+
+def table_operations(name: str, stat: str = "Sum") -> CwExpression:
+    """A per-operation DynamoDB metric summed over the operations the service performs
+    (ThrottledRequests, SystemErrors exist only by TableName and Operation)."""
+    ids = [(op.lower(), table(name, stat, op, operation=op)) for op in TABLE_OPERATIONS]
+    return CwExpression(" + ".join(f"FILL({i}, 0)" for i, _ in ids), tuple(ids))
+
+
+def queue(name: str, of: str, stat: str = "Maximum", label: str = "") -> CwMetric:
+    return metric(of, "AWS/SQS", name, stat, label=label)
 
 
 def app(name: str, stat: str = "Sum", label: str = "", **dims: str) -> CwMetric:
     # awsemf puts service.name in every dimension set the collector declares.
     extra = tuple((k.replace("__", "."), v) for k, v in dims.items())
-    dimensions = (("service.name", "${ServiceName}"), *extra)
-    return CwMetric(EMF_NAMESPACE, name, stat, dimensions, label)
+    return metric("service", EMF_NAMESPACE, name, stat, label=label, extra=extra)
+
+
+def security_events(event_type: str, label: str = "") -> CwMetric:
+    """Security log lines of one event type, counted by the security log group's metric
+    filter (deploy/cloudformation/aurastream-logs.yaml)."""
+    dimension = ((SECURITY_DIMENSION, event_type),)
+    return metric(
+        "security-events", SECURITY_NAMESPACE, SECURITY_METRIC, label=label or event_type,
+        extra=dimension,
+    )  # fmt: skip
 
 
 CW_CACHE_HITS = app(c.CACHE_LOOKUPS.name, label="hits", aurastream__cache__hit="true")

@@ -45,14 +45,17 @@ class PromRatio:
 
 @dataclass(frozen=True)
 class CwMetric:
-    """A CloudWatch metric and statistic. Dimension values may be `${Param}` template
-    parameters (resolved by the CloudFormation renderer)."""
+    """A CloudWatch metric and statistic of one deployed resource (`resource`, a key of
+    `deployment.RESOURCES`). `dimensions` are all of them: the resource's identity dimensions
+    first (values are name patterns over `${Environment}` or `${ApiId}`, resolved by each
+    renderer and by the CLI), then the metric's own (e.g. DynamoDB's `Operation`)."""
 
     namespace: str
     name: str
     stat: str = "Sum"
     dimensions: tuple[tuple[str, str], ...] = ()
     label: str = ""
+    resource: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,10 @@ class CwExpression:
 @dataclass(frozen=True)
 class PromSignal:
     """An instant value for a threshold alert: a percentage of two counters, a histogram
-    quantile, or a per-second rate; computed over `window`."""
+    quantile, a per-second rate, or the increase of a counter (events per `window`, what a
+    CloudWatch `Sum` over the same period counts); computed over `window`."""
 
-    kind: Literal["percent", "quantile", "rate"]
+    kind: Literal["percent", "quantile", "rate", "increase"]
     numerator: PromSelector
     denominator: PromSelector | None = None
     quantile: float | None = None
@@ -145,6 +149,9 @@ class Alarm:
     prometheus: PromSignal | None = None
     cloudwatch: CwMetric | CwExpression | None = None
     unit: str = ""
+    # The team that owns it: its alerts carry a `team` label (Alertmanager routes on it) and,
+    # on CloudWatch, notify that team's topic instead of the severity's.
+    team: str | None = None
 
 
 # --- dashboards ------------------------------------------------------------------------------
@@ -157,10 +164,16 @@ class PromTarget:
 
 @dataclass(frozen=True)
 class LogsQuery:
-    """A CloudWatch Logs Insights query over log categories (a CloudWatch `log` widget)."""
+    """A CloudWatch Logs Insights query over log categories (a CloudWatch `log` widget) and
+    other deployed log groups (`groups`: keys of `deployment.EXTRA_LOG_GROUPS`)."""
 
     query: str
     categories: tuple[str, ...]
+    groups: tuple[str, ...] = ()
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (*self.categories, *self.groups)
 
 
 @dataclass(frozen=True)
@@ -195,6 +208,11 @@ class SavedQuery:
     name: str
     query: str
     categories: tuple[str, ...]
+    groups: tuple[str, ...] = ()
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (*self.categories, *self.groups)
 
 
 @dataclass(frozen=True)
@@ -207,6 +225,7 @@ class AlertRoute:
     group_wait: str = "30s"
     group_interval: str = "5m"
     repeat_interval: str = "4h"
+    team: str | None = None  # None: every team's default for this severity
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ import math
 from collections.abc import Iterable
 
 from aurastream_obs.core.conventions import (
-    EMF_NAMESPACE,
     RECORDED_SERIES,
     SEVERITIES,
     is_valid_thing,
@@ -15,11 +14,9 @@ from aurastream_obs.core.conventions import (
     window_seconds,
 )
 from aurastream_obs.core.log_categories import CLOUDWATCH_RETENTION_DAYS
-from aurastream_obs.definitions.catalog import (
-    CLOUDWATCH_APP_DIMENSIONS,
-    CLOUDWATCH_METRICS,
-    PROMETHEUS_SERIES,
-)
+from aurastream_obs.definitions.catalog import PROMETHEUS_SERIES
+from aurastream_obs.definitions.deployment import EXTRA_LOG_GROUPS
+from aurastream_obs.definitions.metric_check import metric_problem, metrics_of
 from aurastream_obs.definitions.spec import (
     SLO,
     Alarm,
@@ -53,7 +50,7 @@ def validate(defs: Definitions) -> Definitions:
     _unique("dashboard", [d.name for d in defs.dashboards])
     _unique("log group", [g.category for g in defs.log_groups])
     _unique("saved query", [q.name for q in defs.saved_queries])
-    _unique("route", [r.severity for r in defs.routes])
+    _unique("route", [f"{r.team or 'default'}/{r.severity}" for r in defs.routes])
     for slo in defs.slos:
         _check_slo(slo)
     for alarm in defs.alarms:
@@ -68,8 +65,19 @@ def validate(defs: Definitions) -> Definitions:
             )  # fmt: skip
     for query in defs.saved_queries:
         _check_categories(f"saved query '{query.name}'", query.categories, categories)
-    if missing := set(SEVERITIES) - {r.severity for r in defs.routes}:
+        _check_groups(f"saved query '{query.name}'", query.groups)
+        if not query.sources:
+            raise DefinitionError(f"saved query '{query.name}'", "categories", "no log group")
+    if missing := set(SEVERITIES) - {r.severity for r in defs.routes if r.team is None}:
         raise DefinitionError("routes", "severity", f"no route for {sorted(missing)}")
+    routed = {(r.team, r.severity) for r in defs.routes}
+    for alarm in defs.alarms:
+        for severity in alarm.thresholds:
+            if alarm.team and (alarm.team, severity) not in routed:
+                raise DefinitionError(
+                    f"alarm '{alarm.name}'", "team",
+                    f"no {severity} route for team {alarm.team!r}",
+                )  # fmt: skip
     return defs
 
 
@@ -179,6 +187,7 @@ def _check_dashboard(dashboard: Dashboard, categories: set[str]) -> None:
             _check_cloudwatch(where, f"{field}.cloudwatch[{j}]", source)
         if panel.logs is not None:
             _check_categories(where, panel.logs.categories, categories)
+            _check_groups(where, panel.logs.groups)
         if not 1 <= panel.width <= 24:
             raise DefinitionError(where, f"{field}.width", "must be within 1..24")
 
@@ -187,6 +196,12 @@ def _check_categories(where: str, wanted: Iterable[str], known: set[str]) -> Non
     for category in wanted:
         if category not in known:
             raise DefinitionError(where, "categories", f"unknown log category {category!r}")
+
+
+def _check_groups(where: str, groups: Iterable[str]) -> None:
+    for group in groups:
+        if group not in EXTRA_LOG_GROUPS:
+            raise DefinitionError(where, "groups", f"unknown log group {group!r}")
 
 
 def _check_selector(where: str, field: str, selector: PromSelector) -> None:
@@ -221,22 +236,11 @@ def _check_prom_signal(where: str, signal: PromSignal) -> None:
 
 
 def _check_cloudwatch(where: str, field: str, source: CwMetric | CwExpression) -> None:
-    metrics = source.metrics if isinstance(source, CwExpression) else (("m", source),)
+    metrics = metrics_of(source)
     if len(metrics) > _MAX_ALARM_METRICS:
         raise DefinitionError(where, field, f"more than {_MAX_ALARM_METRICS} metrics")
     for metric_id, metric in metrics:
         if not metric_id.isidentifier() or not metric_id[0].islower():
             raise DefinitionError(where, f"{field}.{metric_id}", "id must start lower-case")
-        if (metric.namespace, metric.name) not in CLOUDWATCH_METRICS:
-            raise DefinitionError(
-                where, f"{field}.{metric_id}",
-                f"unknown metric {metric.namespace}/{metric.name}",
-            )  # fmt: skip
-        if metric.namespace == EMF_NAMESPACE:
-            allowed = CLOUDWATCH_APP_DIMENSIONS.get(metric.name, frozenset())
-            for dim, _ in metric.dimensions:
-                if dim not in allowed:
-                    raise DefinitionError(
-                        where, f"{field}.{metric_id}",
-                        f"{metric.name} has no CloudWatch dimension {dim!r}",
-                    )  # fmt: skip
+        if problem := metric_problem(metric):
+            raise DefinitionError(where, f"{field}.{metric_id}", problem)

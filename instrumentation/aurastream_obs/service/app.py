@@ -199,6 +199,7 @@ class AuraStreamService:
             # Named so the log redactor (which blanks *api_key* fields) keeps it: it is no secret.
             fields["key_fingerprint"] = key_fingerprint(api_key)
         self._events.security_event("failed_authentication", **fields)
+        self._metrics.record_security_event("failed_authentication")
         raise HttpError(401, "unauthorized", "Missing or invalid API key")
 
     @staticmethod

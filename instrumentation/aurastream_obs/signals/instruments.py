@@ -46,6 +46,7 @@ class AuraStreamMetrics:
         self._activity = _create(meter, c.CUSTOMER_ACTIVITY)
         self._revenue = _create(meter, c.REVENUE)
         self._usage = _create(meter, c.USAGE)
+        self._security = _create(meter, c.SECURITY_EVENTS)
         # Attribute dicts are reused: the SDK hashes them per call, allocation is avoidable.
         self._hit = {c.CACHE_HIT: True}
         self._miss = {c.CACHE_HIT: False}
@@ -92,3 +93,10 @@ class AuraStreamMetrics:
                 self._usage.add(int(usage), attrs)
         except Exception:  # noqa: BLE001 - telemetry boundary
             _log.debug("record_revenue failed", exc_info=True)
+
+    def record_security_event(self, event_type: str) -> None:
+        """One security event (e.g. `failed_authentication`), counted by type."""
+        try:
+            self._security.add(1, {c.SECURITY_EVENT: event_type})
+        except Exception:  # noqa: BLE001 - telemetry boundary
+            _log.debug("record_security_event failed", exc_info=True)

@@ -27,7 +27,8 @@ NAME = re.compile(r"^aurastream-[a-z0-9${}A-Z]+-[a-z0-9-]+-(critical|warning)$")
 
 def test_committed_artifacts_match_the_renderers() -> None:
     artifacts = render_all(MINE)
-    assert len(artifacts) == 11
+    # rules 2, promtool 1, alertmanager 1, CloudFormation 5, Grafana 3 dashboards + 2 files
+    assert len(artifacts) == 14
     assert check_artifacts(ROOT, artifacts) == []
 
 
@@ -70,7 +71,7 @@ def test_cloudformation_alarm_choices() -> None:
     assert any(a["DatapointsToAlarm"] < a["EvaluationPeriods"] for a in alarms)  # M of N
     math = [a for a in alarms if "Metrics" in a]
     assert math and all(len(a["Metrics"]) <= 20 for a in math)
-    composites = [r for r in _resources("alarms").values()
+    composites = [r for r in _resources("slo-alarms").values()
                   if r["Type"] == "AWS::CloudWatch::CompositeAlarm"]  # fmt: skip
     assert len(composites) == 6  # 3 SLOs with burn-rate rows x 2 severities
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from aurastream_obs.artifacts.promtool_tests import LE_SPELLINGS, promtool_tests
+from aurastream_obs.artifacts.promtool_tests import LE_SPELLINGS, SCENARIOS, promtool_tests
 from aurastream_obs.definitions import sources
 from aurastream_obs.definitions.sources import FAST_REQUESTS, BucketBound, go_le
 
@@ -46,5 +46,5 @@ def test_promtool_tests_feed_each_spelling_to_every_scenario() -> None:
     names = [t["name"] for t in promtool_tests()["tests"]]
     for spelling in LE_SPELLINGS:
         ours = [n for n in names if f"le as {spelling} " in n]
-        assert len(ours) == 5, (spelling, names)  # healthy + 4 firing scenarios
+        assert len(ours) == 1 + len(SCENARIOS), (spelling, names)  # healthy + each firing one
     assert LE_SPELLINGS["remote-write"][1] == "1" and LE_SPELLINGS["scraped"][1] == "1.0"

@@ -8,11 +8,12 @@ from aurastream_obs.artifacts.collector_configs.components import ADOT_COLLECTOR
 from aurastream_obs.artifacts.collector_configs.configs import SHAPES
 from aurastream_obs.artifacts.collector_configs.documents import dump_yaml
 from aurastream_obs.artifacts.files import Artifact
+from aurastream_obs.definitions.deployment import SERVICE_NAME
 
 SOURCE: Final = "aurastream_obs.artifacts.deploy_templates"
 ADOT_IMAGE: Final = ADOT_COLLECTOR.image
 CONTRIB_IMAGE: Final = COLLECTOR_CONTRIB.image
-APP_NAME: Final = "aurastream-api"
+APP_NAME: Final = SERVICE_NAME  # definitions/deployment.py: the one spelling
 APP_PORT: Final = 8080
 COLLECTOR_NAME: Final = "aws-otel-collector"
 HEALTH_PATH: Final = "/v1/health"

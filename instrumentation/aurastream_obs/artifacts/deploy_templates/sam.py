@@ -1,50 +1,82 @@
-"""The reference service as AWS Lambda behind an HTTP API, in both telemetry shapes (SAM).
+"""The reference service as AWS Lambda behind an HTTP API (SAM), in one of two telemetry shapes.
 
-- `CollectorlessFunction`: `AURASTREAM_TELEMETRY_MODE=lambda`, Active tracing. Spans go as
-  X-Ray segments over UDP to the daemon Lambda runs, metrics as EMF on stdout, logs as JSON
-  on stdout: no layer, no extension, the fastest cold start.
-- `AdotFunction`: the ADOT Python layer (`AWS_LAMBDA_EXEC_WRAPPER=/opt/otel-instrument`) and
-  its collector extension, configured by `collector/adot-lambda.yaml` packaged as
-  `/var/task/collector.yaml` (`OPENTELEMETRY_COLLECTOR_CONFIG_URI`); the function sends OTLP
-  to localhost:4318 and flushes before each return.
+- `TelemetryShape=collectorless` (default): `AURASTREAM_TELEMETRY_MODE=lambda`, Active tracing.
+  Spans go as X-Ray segments over UDP to the daemon Lambda runs, metrics as EMF on stdout,
+  logs as JSON on stdout: no layer, no extension, the fastest cold start.
+- `TelemetryShape=adot`: the ADOT Python layer (`AWS_LAMBDA_EXEC_WRAPPER=/opt/otel-instrument`)
+  and its collector extension, configured by `collector/adot-lambda.yaml` packaged as
+  `/var/task/collector.yaml`; the function sends OTLP to localhost:4318 and flushes before
+  each return.
 
-Each function has its own role with only what it does: X-Ray segments, Comprehend
-DetectSentiment, GetItem/PutItem on the cache table, its own log group (and, for the ADOT
-shape, the EMF log group and AMP remote write the collector exports to). Log group retention
-comes from the `application` log category.
+One stack per environment, every name from `definitions/deployment.py`: the function, the HTTP
+API (named, its id exported for the alarm and dashboard stacks), its `$default` stage, the
+cache table, the log groups.
+
+Log categories on Lambda. Lambda writes everything a function prints to the function's log
+group; the ADOT layer's collector has no logs pipeline. So a subscription filter on that group
+sends every line that has a log category to the log forwarder (ops/log_forwarder.py), which
+writes it to `/aurastream/<env>/<category>`: security and audit lines land in their 7-year,
+KMS-encrypted groups, and every saved query, dashboard widget and `analytics --cloudwatch`
+reads the same groups as on ECS/EKS. (Chosen over a Firehose-to-S3 archive: the lines stay
+queryable with Logs Insights for the whole retention, the groups are the ones the collector
+shapes already write, and the path is testable end to end; the cost is ingesting the
+categorised lines twice, function group + category group.) Failed batches go to an SQS
+dead-letter queue after Lambda's two retries; the alarms watch both.
+
+Each function has its own least-privilege role.
 """
 
 from __future__ import annotations
 
 from typing import Any, Final
 
-from aurastream_obs.artifacts.deploy_templates.common import APP_NAME, yaml_artifact
+from aurastream_obs.artifacts.cloudformation_logs import query_definition
+from aurastream_obs.artifacts.deploy_templates.common import yaml_artifact
 from aurastream_obs.artifacts.files import Artifact
+from aurastream_obs.core.conventions import cloudformation_id
 from aurastream_obs.core.log_categories import DEFAULT_CATEGORY, LOG_CATEGORIES, log_group_name
+from aurastream_obs.definitions import load_definitions
+from aurastream_obs.definitions.deployment import (
+    API_ID_EXPORT,
+    DEFAULT_ENVIRONMENT,
+    ENV,
+    LAMBDA_RUNTIME,
+    SERVICE_NAME,
+    STAGE,
+    category_log_group,
+    function_log_group,
+    resource,
+)
 
 PATH: Final = "deploy/sam/aurastream-lambda.yaml"
 HANDLER: Final = "aurastream_obs.service.lambda_entry.handler"
-RUNTIME: Final = "python3.11"
+FORWARDER_HANDLER: Final = "aurastream_obs.ops.log_forwarder.handler"
+RUNTIME: Final = LAMBDA_RUNTIME
 COLLECTOR_CONFIG_URI: Final = "/var/task/collector.yaml"
 ROUTES: Final = (("POST", "/v1/analyze"), ("GET", "/v1/health"))
+# Lines that carry a known category (what the forwarder routes; EMF documents and Lambda's
+# own START/END/REPORT lines have none and stay in the function's group).
+CATEGORY_PATTERN: Final = "{ " + " || ".join(f'$.category = "{c}"' for c in LOG_CATEGORIES) + " }"
 NOTES: Final = """\
 # Build: the function package is the aurastream_obs distribution and its dependencies, plus
 # the ADOT collector config at its root (read by the ADOT shape only):
 #   pip install --target build/lambda '.[aws]' && cp collector/adot-lambda.yaml \\
 #     build/lambda/collector.yaml
-# Deploy: sam deploy --template-file deploy/sam/aurastream-lambda.yaml \\
-#   --stack-name aurastream-lambda-dev --capabilities CAPABILITY_IAM \\
-#   --parameter-overrides Environment=dev AdotLayerArn=<aws-otel-python layer ARN of the region>
-# Choose: CollectorlessFunction for cold start and cost (no extension); AdotFunction when the
-# telemetry must go through a collector (AMP remote write, OTLP to another backend).
+# Deploy (after deploy/cloudformation/aurastream-logs.yaml, which owns /aurastream/<env>/*):
+#   sam deploy --template-file deploy/sam/aurastream-lambda.yaml \\
+#     --stack-name aurastream-lambda-dev --capabilities CAPABILITY_IAM \\
+#     --parameter-overrides Environment=dev [TelemetryShape=adot AdotLayerArn=<layer ARN>]
+# Choose: collectorless for cold start and cost (no extension); adot when the telemetry must
+# go through a collector (AMP remote write, OTLP to another backend).
 """
 
 Doc = dict[str, Any]
-SHAPES: Final = {
-    # logical-id prefix: (function-name suffix, description)
-    "Collectorless": ("", "collectorless: X-Ray UDP, EMF and JSON logs on stdout"),
-    "Adot": ("-adot", "ADOT layer: OTLP to the collector extension on localhost:4318"),
-}
+_LAYER_ARN: Final = "^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:.+$"
+# AdotLayerArn's default: a well-formed ARN that names no layer (the collectorless shape needs
+# none); the AdotNeedsItsLayer rule refuses it with TelemetryShape=adot.
+NO_LAYER: Final = "arn:aws:lambda:us-east-1:000000000000:layer:unset:1"
+_FUNCTION, _TABLE, _API = resource("function"), resource("table"), resource("api")
+_FORWARDER, _FORWARDER_DLQ = resource("log-forwarder"), resource("log-forwarder-dlq")
 
 
 def _sub(text: str) -> Doc:
@@ -55,8 +87,8 @@ def _ref(name: str) -> Doc:
     return {"Ref": name}
 
 
-def _function_name(shape: str) -> str:
-    return f"{APP_NAME}{SHAPES[shape][0]}-${{Environment}}"
+def _if_adot(then: Any, otherwise: Any) -> Doc:
+    return {"Fn::If": ["IsAdot", then, otherwise]}
 
 
 def _log_group_arn(name: str) -> Doc:
@@ -67,52 +99,57 @@ def _log_group_arn(name: str) -> Doc:
 
 def _parameters() -> Doc:
     return {
-        "Environment": {"Type": "String", "Default": "dev", "AllowedPattern": "^[a-z0-9-]+$",
+        "Environment": {"Type": "String", "Default": DEFAULT_ENVIRONMENT,
+                        "AllowedPattern": "^[a-z0-9-]+$",
                         "Description": "Environment name (resource names, log groups)"},
+        "TelemetryShape": {"Type": "String", "Default": "collectorless",
+                           "AllowedValues": ["collectorless", "adot"],
+                           "Description": "collectorless (mode=lambda) or adot (ADOT layer)"},
         "CodeUri": {"Type": "String", "Default": "../../build/lambda",
                     "Description": "Function package (see the build note at the top)"},
-        "AdotLayerArn": {"Type": "String",
-                         "AllowedPattern": "^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:.+",
-                         "Description": "ADOT Python layer (aws-otel-python-<arch>-ver-<version>)"
-                                        " ARN of the region"},
+        "AdotLayerArn": {"Type": "String", "Default": NO_LAYER,
+                         "AllowedPattern": _LAYER_ARN,
+                         "Description": "TelemetryShape=adot: ADOT Python layer "
+                                        "(aws-otel-python-<arch>-ver-<version>) ARN of the region"},
         "AmpWorkspaceId": {"Type": "String", "Default": "ws-unset",
                            "Description": "Output WorkspaceId of deploy/amp/aurastream-amp.yaml"},
         "ApiKeys": {"Type": "String", "Default": "", "NoEcho": True,
                     "Description": "AURASTREAM_API_KEYS: key1=customer_a,key2=customer_b"},
         "CreateEmfLogGroup": {"Type": "String", "Default": "true",
                               "AllowedValues": ["true", "false"],
-                              "Description": "false when another stack (ECS) owns "
+                              "Description": "adot: false when another stack (ECS) owns "
                                              "/aurastream/<env>/emf"},
     }  # fmt: skip
 
 
-def _statements(shape: str) -> list[Doc]:
-    function_group = f"/aws/lambda/{_function_name(shape)}"
-    statements: list[Doc] = [
+def _statements() -> list[Doc]:
+    emf_group = log_group_name("emf", ENV)
+    adot_only = [
+        # What collector/adot-lambda.yaml exports to (awsemf, AMP).
+        {"Sid": "EmfLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+         "Resource": _log_group_arn(emf_group)},
+        {"Sid": "AmpRemoteWrite", "Effect": "Allow", "Action": ["aps:RemoteWrite"],
+         "Resource": _sub("arn:${AWS::Partition}:aps:${AWS::Region}:${AWS::AccountId}"
+                          ":workspace/${AmpWorkspaceId}")},
+    ]  # fmt: skip
+    return [
         # X-Ray and Comprehend have no resource-level permissions for these actions.
         {"Sid": "XRay", "Effect": "Allow", "Resource": "*",
          "Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]},
         {"Sid": "Sentiment", "Effect": "Allow", "Resource": "*",
          "Action": ["comprehend:DetectSentiment"]},
-        {"Sid": "Cache", "Effect": "Allow", "Resource": {"Fn::GetAtt": ["CacheTable", "Arn"]},
+        {"Sid": "Cache", "Effect": "Allow",
+         "Resource": {"Fn::GetAtt": [_TABLE.logical_id, "Arn"]},
          "Action": ["dynamodb:GetItem", "dynamodb:PutItem"]},
         {"Sid": "FunctionLogs", "Effect": "Allow",
          "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-         "Resource": _log_group_arn(function_group)},
+         "Resource": _log_group_arn(function_log_group())},
+        *(_if_adot(s, {"Ref": "AWS::NoValue"}) for s in adot_only),
     ]  # fmt: skip
-    if shape == "Adot":  # what collector/adot-lambda.yaml exports to (awsemf, AMP)
-        statements += [
-            {"Sid": "EmfLogs", "Effect": "Allow",
-             "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-             "Resource": _log_group_arn(log_group_name("emf", "${Environment}"))},
-            {"Sid": "AmpRemoteWrite", "Effect": "Allow", "Action": ["aps:RemoteWrite"],
-             "Resource": _sub("arn:${AWS::Partition}:aps:${AWS::Region}:${AWS::AccountId}"
-                              ":workspace/${AmpWorkspaceId}")},
-        ]  # fmt: skip
-    return statements
 
 
-def _role(shape: str) -> Doc:
+def _role(description: str, statements: list[Doc]) -> Doc:
     trust = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -121,29 +158,27 @@ def _role(shape: str) -> Doc:
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
-            "Description": f"AuraStream Lambda ({SHAPES[shape][1]})",
+            "Description": description,
             "AssumeRolePolicyDocument": trust,
             "Policies": [
                 {
                     "PolicyName": "aurastream-lambda",
-                    "PolicyDocument": {"Version": "2012-10-17", "Statement": _statements(shape)},
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
                 }
             ],
         },
     }
 
 
-def _environment(shape: str) -> Doc:
+def _environment() -> Doc:
     common = {
-        "OTEL_SERVICE_NAME": APP_NAME,
+        "OTEL_SERVICE_NAME": SERVICE_NAME,
         "AURASTREAM_ENVIRONMENT": _ref("Environment"),
         "AURASTREAM_ANALYZER": "comprehend",
-        "AURASTREAM_CACHE_TABLE": _ref("CacheTable"),
+        "AURASTREAM_CACHE_TABLE": _ref(_TABLE.logical_id),
         "AURASTREAM_API_KEYS": _ref("ApiKeys"),
     }
-    if shape == "Collectorless":
-        return {"AURASTREAM_TELEMETRY_MODE": "lambda", **common}
-    return {
+    adot = {
         "AURASTREAM_TELEMETRY_MODE": "otlp",
         "AWS_LAMBDA_EXEC_WRAPPER": "/opt/otel-instrument",
         "OPENTELEMETRY_COLLECTOR_CONFIG_URI": COLLECTOR_CONFIG_URI,
@@ -151,46 +186,88 @@ def _environment(shape: str) -> Doc:
         "AURASTREAM_AMP_WORKSPACE_ID": _ref("AmpWorkspaceId"),
         **common,
     }
+    return _if_adot(adot, {"AURASTREAM_TELEMETRY_MODE": "lambda", **common})
 
 
-def _function(shape: str) -> Doc:
+def _function() -> Doc:
     events = {
         f"{method.title()}{path.rsplit('/', 1)[-1].title()}": {
             "Type": "HttpApi",
-            "Properties": {"ApiId": _ref(f"{shape}Api"), "Method": method, "Path": path},
+            "Properties": {"ApiId": _ref(_API.logical_id), "Method": method, "Path": path},
         }
         for method, path in ROUTES
     }
-    properties: Doc = {
-        "FunctionName": _sub(_function_name(shape)),
-        "Description": f"AuraStream API, {SHAPES[shape][1]}",
-        "CodeUri": _ref("CodeUri"),
-        "Handler": HANDLER,
-        "Runtime": RUNTIME,
-        "Architectures": ["x86_64"],
-        "MemorySize": 512,
-        "Timeout": 10,
-        "Tracing": "Active",
-        "Role": {"Fn::GetAtt": [f"{shape}Role", "Arn"]},
-        "Environment": {"Variables": _environment(shape)},
-        "Events": events,
-    }
-    if shape == "Adot":
-        properties["Layers"] = [_ref("AdotLayerArn")]
     return {
         "Type": "AWS::Serverless::Function",
-        "DependsOn": [f"{shape}LogGroup"],  # ours (with retention), not Lambda's implicit one
-        "Properties": properties,
+        "DependsOn": ["FunctionLogGroup"],  # ours (with retention), not Lambda's implicit one
+        "Properties": {
+            "FunctionName": _sub(_FUNCTION.name),
+            "Description": "AuraStream API",
+            "CodeUri": _ref("CodeUri"),
+            "Handler": HANDLER,
+            "Runtime": RUNTIME,
+            "Architectures": ["x86_64"],
+            "MemorySize": 512,
+            "Timeout": 10,
+            "Tracing": "Active",
+            "Role": {"Fn::GetAtt": ["FunctionRole", "Arn"]},
+            "Environment": {"Variables": _environment()},
+            "Layers": _if_adot([_ref("AdotLayerArn")], _ref("AWS::NoValue")),
+            "Events": events,
+        },
     }
+
+
+def _forwarder() -> Doc:
+    """The log forwarder, its role, dead-letter queue and the subscription filter feeding it."""
+    own_group = function_log_group("log-forwarder")
+    retention = LOG_CATEGORIES[DEFAULT_CATEGORY].retention_days
+    statements: list[Doc] = [
+        {"Sid": "CategoryLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": [_log_group_arn(category_log_group(c)) for c in LOG_CATEGORIES]},
+        {"Sid": "OwnLogs", "Effect": "Allow",
+         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": _log_group_arn(own_group)},
+        {"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"],
+         "Resource": {"Fn::GetAtt": [_FORWARDER_DLQ.logical_id, "Arn"]}},
+    ]  # fmt: skip
+    source_arn = _log_group_arn(function_log_group())
+    return {
+        _FORWARDER_DLQ.logical_id: {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": _sub(_FORWARDER_DLQ.name), "SqsManagedSseEnabled": True,
+            "MessageRetentionPeriod": 1209600}},
+        "LogForwarderLogGroup": {"Type": "AWS::Logs::LogGroup", "Properties": {
+            "LogGroupName": _sub(own_group), "RetentionInDays": retention}},
+        "LogForwarderRole": _role("AuraStream log forwarder: category log groups", statements),
+        _FORWARDER.logical_id: {"Type": "AWS::Serverless::Function",
+            "DependsOn": ["LogForwarderLogGroup"], "Properties": {
+                "FunctionName": _sub(_FORWARDER.name),
+                "Description": "Function log lines -> /aurastream/<env>/<category>",
+                "CodeUri": _ref("CodeUri"), "Handler": FORWARDER_HANDLER, "Runtime": RUNTIME,
+                "Architectures": ["x86_64"], "MemorySize": 256, "Timeout": 60,
+                "Role": {"Fn::GetAtt": ["LogForwarderRole", "Arn"]},
+                "DeadLetterQueue": {"Type": "SQS", "TargetArn": {
+                    "Fn::GetAtt": [_FORWARDER_DLQ.logical_id, "Arn"]}},
+                "Environment": {"Variables": {"AURASTREAM_ENVIRONMENT": _ref("Environment")}}}},
+        "LogForwarderPermission": {"Type": "AWS::Lambda::Permission", "Properties": {
+            "Action": "lambda:InvokeFunction", "Principal": "logs.amazonaws.com",
+            "FunctionName": _ref(_FORWARDER.logical_id), "SourceArn": source_arn,
+            "SourceAccount": _ref("AWS::AccountId")}},
+        "CategorySubscriptionFilter": {"Type": "AWS::Logs::SubscriptionFilter",
+            "DependsOn": ["LogForwarderPermission"], "Properties": {
+                "LogGroupName": _ref("FunctionLogGroup"), "FilterPattern": CATEGORY_PATTERN,
+                "DestinationArn": {"Fn::GetAtt": [_FORWARDER.logical_id, "Arn"]}}},
+    }  # fmt: skip
 
 
 def template() -> Doc:
     retention = LOG_CATEGORIES[DEFAULT_CATEGORY].retention_days
     resources: Doc = {
-        "CacheTable": {
+        _TABLE.logical_id: {
             "Type": "AWS::DynamoDB::Table",
             "Properties": {
-                "TableName": _sub("aurastream-cache-${Environment}"),
+                "TableName": _sub(_TABLE.name),
                 "BillingMode": "PAY_PER_REQUEST",
                 "AttributeDefinitions": [{"AttributeName": "text_hash", "AttributeType": "S"}],
                 "KeySchema": [{"AttributeName": "text_hash", "KeyType": "HASH"}],
@@ -201,41 +278,69 @@ def template() -> Doc:
             "Type": "AWS::Logs::LogGroup",
             "Condition": "WithEmfLogGroup",
             "Properties": {
-                "LogGroupName": _sub(log_group_name("emf", "${Environment}")),
+                "LogGroupName": _sub(log_group_name("emf", ENV)),
                 "RetentionInDays": retention,
             },
         },
-    }
-    for shape in SHAPES:
-        resources[f"{shape}LogGroup"] = {
+        "FunctionLogGroup": {
             "Type": "AWS::Logs::LogGroup",
             "Properties": {
-                "LogGroupName": _sub(f"/aws/lambda/{_function_name(shape)}"),
+                "LogGroupName": _sub(function_log_group()),
                 "RetentionInDays": retention,
             },
-        }
-        resources[f"{shape}Role"] = _role(shape)
-        resources[f"{shape}Api"] = {
+        },
+        "FunctionRole": _role("AuraStream API on Lambda", _statements()),
+        _API.logical_id: {
             "Type": "AWS::Serverless::HttpApi",
-            "Properties": {"Description": f"AuraStream API ({SHAPES[shape][1]})"},
-        }
-        resources[f"{shape}Function"] = _function(shape)
-    outputs = {
-        f"{shape}Url": {
-            "Description": f"Base URL, {SHAPES[shape][1]}",
-            "Value": _sub(
-                f"https://${{{shape}Api}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"
-            ),
-        }
-        for shape in SHAPES
+            "Properties": {
+                "Name": _sub(_API.name),
+                "StageName": STAGE,
+                "Description": "AuraStream API",
+            },
+        },
+        _FUNCTION.logical_id: _function(),
+        **_forwarder(),
     }
+    for query in load_definitions().saved_queries:
+        if query.groups:  # over this stack's groups (the function's)
+            query_id = cloudformation_id(query.name, "query")
+            resources[query_id] = {**query_definition(query), "DependsOn": ["FunctionLogGroup"]}
+    outputs = {
+        "ApiId": {"Description": "HTTP API id (imported by the alarm and dashboard stacks)",
+                  "Value": _ref(_API.logical_id), "Export": {"Name": _sub(API_ID_EXPORT)}},
+        "ApiUrl": {"Value": _sub(f"https://${{{_API.logical_id}}}.execute-api.${{AWS::Region}}"
+                                 ".${AWS::URLSuffix}")},
+        "Stage": {"Value": STAGE},
+        "FunctionName": {"Value": _ref(_FUNCTION.logical_id)},
+        "TableName": {"Value": _ref(_TABLE.logical_id)},
+        "Environment": {"Value": _ref("Environment")},
+    }  # fmt: skip
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
-        "Description": "AuraStream API on AWS Lambda behind an HTTP API: collectorless "
-        "(mode=lambda) and ADOT layer shapes",
+        "Description": "AuraStream API on AWS Lambda behind an HTTP API (collectorless or ADOT "
+        "layer), its cache table and the log forwarder",
         "Parameters": _parameters(),
-        "Conditions": {"WithEmfLogGroup": {"Fn::Equals": [_ref("CreateEmfLogGroup"), "true"]}},
+        "Rules": {
+            "AdotNeedsItsLayer": {
+                "RuleCondition": {"Fn::Equals": [_ref("TelemetryShape"), "adot"]},
+                "Assertions": [
+                    {
+                        "Assert": {"Fn::Not": [{"Fn::Equals": [_ref("AdotLayerArn"), NO_LAYER]}]},
+                        "AssertDescription": "TelemetryShape=adot needs AdotLayerArn",
+                    }
+                ],
+            }
+        },
+        "Conditions": {
+            "IsAdot": {"Fn::Equals": [_ref("TelemetryShape"), "adot"]},
+            "WithEmfLogGroup": {
+                "Fn::And": [
+                    {"Condition": "IsAdot"},
+                    {"Fn::Equals": [_ref("CreateEmfLogGroup"), "true"]},
+                ]
+            },
+        },
         "Resources": resources,
         "Outputs": outputs,
     }

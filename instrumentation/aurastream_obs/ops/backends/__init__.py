@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aurastream_obs.ops.backends.base import MetricsBackend, RequestTotals
+
+if TYPE_CHECKING:
+    from aurastream_obs.definitions.deployment import DeployedNames
 
 
 def metrics_backend(
@@ -12,9 +17,11 @@ def metrics_backend(
     cloudwatch: bool = False,
     telemetry_dir: str | None = None,
     log_group: str | None = None,
+    deployment: DeployedNames | None = None,
 ) -> MetricsBackend:
-    """The backend a command line chose (exactly one of the three); `log_group` is where
-    CloudWatch reads per-customer business events (Logs Insights)."""
+    """The backend a command line chose (exactly one of the three); CloudWatch reads
+    `deployment` (its function, table, API id; per-customer business events in its business
+    log group, or `log_group`, with Logs Insights)."""
     if prometheus:
         from aurastream_obs.ops.backends.prometheus import PrometheusBackend
 
@@ -22,7 +29,7 @@ def metrics_backend(
     if cloudwatch:
         from aurastream_obs.ops.backends.cloudwatch import CloudWatchBackend
 
-        return CloudWatchBackend(log_group=log_group)
+        return CloudWatchBackend(deployment=deployment, log_group=log_group)
     if telemetry_dir:
         from aurastream_obs.ops.backends.local_files import LocalFilesBackend
 

@@ -1,5 +1,9 @@
 """`CloudWatchBackend`: the KPI interface over CloudWatch GetMetricData (boto3, lazily).
 
+It reads one deployment (`DeployedNames`: the function, table, HTTP API id and stage of an
+environment, definitions/deployment.py) with the queries of definitions/kpi_queries.py, the
+ones `aurastream-obs validate` checks against the metric catalog.
+
 The SLOs' CloudWatch expressions (`FILL(errors, 0) / total`, `1 - fast / 100`, ...) are
 evaluated here over one period spanning the window: GetMetricData returns each MetricStat
 (including percentile stats such as PR(:1000), computed by CloudWatch), and the arithmetic is
@@ -21,17 +25,14 @@ from typing import Any, Final
 
 from aurastream_obs.core import conventions as c
 from aurastream_obs.core.conventions import InstrumentSpec, window_seconds
-from aurastream_obs.definitions import sources as s
+from aurastream_obs.definitions import kpi_queries as k
+from aurastream_obs.definitions.deployment import DEFAULT_ENVIRONMENT, RESOURCES, DeployedNames
+from aurastream_obs.definitions.deployment import names as deployment_names
 from aurastream_obs.definitions.spec import SLO, CwExpression, CwMetric
 from aurastream_obs.ops.backends.base import RequestTotals
 from aurastream_obs.ops.backends.logs_insights import LogsInsightsCustomers
+from aurastream_obs.ops.deployment_lookup import DeploymentLookupError
 
-DEFAULT_PARAMETERS: Final = {
-    "ApiName": "aurastream-api",
-    "FunctionName": "SyncHandler",  # the seed's function name
-    "TableName": "aurastream-sentiment-cache",
-    "ServiceName": "aurastream-api",
-}
 _OPS: Final[Mapping[type[ast.operator], Callable[[float, float], float]]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -73,22 +74,25 @@ class CloudWatchBackend:
         self,
         client: Any = None,
         *,
-        parameters: Mapping[str, str] | None = None,
+        deployment: DeployedNames | None = None,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
         logs_client: Any = None,
         log_group: str | None = None,
         customers: LogsInsightsCustomers | None = None,
     ) -> None:
-        """`customers` (or `logs_client`/`log_group` for one built on first use) answers
-        the per-customer counters; `log_group` defaults to the business category's group."""
+        """`deployment` is what to read (default: the default environment's names; its HTTP
+        API id is needed for the API metrics). `customers` (or `logs_client`/`log_group` for
+        one built on first use) answers the per-customer counters; `log_group` defaults to the
+        deployment's business category group."""
         if client is None:
             import boto3
 
             client = boto3.client("cloudwatch")
         self.client = client
-        self.parameters = {**DEFAULT_PARAMETERS, **(parameters or {})}
+        self.deployment = deployment or deployment_names(DEFAULT_ENVIRONMENT)
         self.now = now
-        self._logs_client, self._log_group = logs_client, log_group
+        self._logs_client = logs_client
+        self._log_group = log_group or self.deployment.log_group("business")
         self._customers = customers
 
     @property
@@ -103,11 +107,18 @@ class CloudWatchBackend:
     def name(self) -> str:
         return "cloudwatch"
 
-    def _dimensions(self, metric: CwMetric) -> list[dict[str, str]]:
-        def resolve(value: str) -> str:
-            return re.sub(r"\$\{(\w+)\}", lambda m: self.parameters.get(m[1], m[0]), value)
-
-        return [{"Name": k, "Value": resolve(v)} for k, v in metric.dimensions]
+    def dimensions(self, metric: CwMetric) -> list[dict[str, str]]:
+        """The metric's dimensions in this deployment: the resource's identity (overridden
+        names win), then the metric's own."""
+        identity = RESOURCES[metric.resource].dimensions if metric.resource else ()
+        own = metric.dimensions[len(identity) :]
+        resolved = [*self.deployment.dimensions(metric.resource), *own] if identity else own
+        if any(k == "ApiId" for k, _ in identity) and not self.deployment.api_id:
+            raise DeploymentLookupError(
+                f"{metric.namespace} {metric.name} is a metric of the HTTP API, whose id is "
+                "unknown: pass --api-id or --stack"
+            )
+        return [{"Name": k, "Value": self.deployment.resolve(v)} for k, v in resolved]
 
     def fetch(self, metrics: Mapping[str, CwMetric], window: str) -> dict[str, float | None]:
         """One value per id: the statistic over a single period covering the window."""
@@ -121,7 +132,7 @@ class CloudWatchBackend:
                     "Metric": {
                         "Namespace": m.namespace,
                         "MetricName": m.name,
-                        "Dimensions": self._dimensions(m),
+                        "Dimensions": self.dimensions(m),
                     },
                     "Period": seconds,
                     "Stat": m.stat,
@@ -144,7 +155,7 @@ class CloudWatchBackend:
         return evaluate(expr.expression, self.fetch(dict(expr.metrics), window))
 
     def request_totals(self, window: str) -> RequestTotals | None:
-        got = self.fetch({"total": s.api("Count"), "errors": s.api("5XXError")}, window)
+        got = self.fetch({"total": k.REQUESTS, "errors": k.REQUESTS_5XX}, window)
         if got["total"] is None:
             return None
         total = got["total"]
@@ -152,11 +163,11 @@ class CloudWatchBackend:
 
     def latency_quantile(self, q: float, window: str) -> float | None:
         stat = f"p{100 * q:g}"
-        value = self.fetch({"latency": s.api("Latency", stat)}, window)["latency"]
+        value = self.fetch({"latency": k.latency(stat)}, window)["latency"]
         return None if value is None else value / 1000  # API Gateway Latency is in ms
 
     def cache_hit_ratio(self, window: str) -> float | None:
-        got = self.fetch({"hits": s.CW_CACHE_HITS, "misses": s.CW_CACHE_MISSES}, window)
+        got = self.fetch({"hits": k.CACHE_HITS, "misses": k.CACHE_MISSES}, window)
         return evaluate("FILL(hits, 0) / (FILL(hits, 0) + misses)", got)
 
     def sli_error_ratio(self, slo: SLO, window: str) -> float | None:

@@ -1,0 +1,213 @@
+"""What the templates deploy, named once: the one source of truth for every deployed name.
+
+The CloudFormation/SAM templates, the alarms, the dashboard widgets, the saved queries and the
+operations tools' defaults all read the names below; nothing else spells a function, table,
+API, topic or log group name. Names are patterns over the `${Environment}` template parameter
+(one stack set per environment); `names(environment)` resolves them for the CLI.
+
+Each `Resource` says what kind of AWS resource it is (the key into the metric catalog,
+`aws_metrics.py`) and how CloudWatch addresses its metrics (its identity dimensions). A value
+written `${ApiId}` is not derivable from the environment: templates import it from the
+application stack's export, the CLI takes `--api-id`/`--stack` or looks the API up by name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final, Literal
+
+from aurastream_obs.core.log_categories import LOG_CATEGORIES, log_group_name
+
+ResourceKind = Literal[
+    "http-api", "rest-api", "lambda", "dynamodb", "sqs", "s3", "emf", "log-metric"
+]
+
+ENV: Final = "${Environment}"
+# The environment templates and tools assume when none is given (AURASTREAM_ENVIRONMENT's).
+DEFAULT_ENVIRONMENT: Final = "dev"
+SERVICE_NAME: Final = "aurastream-api"  # service.name: OTEL_SERVICE_NAME and the EMF dimension
+APP_TEMPLATE: Final = "deploy/sam/aurastream-lambda.yaml"
+ALERTING_TEMPLATE: Final = "deploy/cloudformation/aurastream-alerting.yaml"
+LOGS_TEMPLATE: Final = "deploy/cloudformation/aurastream-logs.yaml"
+# The HTTP API's stage: SAM's default stage of an AWS::Serverless::HttpApi, named explicitly;
+# the alarm and dashboard stacks take it as their `Stage` parameter (default this).
+STAGE: Final = "$default"
+# The cache table operations the service performs (service/cache.py): DynamoDB publishes
+# ThrottledRequests, SystemErrors and SuccessfulRequestLatency per TableName *and* Operation.
+TABLE_OPERATIONS: Final = ("GetItem", "PutItem")
+# Metrics the security log group's metric filter publishes (one per security event type).
+SECURITY_NAMESPACE: Final = "AuraStream/Security"
+SECURITY_METRIC: Final = "SecurityEvents"
+SECURITY_DIMENSION: Final = "EventType"
+# Lambda runtime of every function we deploy. Lambda's runtime table (AWS Lambda guide,
+# "Lambda runtimes"): python3.11 was deprecated on 2026-06-30 and function creation blocked
+# from 2026-07-31; python3.13 is supported until 2029-06-30.
+LAMBDA_RUNTIME: Final = "python3.13"
+# Routes of the alert topics: one topic per severity, and one for security alerts.
+TOPIC_ROUTES: Final = ("critical", "warning", "security")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One deployed resource: its kind, the template and logical id that create it, its name
+    pattern and the dimensions its CloudWatch metrics carry (values may be `${Param}`)."""
+
+    key: str
+    kind: ResourceKind
+    template: str
+    logical_id: str
+    name: str
+    dimensions: tuple[tuple[str, str], ...]
+
+
+def _function(key: str, template: str, logical_id: str, name: str) -> Resource:
+    return Resource(key, "lambda", template, logical_id, name, (("FunctionName", name),))
+
+
+def _queue(key: str, template: str, logical_id: str, name: str) -> Resource:
+    return Resource(key, "sqs", template, logical_id, name, (("QueueName", name),))
+
+
+API_NAME: Final = f"aurastream-api-{ENV}"
+FUNCTION_NAME: Final = f"aurastream-api-{ENV}"
+TABLE_NAME: Final = f"aurastream-cache-{ENV}"
+# Export of the application stack that carries the HTTP API id (alarms and dashboards import it).
+API_ID_EXPORT: Final = f"aurastream-{ENV}-api-id"
+API_ID: Final = "${ApiId}"
+
+RESOURCES: Final[Mapping[str, Resource]] = MappingProxyType(
+    {
+        r.key: r
+        for r in (
+            Resource("api", "http-api", APP_TEMPLATE, "Api", API_NAME,
+                     (("ApiId", API_ID), ("Stage", "${Stage}"))),
+            _function("function", APP_TEMPLATE, "Function", FUNCTION_NAME),
+            Resource("table", "dynamodb", APP_TEMPLATE, "CacheTable", TABLE_NAME,
+                     (("TableName", TABLE_NAME),)),
+            _function("log-forwarder", APP_TEMPLATE, "LogForwarder",
+                      f"aurastream-log-forwarder-{ENV}"),
+            _queue("log-forwarder-dlq", APP_TEMPLATE, "LogForwarderDlq",
+                   f"aurastream-log-forwarder-dlq-{ENV}"),
+            _function("alert-router", ALERTING_TEMPLATE, "AlertRouter",
+                      f"aurastream-alert-router-{ENV}"),
+            _queue("alert-router-dlq", ALERTING_TEMPLATE, "AlertRouterDlq",
+                   f"aurastream-alert-router-dlq-{ENV}"),
+            # DynamoDB's Region-wide metrics (UserErrors): no table dimension.
+            Resource("dynamodb-region", "dynamodb", APP_TEMPLATE, "CacheTable", "(Region)", ()),
+            # Our own metrics: EMF in namespace AuraStream/Application, service.name in every set.
+            Resource("service", "emf", APP_TEMPLATE, "Function", SERVICE_NAME,
+                     (("service.name", SERVICE_NAME),)),
+            # The security log group's metric filter (deploy/cloudformation/aurastream-logs.yaml).
+            Resource("security-events", "log-metric", LOGS_TEMPLATE, "SecurityEventsMetricFilter",
+                     "security-events", ()),
+        )
+    }
+)  # fmt: skip
+
+
+def resource(key: str) -> Resource:
+    return RESOURCES[key]
+
+
+def topic_name(route: str) -> str:
+    """`aurastream-<env>-<route>-alerts`, the SNS topic of one alert route."""
+    return f"aurastream-{ENV}-{route}-alerts"
+
+
+def topic_export(route: str) -> str:
+    """The alerting stack's export of a topic ARN (the alarm stacks import it)."""
+    return f"aurastream-{ENV}-{route}-alerts-topic"
+
+
+def category_log_group(category: str) -> str:
+    """`/aurastream/<env>/<category>`: where every deployment shape delivers that category's
+    lines (the collector's awscloudwatchlogs exporters; on Lambda the log forwarder)."""
+    return log_group_name(category, ENV)
+
+
+def function_log_group(key: str = "function") -> str:
+    return f"/aws/lambda/{RESOURCES[key].name}"
+
+
+# Log groups a query may read besides the categories: the API function's own group (Lambda's
+# REPORT lines: @duration, @initDuration; EMF of the collectorless shape).
+EXTRA_LOG_GROUPS: Final[Mapping[str, str]] = MappingProxyType(
+    {"function": function_log_group("function")}
+)
+
+ROUTER_SECRET: Final = f"aurastream/{ENV}/alert-router"  # Secrets Manager: channel secrets
+
+
+def log_group(source: str) -> str:
+    """A query source (a log category or a key of EXTRA_LOG_GROUPS) -> its log group pattern."""
+    if source in LOG_CATEGORIES:
+        return category_log_group(source)
+    return EXTRA_LOG_GROUPS[source]
+
+
+_PARAM: Final = re.compile(r"\$\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class DeployedNames:
+    """The concrete names of one deployment (what the operations tools query)."""
+
+    environment: str
+    function: str
+    table: str
+    api_id: str | None = None
+    stage: str = STAGE
+    service: str = SERVICE_NAME
+
+    def parameters(self) -> dict[str, str]:
+        values = {"Environment": self.environment, "Stage": self.stage}
+        if self.api_id:
+            values["ApiId"] = self.api_id
+        return values
+
+    def resolve(self, text: str) -> str:
+        """`${Param}` references replaced by this deployment's values (unknown ones kept)."""
+        params = self.parameters()
+        return _PARAM.sub(lambda m: params.get(m[1], m[0]), text)
+
+    def dimensions(self, key: str) -> tuple[tuple[str, str], ...]:
+        """The identity dimensions of a resource in this deployment; overrides of the
+        function, table and stage win over the patterns."""
+        overrides = {"function": (("FunctionName", self.function),),
+                     "table": (("TableName", self.table),),
+                     "service": (("service.name", self.service),)}  # fmt: skip
+        if key in overrides:
+            return overrides[key]
+        return tuple((k, self.resolve(v)) for k, v in RESOURCES[key].dimensions)
+
+    def log_group(self, source: str) -> str:
+        if source == "function":
+            return f"/aws/lambda/{self.function}"
+        return self.resolve(log_group(source))
+
+
+def names(
+    environment: str,
+    *,
+    function: str | None = None,
+    table: str | None = None,
+    api_id: str | None = None,
+    stage: str | None = None,
+    service: str | None = None,
+) -> DeployedNames:
+    """The deployment of `environment`, with explicit names winning over the patterns."""
+
+    def sub(pattern: str) -> str:
+        return pattern.replace(ENV, environment)
+
+    return DeployedNames(
+        environment=environment,
+        function=function or sub(FUNCTION_NAME),
+        table=table or sub(TABLE_NAME),
+        api_id=api_id,
+        stage=stage or STAGE,
+        service=service or SERVICE_NAME,
+    )

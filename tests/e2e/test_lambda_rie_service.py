@@ -11,16 +11,14 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from support.lambda_output import EVENTS, assert_within_limits, root_segment
+from support.lambda_output import assert_within_limits, http_api_event, root_segment
 from support.lambda_rie import RieFunction, RieInvocation, sample_everything
 from support.otlp_receiver import OtlpReceiver
 
@@ -33,29 +31,6 @@ SERVICE_ENV = {
 }
 
 
-def request(
-    body: Any = None,
-    *,
-    method: str = "POST",
-    path: str = "/v1/analyze",
-    key: str | None = "demo-key-1",
-    raw: str | None = None,
-) -> dict[str, Any]:
-    """An HTTP API v2 event (no trace headers: each invocation starts its own trace)."""
-    event = copy.deepcopy(EVENTS["http_api_v2"])
-    for name in ("traceparent", "x-amzn-trace-id", "x-api-key"):
-        event["headers"].pop(name)
-    if key is not None:
-        event["headers"]["x-api-key"] = key
-    event["requestContext"]["http"].update(method=method, path=path)
-    # Routes as deploy/sam declares them; anything else reaches the function by `$default`.
-    route = f"{method} {path}"
-    event["rawPath"] = path
-    event["routeKey"] = route if route in ("POST /v1/analyze", "GET /v1/health") else "$default"
-    event["body"] = raw if raw is not None else (None if body is None else json.dumps(body))
-    return event
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RieFunction]:
     rules = sample_everything(tmp_path_factory.mktemp("rules"))
@@ -65,7 +40,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RieFunction]:
 
 
 def test_analyze_collectorless_everything_out_before_the_response(service: RieFunction) -> None:
-    inv = service.invoke(request({"text": "I love this product"}))
+    inv = service.invoke(http_api_event({"text": "I love this product"}))
     assert inv.status == 200 and inv.body["statusCode"] == 200, inv.body
     assert json.loads(inv.body["body"])["sentiment"] == "POSITIVE"
     assert_within_limits(inv)
@@ -86,7 +61,7 @@ def test_analyze_collectorless_everything_out_before_the_response(service: RieFu
         assert line["function_request_id"] == inv.request_id
     business = [line for line in inv.logs if line.get("category") == "business"]
     assert business and business[0]["customer_id"] == "cust-a"
-    health = service.invoke(request(method="GET", path="/v1/health", key=None))
+    health = service.invoke(http_api_event(method="GET", path="/v1/health", key=None))
     assert health.body["statusCode"] == 200
     assert root_segment(health)["annotations"]["http_route"] == "/v1/health"
     for done in (inv, health):
@@ -94,24 +69,29 @@ def test_analyze_collectorless_everything_out_before_the_response(service: RieFu
 
 
 CLIENT_ERRORS = [
-    ("invalid JSON", request(raw="not json"), 400, "invalid_json"),
-    ("undecodable base64", {**request(raw="@@@"), "isBase64Encoded": True}, 400, "invalid_json"),
-    ("not an object", request(["text"]), 400, "invalid_request"),
-    ("no text", request({"language_code": "en"}), 400, "missing_text"),
-    ("text not a string", request({"text": 42}), 400, "invalid_text"),
-    ("empty text", request({"text": "  "}), 400, "empty_text"),
-    ("text over 5000 bytes", request({"text": "é" * 2501}), 400, "text_too_long"),
-    ("body over 64 KiB", request({"text": "a" * 70_000}), 413, "payload_too_large"),
-    ("unknown key", request({"text": "hello"}, key="not-a-key"), 401, "unauthorized"),
-    ("no key", request({"text": "hello"}, key=None), 401, "unauthorized"),
+    ("invalid JSON", http_api_event(raw="not json"), 400, "invalid_json"),
+    (
+        "undecodable base64",
+        {**http_api_event(raw="@@@"), "isBase64Encoded": True},
+        400,
+        "invalid_json",
+    ),
+    ("not an object", http_api_event(["text"]), 400, "invalid_request"),
+    ("no text", http_api_event({"language_code": "en"}), 400, "missing_text"),
+    ("text not a string", http_api_event({"text": 42}), 400, "invalid_text"),
+    ("empty text", http_api_event({"text": "  "}), 400, "empty_text"),
+    ("text over 5000 bytes", http_api_event({"text": "é" * 2501}), 400, "text_too_long"),
+    ("body over 64 KiB", http_api_event({"text": "a" * 70_000}), 413, "payload_too_large"),
+    ("unknown key", http_api_event({"text": "hello"}, key="not-a-key"), 401, "unauthorized"),
+    ("no key", http_api_event({"text": "hello"}, key=None), 401, "unauthorized"),
     (
         "unsupported language",
-        request({"text": "hi", "language_code": "xx"}),
+        http_api_event({"text": "hi", "language_code": "xx"}),
         400,
         "unsupported_language",
     ),
-    ("unknown route", request({"text": "hi"}, path="/v2/analyze"), 404, "not_found"),
-    ("wrong method", request(method="GET"), 405, "method_not_allowed"),
+    ("unknown route", http_api_event({"text": "hi"}, path="/v2/analyze"), 404, "not_found"),
+    ("wrong method", http_api_event(method="GET"), 405, "method_not_allowed"),
 ]
 
 
@@ -162,7 +142,7 @@ def test_otlp_mode_delivers_every_signal_before_the_response(tmp_path: Path) -> 
             invocations: list[RieInvocation] = []
             for n in range(1, 3):
                 inv = function.invoke(
-                    request({"text": f"I love this product {n}"}), at_response=received
+                    http_api_event({"text": f"I love this product {n}"}), at_response=received
                 )
                 assert inv.body["statusCode"] == 200, inv.body
                 invocations.append(inv)

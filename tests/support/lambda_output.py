@@ -8,11 +8,13 @@ EMF documents (`emf`). `assert_within_limits` checks what AWS would refuse (data
 64 KB, EMF documents against AWS's published schema and limits, zero values);
 `root_segment` finds the invocation's one root; `coldstarts` sums the EMF cold-start count.
 `xray_daemon()` is the daemon stand-in (a non-blocking UDP socket on 127.0.0.1) and
-`drain(daemon)` what it holds. `EVENTS`: the sample events of tests/data/lambda_events.
+`drain(daemon)` what it holds. `EVENTS`: the sample events of tests/data/lambda_events;
+`http_api_event(...)` one of them made into a request to the reference service.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import socket
 from dataclasses import dataclass, field
@@ -83,6 +85,33 @@ class Emitted:
     @property
     def logs(self) -> list[dict[str, Any]]:
         return [doc for doc in self.json_lines if "_aws" not in doc]
+
+
+def http_api_event(
+    body: Any = None,
+    *,
+    method: str = "POST",
+    path: str = "/v1/analyze",
+    key: str | None = "demo-key-1",
+    raw: str | None = None,
+    traceparent: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (v2) event for the reference service, without the sample's
+    trace headers (each invocation starts its own trace unless `traceparent` is given)."""
+    event = copy.deepcopy(EVENTS["http_api_v2"])
+    for name in ("traceparent", "x-amzn-trace-id", "x-api-key"):
+        event["headers"].pop(name)
+    if key is not None:
+        event["headers"]["x-api-key"] = key
+    if traceparent is not None:
+        event["headers"]["traceparent"] = traceparent
+    event["requestContext"]["http"].update(method=method, path=path)
+    # Routes as deploy/sam declares them; anything else reaches the function by `$default`.
+    route = f"{method} {path}"
+    event["rawPath"] = path
+    event["routeKey"] = route if route in ("POST /v1/analyze", "GET /v1/health") else "$default"
+    event["body"] = raw if raw is not None else (None if body is None else json.dumps(body))
+    return event
 
 
 def assert_within_limits(out: Emitted) -> None:

@@ -153,7 +153,7 @@ def _pages(pagerduty: AlertPeer) -> list[dict[str, Any]]:
 
 
 def test_healthy_service_pages_nobody_and_a_5xx_burst_pages_through_the_router(
-    moto_url: str, tmp_path: Path
+    own_moto_url: str, tmp_path: Path
 ) -> None:
     defs = load_definitions()
     critical = {r["alert"] for r in iter_alerts(alert_rules(defs, profile=SHORT_WINDOWS))
@@ -170,7 +170,7 @@ def test_healthy_service_pages_nobody_and_a_5xx_burst_pages_through_the_router(
                 start_alertmanager(_alertmanager_config(router.server.url, token_file)) as am,
                 start_prometheus(_prometheus_config(am.port), rules=_rules(tmp_path),
                                  extra_args=["--web.enable-remote-write-receiver"]) as prom,
-                _collectors(tmp_path, moto_url, f"{prom.url}/api/v1/write") as (otlp, gateway),
+                _collectors(tmp_path, own_moto_url, f"{prom.url}/api/v1/write") as (otlp, gateway),
             ):  # fmt: skip
                 service_env["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{otlp}"
                 healthy_dir = tmp_path / "healthy"
@@ -196,7 +196,7 @@ def test_healthy_service_pages_nobody_and_a_5xx_burst_pages_through_the_router(
     paged = {json.dumps(p) for p in _pages(pagerduty)}
     assert any("availability-budget-burn" in p for p in paged), paged
     assert any("availability-budget-burn" in json.dumps(b) for b in slack.bodies)
-    _tail_sampling_counts(moto_url, traffic, gateway.final_metrics)
+    _tail_sampling_counts(own_moto_url, traffic, gateway.final_metrics)
 
 
 def _healthy_phase(prom: Any, pagerduty: AlertPeer, critical: set[str]) -> None:

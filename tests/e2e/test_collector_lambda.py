@@ -6,7 +6,8 @@ The layer ships no processors, so nothing batches or queues: `instrument_handler
 OTLP before the handler returns, the collector's OTLP receiver answers once awsxray and awsemf
 have written, and so the invocation's spans (and, from the second invocation on, its EMF
 metrics: awsemf turns cumulative sums into deltas) are in the stand-in AWS endpoints when the
-invocation returns. Nothing arrives while the environment is frozen.
+invocation returns. Nothing arrives while the environment is frozen. The metrics only Lambda
+records (cold starts) are emitted as the alarms and dashboards reference them.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ import pytest
 
 from aurastream_obs.artifacts.collector_configs.loopback import loopback_config, shape_config
 from aurastream_obs.artifacts.collector_configs.placeholders import ENVIRONMENT
-from aurastream_obs.core.conventions import EMF_NAMESPACE
+from aurastream_obs.core.conventions import EMF_NAMESPACE, LAMBDA_COLDSTARTS
 from aurastream_obs.core.log_categories import log_group_name
-from support.aws_sinks import emf_metrics, log_events, xray_documents
+from support.aws_sinks import emf_metrics, log_events, missing_from, xray_documents
 from support.lambda_harness import EVENTS, LambdaEnvironment, new_trace_header
 from support.otelcol import loopback, start_collector
 from support.processes import free_port
@@ -32,17 +33,19 @@ EMF_GROUP = log_group_name("emf", LAMBDA_ENVIRONMENT)
 
 
 def test_spans_and_metrics_reach_aws_before_the_invocation_returns(
-    moto_url: str, tmp_path: Path
+    own_moto_url: str, tmp_path: Path
 ) -> None:
     dead = free_port()  # AMP remote write is not under test here
-    lb = loopback(aws_endpoint=moto_url, remote_write_url=f"http://127.0.0.1:{dead}/api/v1/write")
+    lb = loopback(
+        aws_endpoint=own_moto_url, remote_write_url=f"http://127.0.0.1:{dead}/api/v1/write"
+    )
     config = loopback_config(shape_config("lambda"), lb)
     assert "processors" not in config  # the layer's collector has none: nothing may batch
 
     def delivered(trace_id: str) -> dict[str, Any]:
         return {
-            "xray": xray_documents(moto_url, [trace_id]).get(trace_id, []),
-            "emf": log_events(moto_url, EMF_GROUP).get(EMF_GROUP, []),
+            "xray": xray_documents(own_moto_url, [trace_id]).get(trace_id, []),
+            "emf": log_events(own_moto_url, EMF_GROUP).get(EMF_GROUP, []),
         }
 
     with (
@@ -74,5 +77,10 @@ def test_spans_and_metrics_reach_aws_before_the_invocation_returns(
                 declared = emf_metrics(at_return["emf"])
                 assert {m.namespace for m in declared} == {EMF_NAMESPACE}
                 assert "aurastream.sentiment.analyses" in {m.name for m in declared}
-    documents = [json.loads(m) for m in log_events(moto_url, EMF_GROUP)[EMF_GROUP]]
+    documents = [json.loads(m) for m in log_events(own_moto_url, EMF_GROUP)[EMF_GROUP]]
     assert all(doc["service.name"] == "aurastream-api" for doc in documents)
+    # The metrics only Lambda records, as the alarms and dashboards reference them.
+    emitted = emf_metrics(map(json.dumps, documents))
+    lambda_only = frozenset({LAMBDA_COLDSTARTS.name})
+    assert missing_from(documents, emitted, only=lambda_only) == []
+    assert LAMBDA_COLDSTARTS.name in {m.name for m in emitted}

@@ -128,17 +128,17 @@ def assert_sampling_rates(traces: Sequence[Trace], kept: Counter[str]) -> None:
 
 
 def test_tail_sampling_keeps_every_error_and_slow_trace_and_samples_the_rest(
-    moto_url: str, tmp_path: Path
+    own_moto_url: str, tmp_path: Path
 ) -> None:
     telemetry = free_port()
-    lb = loopback(aws_endpoint=moto_url, telemetry_port=telemetry)
-    lb = loopback(aws_endpoint=moto_url, telemetry_port=telemetry, peer_port=lb.peer_port,
+    lb = loopback(aws_endpoint=own_moto_url, telemetry_port=telemetry)
+    lb = loopback(aws_endpoint=own_moto_url, telemetry_port=telemetry, peer_port=lb.peer_port,
                   peers=(f"127.0.0.1:{lb.peer_port}",))  # fmt: skip
     traces = make_traces(seed=11)
     with start_collector(loopback_config(shape_config("gateway"), lb), tmp_path, "gateway"):
         send(traces, lb.otlp_http_port, lb.otlp_http_port)
         (row,) = wait_until_exported([telemetry], len(traces))
-    documents = xray_documents(moto_url, [t.trace_id for t in traces])
+    documents = xray_documents(own_moto_url, [t.trace_id for t in traces])
     kept = kept_by_kind(traces, documents)
     print("\ntail sampling (sent -> kept): "
           + ", ".join(f"{k} {COUNTS[k]} -> {kept[k]}" for k in COUNTS))  # fmt: skip
@@ -148,14 +148,14 @@ def test_tail_sampling_keeps_every_error_and_slow_trace_and_samples_the_rest(
 
 
 def test_two_gateways_behind_the_loadbalancing_exporter_decide_each_trace_whole(
-    moto_url: str, tmp_path: Path
+    own_moto_url: str, tmp_path: Path
 ) -> None:
     regions = ("us-east-1", "eu-west-1")
     telemetry = (free_port(), free_port())
     peer_ports = (free_port(), free_port())
     peers = tuple(f"127.0.0.1:{p}" for p in peer_ports)
     lbs = [
-        loopback(aws_endpoint=moto_url, telemetry_port=t, peer_port=p, peers=peers)
+        loopback(aws_endpoint=own_moto_url, telemetry_port=t, peer_port=p, peers=peers)
         for t, p in zip(telemetry, peer_ports, strict=True)
     ]
     traces = make_traces(seed=12)
@@ -169,7 +169,7 @@ def test_two_gateways_behind_the_loadbalancing_exporter_decide_each_trace_whole(
         send(traces, lbs[0].otlp_http_port, lbs[1].otlp_http_port)
         rows = wait_until_exported(telemetry, len(traces))
     ids = [t.trace_id for t in traces]
-    by_gateway = [xray_documents(moto_url, ids, region) for region in regions]
+    by_gateway = [xray_documents(own_moto_url, ids, region) for region in regions]
     print(f"\nload balancing: gateway A sampled {rows[0]['received']:.0f} traces "
           f"(kept {len(by_gateway[0])}), gateway B {rows[1]['received']:.0f} "
           f"(kept {len(by_gateway[1])})")  # fmt: skip

@@ -16,7 +16,12 @@ from aurastream_obs.artifacts.collector_configs.placeholders import (
     AWS_REGION,
     ENVIRONMENT,
 )
-from aurastream_obs.core.conventions import EMF_DIMENSIONS, EMF_NAMESPACE, XRAY_INDEXED
+from aurastream_obs.core.conventions import (
+    EMF_DIMENSIONS,
+    EMF_NAMESPACE,
+    LOG_ATTRIBUTE_KEYS,
+    XRAY_INDEXED,
+)
 from aurastream_obs.core.log_categories import DEFAULT_CATEGORY, LOG_CATEGORIES, log_group_name
 
 Config = dict[str, Any]
@@ -93,10 +98,11 @@ def awscloudwatchlogs(category: str) -> Config:
         "log_stream_name": "otel-collector",
         "log_retention": LOG_CATEGORIES[category].retention_days,
         # Without raw_log the exporter wraps each record as {"body": ..., "attributes": ...,
-        # "resource": ...} (logToCWLog), and the Logs Insights queries (`filter event_type
-        # = ...`, `sum(data.revenue_usd)`) match nothing. With it, the record's body (our
-        # JSON line, as printed on stdout: logs/pipeline.py) is the CloudWatch event as is,
-        # the same shape Lambda's stdout capture stores.
+        # "resource": ...} (logToCWLog); with it, the record's body is the CloudWatch event as
+        # is. The saved Logs Insights queries need the stdout JSON line there; since the SDK
+        # sends OTLP log records in the semantic-conventions shape (body = the message), that
+        # takes the `transform` processor, which ADOT does not ship: README, "The collector
+        # distribution", known gap (tests/e2e/test_collector_aws.py, xfail).
         "raw_log": True,
     }
 
@@ -107,7 +113,7 @@ def category_filter(category: str) -> Config:
     ADOT ships no routing connector (components.py), so each category gets its own logs
     pipeline with this filter. Records without a known category go to the default one.
     """
-    attr = 'attributes["category"]'
+    attr = f'attributes["{LOG_ATTRIBUTE_KEYS["category"]}"]'  # the OTLP record's key
     if category == DEFAULT_CATEGORY:
         others = [name for name in LOG_CATEGORIES if name != DEFAULT_CATEGORY]
         conditions = [f'{attr} == "{name}"' for name in others]

@@ -23,6 +23,7 @@ from aurastream_obs.artifacts.collector_configs.otelcol import (
     collector_env,
     validate_config,
     validate_with_collector,
+    without_unbuilt,
 )
 from support.otelcol import loopback, require_collector
 from support.paths import ROOT
@@ -132,3 +133,24 @@ def test_missing_binary_skips_on_a_laptop_and_fails_under_ci(
     expected = pytest.fail.Exception if outcome == "fail" else pytest.skip.Exception
     with pytest.raises(expected, match="make collector"):
         require_collector()
+
+
+def test_a_component_the_build_cannot_contain_is_left_to_the_static_check(tmp_path: Path) -> None:
+    # awsproxy: ADOT ships it, the module proxy serves no version of it (manifest.yaml).
+    config = sidecar_config()
+    config["extensions"]["awsproxy"] = {"endpoint": "127.0.0.1:2000"}
+    config["service"]["extensions"].append("awsproxy")
+    text = dump_yaml(config)
+    (problem,) = _validate(tmp_path, config)  # the binary alone refuses it
+    assert 'unknown type: "awsproxy"' in problem
+    stripped = without_unbuilt(text)
+    assert stripped is not None and "awsproxy" not in stripped
+    assert without_unbuilt(dump_yaml(sidecar_config())) is None
+    root = tmp_path / "repo"
+    for shape in SHAPES:
+        (root / shape.path).parent.mkdir(parents=True, exist_ok=True)
+        (root / shape.path).write_text(dump_yaml(shape.build()))
+    (root / SHAPES[1].path).write_text(text)
+    (root / BINARY).parent.mkdir(parents=True)
+    (root / BINARY).symlink_to(require_collector())
+    assert validate_with_collector(root) == []

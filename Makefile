@@ -44,7 +44,8 @@ test: $(STAMP) tools collector lambda-rie lint typecheck generated
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
 # Per-request overhead, then Lambda cold start (whole process, side by side: needs hyperfine,
-# installed from Debian when missing and running as root, else that part is skipped).
+# installed from Debian when missing and running as root, else that part is skipped), then
+# Lambda cold start under AWS's emulator and runtime client (when make lambda-rie has run).
 bench: $(STAMP)
 	-$(BIN)/pip install -q -e '.[bench]'  # the comparison baselines (optional)
 	$(BIN)/python bench/request_overhead.py
@@ -57,6 +58,11 @@ bench: $(STAMP)
 	  $(BIN)/python bench/cold_start.py --runs 40; \
 	else \
 	  echo "bench/cold_start.py skipped: hyperfine missing (apt-get install -y hyperfine as root)"; \
+	fi
+	@if [ -x .build/aws-lambda-rie ]; then \
+	  $(BIN)/python bench/lambda_rie_cold_start.py --rounds 15; \
+	else \
+	  echo "bench/lambda_rie_cold_start.py skipped: run make lambda-rie (and make collector)"; \
 	fi
 
 # AWS Lambda Runtime Interface Emulator into .build/aws-lambda-rie (Go module proxy, cached) and

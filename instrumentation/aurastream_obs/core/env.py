@@ -260,3 +260,50 @@ def parse_key_values(raw: str | None) -> dict[str, str]:
         if key.strip():
             result[unquote(key.strip())] = unquote(value.strip())
     return result
+
+
+# Seconds between GetSamplingRules polls: at least ADOT's floor of 10 s, at most a day.
+_POLL_RANGE: Final = (10, 86_400)
+
+
+def sampler_arg(env: Mapping[str, str], var: EnvVar, options: bool) -> tuple[float, dict[str, str]]:
+    """OTEL_TRACES_SAMPLER_ARG: the ratio of the traceidratio samplers (0 to 1, default 1.0),
+    or, with `options` (the xray samplers) and an "=" in it, ADOT's remote sampling options
+    `endpoint=URL,polling_interval=S`, checked (a bad one warns and is left out)."""
+    raw = env_str(env, var)
+    if raw is None:
+        return 1.0, {}
+    if options and "=" in raw:
+        checked = {}
+        for key, value in parse_key_values(raw).items():
+            if key == "endpoint":
+                if check_url(var.name, value, "the local sampling rules"):
+                    checked[key] = value.rstrip("/")
+            elif key != "polling_interval":
+                warn_invalid(var.name, key, "ignored", "options are endpoint and polling_interval")
+            elif value.isdigit() and _POLL_RANGE[0] <= int(value) <= _POLL_RANGE[1]:
+                checked[key] = value
+            else:
+                warn_invalid(var.name, f"{key}={value}", "the default", "10 to 86400 s")
+        return 1.0, checked
+    try:
+        ratio = float(raw)
+    except ValueError:
+        ratio = -1.0
+    if not 0.0 <= ratio <= 1.0:  # also rejects NaN
+        warn_invalid(var.name, raw, 1.0, "a ratio from 0 to 1")
+        return 1.0, {}
+    return ratio, {}
+
+
+def remote_sampling(
+    env: Mapping[str, str], endpoint_var: EnvVar, interval_var: EnvVar, options: Mapping[str, str]
+) -> tuple[str, int]:
+    """X-Ray remote sampling: the proxy's base URL ("" = none) and the rules polling interval
+    in seconds. Our variables win over the sampler argument's checked `options`."""
+    raw = env_str(env, endpoint_var)
+    endpoint = options.get("endpoint", "")
+    if raw is not None:
+        endpoint = (check_url(endpoint_var.name, raw, "the local sampling rules") or "").rstrip("/")
+    interval = int(options.get("polling_interval", interval_var.default))
+    return endpoint, env_int(env, interval_var, interval, *_POLL_RANGE)

@@ -37,6 +37,19 @@ SAMPLING_RULES = EnvVar(
     "Path to an X-Ray sampling rules JSON file (head sampling). Default: the packaged rules.",
     "(packaged)",
 )
+SAMPLING_ENDPOINT = EnvVar(
+    "AURASTREAM_SAMPLING_ENDPOINT",
+    "X-Ray remote sampling (otlp and local modes): base URL of the collector's awsproxy "
+    "extension or the X-Ray daemon, e.g. http://localhost:2000. Rules and quotas come from X-Ray; "
+    "the local rules apply until the first fetch. Unset: the local rules only.",
+    "",
+)
+SAMPLING_POLL_INTERVAL = EnvVar(
+    "AURASTREAM_SAMPLING_POLL_INTERVAL",
+    "Remote sampling: seconds between GetSamplingRules polls (10 to 86400, plus up to 5 s of "
+    "jitter); quotas are refreshed at the interval X-Ray asks for (10 s).",
+    "300",
+)
 LOG_LEVEL = EnvVar("AURASTREAM_LOG_LEVEL", "Minimum level of the JSON logs.", "INFO")
 LOG_STDOUT = EnvVar(
     "AURASTREAM_LOG_STDOUT",
@@ -178,7 +191,10 @@ TRACES_SAMPLER = EnvVar(
     "parentbased_xray",
 )
 TRACES_SAMPLER_ARG = EnvVar(
-    "OTEL_TRACES_SAMPLER_ARG", "Ratio for the traceidratio samplers.", "1.0"
+    "OTEL_TRACES_SAMPLER_ARG",
+    "Ratio for the traceidratio samplers; for xray, ADOT's endpoint=URL,polling_interval=S "
+    "(remote sampling; the AURASTREAM_SAMPLING_* variables win).",
+    "1.0",
 )
 SDK_DISABLED = EnvVar("OTEL_SDK_DISABLED", "true turns telemetry off (same as mode none).", "false")
 LAMBDA_FUNCTION = EnvVar(

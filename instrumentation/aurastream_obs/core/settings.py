@@ -24,6 +24,8 @@ from aurastream_obs.core.env import (
     env_str,
     parse_headers,
     parse_key_values,
+    remote_sampling,
+    sampler_arg,
     unquote_escapes,
     warn_invalid,
 )
@@ -58,6 +60,8 @@ from aurastream_obs.core.env_vars import (
     PROPAGATORS,
     REDACT,
     RESOURCE_ATTRIBUTES,
+    SAMPLING_ENDPOINT,
+    SAMPLING_POLL_INTERVAL,
     SAMPLING_RULES,
     SCHEDULE_DELAY_MS,
     SDK_DISABLED,
@@ -129,6 +133,8 @@ class Settings:
     prometheus_port: int = int(PROMETHEUS_PORT.default)
     prometheus_host: str = PROMETHEUS_HOST.default
     sampling_rules_path: str | None = None
+    sampling_endpoint: str = ""  # X-Ray remote sampling proxy ("" = the local rules only)
+    sampling_poll_interval_s: int = int(SAMPLING_POLL_INTERVAL.default)
     log_level: int = logging.INFO
     log_stdout: bool = True
     log_analysed_text: bool = False
@@ -275,20 +281,6 @@ SAMPLER_NAMES: Final = (
 )
 
 
-def _sampler_ratio(env: Mapping[str, str]) -> float:
-    raw = env_str(env, TRACES_SAMPLER_ARG)
-    if raw is None:
-        return 1.0
-    try:
-        ratio = float(raw)
-    except ValueError:
-        ratio = -1.0
-    if not 0.0 <= ratio <= 1.0:  # also rejects NaN
-        warn_invalid(TRACES_SAMPLER_ARG.name, raw, 1.0, "a ratio from 0 to 1")
-        return 1.0
-    return ratio
-
-
 def _names(raw: str | None) -> tuple[str, ...] | None:
     return None if raw is None else tuple(n.strip() for n in raw.split(",") if n.strip())
 
@@ -322,6 +314,9 @@ def resolve_settings(
         else:
             warn_invalid("mode", mode, resolved_mode)
     traces_ep, metrics_ep, logs_ep = _endpoints(env)
+    sampler = env_choice(env, TRACES_SAMPLER, SAMPLER_NAMES, d.traces_sampler)
+    ratio, options = sampler_arg(env, TRACES_SAMPLER_ARG, sampler.endswith("xray"))
+    remote = remote_sampling(env, SAMPLING_ENDPOINT, SAMPLING_POLL_INTERVAL, options)
     settings = Settings(
         # The identity, resolved once for every signal (resource, log lines, EMF dimensions):
         # argument > own variable > OTEL_RESOURCE_ATTRIBUTES > default (OTel SDK spec:
@@ -342,6 +337,8 @@ def resolve_settings(
         prometheus_port=env_int(env, PROMETHEUS_PORT, d.prometheus_port, maximum=65535),
         prometheus_host=env_str(env, PROMETHEUS_HOST) or d.prometheus_host,
         sampling_rules_path=env_str(env, SAMPLING_RULES),
+        sampling_endpoint=remote[0],
+        sampling_poll_interval_s=remote[1],
         log_level=_log_level(env),
         log_stdout=env_bool(env, LOG_STDOUT, d.log_stdout),
         log_analysed_text=env_bool(env, LOG_TEXT, d.log_analysed_text),
@@ -395,8 +392,8 @@ def resolve_settings(
             Literal["lean", "stock"], env_choice(env, SDK_PATH, ("lean", "stock"), d.sdk_path)
         ),
         trace_aws_clients=env_bool(env, TRACE_AWS_CLIENTS, d.trace_aws_clients),
-        traces_sampler=env_choice(env, TRACES_SAMPLER, SAMPLER_NAMES, d.traces_sampler),
-        traces_sampler_arg=_sampler_ratio(env),
+        traces_sampler=sampler,
+        traces_sampler_arg=ratio,
         flush_on_sigterm=env_bool(env, FLUSH_ON_SIGTERM, d.flush_on_sigterm),
         proxy_variables=proxy_variables(env),
         otlp_tls=tls_files(env),

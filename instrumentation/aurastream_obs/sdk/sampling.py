@@ -7,7 +7,9 @@ Deliberate differences from the X-Ray SDK's local sampler: a request property th
 (no URL path on a queue consumer's span) matches only ``*`` (the SDK counts it as a match, which
 would let a path rule capture every non-HTTP root span); the rate decision uses the trace id's
 low 64 bits like ``TraceIdRatioBased`` (deterministic per trace); the reservoir is per process
-(per Lambda execution environment), not shared by a fleet as centralized sampling is.
+(per Lambda execution environment), not shared by a fleet as centralized sampling is. For
+that, `remote_sampling.XRayRemoteSampler` applies the rules and quotas X-Ray serves through the
+same `RuleMatcher` (AURASTREAM_SAMPLING_ENDPOINT).
 
 Head sampling cannot "sample all errors": the seed's "High priority for errors" rule matches
 ``http.status_code: 4*``, known only when the response is sent, after the decision at span
@@ -24,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace.sampling import (
@@ -93,7 +95,7 @@ def _matches(pattern: re.Pattern[str] | None, value: str) -> bool:
     return pattern is None or pattern.fullmatch(value) is not None
 
 
-class _Reservoir:
+class Reservoir:
     """Up to `capacity` takes per clock second; thread-safe."""
 
     __slots__ = ("_capacity", "_clock", "_lock", "_second", "_taken")
@@ -121,11 +123,15 @@ class _Reservoir:
         return False
 
 
-class _CompiledRule:
-    __slots__ = ("attributes", "bound", "host", "method", "name", "path", "reservoir")
+def rate_bound(rate: float) -> int:
+    """Sample a trace when its id's low 64 bits are below this (TraceIdRatioBased's arithmetic)."""
+    return round(rate * (1 << 64))
 
-    def __init__(self, rule: SamplingRule, clock: Callable[[], float]) -> None:
-        self.name = rule.name
+
+class _Patterns:
+    __slots__ = ("attributes", "host", "method", "path")
+
+    def __init__(self, rule: SamplingRule) -> None:
         self.method = _compile(rule.http_method)
         self.host = _compile(rule.host)
         self.path = _compile(rule.url_path)
@@ -133,8 +139,6 @@ class _CompiledRule:
             (_ATTRIBUTE_ALIASES.get(key, (key,)), _compile(value))
             for key, value in rule.attributes.items()
         )
-        self.bound = round(rule.rate * (1 << 64))  # same arithmetic as TraceIdRatioBased
-        self.reservoir = _Reservoir(rule.fixed_target, clock)
 
 
 def _http_method(attrs: Mapping[str, AttributeValue]) -> str:
@@ -169,46 +173,36 @@ def _attribute_text(attrs: Mapping[str, AttributeValue], keys: tuple[str, ...]) 
     return None
 
 
-class XRayRulesSampler(Sampler):
-    """Root-span sampler applying X-Ray rules; wrap it in ParentBased (see `build_sampler`)."""
+class RuleMatcher:
+    """The rules that apply to this process, in priority order (then name), and the first of
+    them a root span matches. Service name, type and ARN are fixed for the process: rules
+    on others are filtered out once, here; `rules` are the ones left."""
+
+    __slots__ = ("_patterns", "rules")
 
     def __init__(
         self,
         rules: Sequence[SamplingRule],
         service_name: str,
-        clock: Callable[[], float] = time.monotonic,
         *,
         service_type: str = "",
         resource_arn: str = "",
     ) -> None:
-        ordered = sorted(rules, key=lambda r: (r.priority, r.name))
-        # Service name, type and ARN are fixed for the process: filter those rules out once.
-        applicable = [
+        self.rules = tuple(
             rule
-            for rule in ordered
+            for rule in sorted(rules, key=lambda r: (r.priority, r.name))
             if _matches(_compile(rule.service_name), service_name)
             and _matches(_compile(rule.service_type), service_type)
             and _matches(_compile(rule.resource_arn), resource_arn)
-        ]
-        self._service_name = service_name
-        self._rule_names = tuple(f"{r.name}:{r.priority}" for r in applicable)
-        self._rules = tuple(_CompiledRule(rule, clock) for rule in applicable)
+        )
+        self._patterns = tuple(_Patterns(rule) for rule in self.rules)
 
-    def should_sample(  # noqa: PLR0917  (signature fixed by the OTel Sampler interface)
-        self,
-        parent_context: Context | None,
-        trace_id: int,
-        name: str,
-        kind: SpanKind | None = None,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        trace_state: TraceState | None = None,
-    ) -> SamplingResult:
-        attrs = attributes if attributes is not None else _EMPTY
+    def first_match(self, attrs: Mapping[str, AttributeValue]) -> int:
+        """The index in `rules` of the first rule the span's attributes match; -1 if none."""
         method: str | None = None  # request properties are read on first need only
         host: str | None = None
         path: str | None = None
-        for rule in self._rules:
+        for index, rule in enumerate(self._patterns):
             if rule.method is not None:
                 method = _http_method(attrs) if method is None else method
                 if rule.method.fullmatch(method) is None:
@@ -221,25 +215,97 @@ class XRayRulesSampler(Sampler):
                 host = _host(attrs) if host is None else host
                 if rule.host.fullmatch(host) is None:
                     continue
-            if rule.attributes and not self._attributes_match(rule, attrs):
+            if rule.attributes and not _attributes_match(rule, attrs):
                 continue
-            state = _parent_trace_state(parent_context)
-            if rule.reservoir.take() or (trace_id & _LOW_64) < rule.bound:
-                sampled = {**attrs, SAMPLING_RULE_ATTRIBUTE: rule.name}
-                return SamplingResult(Decision.RECORD_AND_SAMPLE, sampled, state)
-            return SamplingResult(Decision.DROP, None, state)
-        return SamplingResult(Decision.DROP, None, _parent_trace_state(parent_context))
+            return index
+        return -1
 
-    @staticmethod
-    def _attributes_match(rule: _CompiledRule, attrs: Mapping[str, AttributeValue]) -> bool:
-        for keys, pattern in rule.attributes:
-            text = _attribute_text(attrs, keys)
-            if text is None or not _matches(pattern, text):
-                return False
-        return True
+    def describe(self) -> str:
+        return ",".join(f"{r.name}:{r.priority}" for r in self.rules)
+
+
+def _attributes_match(rule: _Patterns, attrs: Mapping[str, AttributeValue]) -> bool:
+    for keys, pattern in rule.attributes:
+        text = _attribute_text(attrs, keys)
+        if text is None or not _matches(pattern, text):
+            return False
+    return True
+
+
+class RuleDecision(Protocol):
+    """What a matched rule decides for one trace; `name` is recorded on sampled spans."""
+
+    @property
+    def name(self) -> str: ...
+
+    def decide(self, trace_id: int) -> bool: ...
+
+
+class _LocalDecision:
+    """Up to `fixed_target` spans per clock second from the rule's reservoir, then `rate`."""
+
+    __slots__ = ("bound", "name", "reservoir")
+
+    def __init__(self, rule: SamplingRule, clock: Callable[[], float]) -> None:
+        self.name = rule.name
+        self.reservoir = Reservoir(rule.fixed_target, clock)
+        self.bound = rate_bound(rule.rate)
+
+    def decide(self, trace_id: int) -> bool:
+        return self.reservoir.take() or (trace_id & _LOW_64) < self.bound
+
+
+def sample_by_rules(
+    matcher: RuleMatcher,
+    decisions: Sequence[RuleDecision],
+    parent_context: Context | None,
+    trace_id: int,
+    attributes: Attributes,
+) -> SamplingResult:
+    """The first matching rule decides (`decisions[i]` for `matcher.rules[i]`); no match drops."""
+    attrs = attributes if attributes is not None else _EMPTY
+    index = matcher.first_match(attrs)
+    state = _parent_trace_state(parent_context)
+    if index >= 0:
+        decision = decisions[index]
+        if decision.decide(trace_id):
+            sampled = {**attrs, SAMPLING_RULE_ATTRIBUTE: decision.name}
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, sampled, state)
+    return SamplingResult(Decision.DROP, None, state)
+
+
+class XRayRulesSampler(Sampler):
+    """Root-span sampler applying X-Ray rules; wrap it in ParentBased (see `build_sampler`)."""
+
+    def __init__(
+        self,
+        rules: Sequence[SamplingRule],
+        service_name: str,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        service_type: str = "",
+        resource_arn: str = "",
+    ) -> None:
+        self._service_name = service_name
+        self._matcher = RuleMatcher(
+            rules, service_name, service_type=service_type, resource_arn=resource_arn
+        )
+        self._decisions = tuple(_LocalDecision(rule, clock) for rule in self._matcher.rules)
+
+    def should_sample(  # noqa: PLR0917  (signature fixed by the OTel Sampler interface)
+        self,
+        parent_context: Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: TraceState | None = None,
+    ) -> SamplingResult:
+        return sample_by_rules(self._matcher, self._decisions, parent_context, trace_id, attributes)
 
     def get_description(self) -> str:
-        rules = ",".join(self._rule_names)
+        rules = self._matcher.describe()
         return f"XRayRulesSampler{{service={self._service_name},rules=[{rules}]}}"
 
 
@@ -276,8 +342,9 @@ def build_sampler(
 ) -> Sampler:
     """The tracer provider's sampler: `settings.traces_sampler` if it names a standard
     sampler, else ParentBased(XRayRulesSampler) over `settings.sampling_rules_path` (or the
-    packaged rules). Names and ratio were checked by the settings; a bad rules file warns
-    and falls back; this never raises.
+    packaged rules), or with `settings.sampling_endpoint` ParentBased(XRayRemoteSampler)
+    falling back to those rules. Names and ratio were checked by the settings; a bad rules
+    file warns and falls back; this never raises.
     """
     name = settings.traces_sampler
     if name in _STATIC_SAMPLERS:
@@ -285,25 +352,44 @@ def build_sampler(
     if name in _RATIO_SAMPLERS:
         root = TraceIdRatioBased(settings.traces_sampler_arg)
         return ParentBased(root) if name.startswith("parentbased_") else root
+    resource = resource_attributes or {}
+    service = resource.get("service.name")
+    platform = resource.get("cloud.platform")
+    arn = resource.get("cloud.resource_id") or resource.get("faas.id")
+    service_name = service if isinstance(service, str) else settings.service_name
+    service_type = _SERVICE_TYPES.get(platform, "") if isinstance(platform, str) else ""
+    resource_arn = arn if isinstance(arn, str) else ""
+    local = XRayRulesSampler(
+        _local_rules(settings.sampling_rules_path),
+        service_name,
+        clock,
+        service_type=service_type,
+        resource_arn=resource_arn,
+    )
+    if not settings.sampling_endpoint:
+        return ParentBased(root=local)
+    from aurastream_obs.sdk.remote_sampling import RemoteParentBased, XRayRemoteSampler
+
+    remote = XRayRemoteSampler(
+        settings.sampling_endpoint,
+        local,
+        service_name,
+        service_type=service_type,
+        resource_arn=resource_arn,
+        rules_interval_s=settings.sampling_poll_interval_s,
+        clock=clock,
+    )
+    return RemoteParentBased(remote)
+
+
+def _local_rules(path: str | None) -> list[SamplingRule]:
     try:
-        rules = load_sampling_rules(settings.sampling_rules_path)
+        return load_sampling_rules(path)
     except ValueError as exc:
         _log.warning(
             "ignoring AURASTREAM_SAMPLING_RULES: %s; using the packaged sampling rules", exc
         )
         try:
-            rules = load_sampling_rules(None)
+            return load_sampling_rules(None)
         except ValueError:  # a broken package must still not break the service
-            rules = [XRAY_DEFAULT_RULE]
-    resource = resource_attributes or {}
-    service = resource.get("service.name")
-    platform = resource.get("cloud.platform")
-    arn = resource.get("cloud.resource_id") or resource.get("faas.id")
-    root_sampler = XRayRulesSampler(
-        rules,
-        service if isinstance(service, str) else settings.service_name,
-        clock,
-        service_type=_SERVICE_TYPES.get(platform, "") if isinstance(platform, str) else "",
-        resource_arn=arn if isinstance(arn, str) else "",
-    )
-    return ParentBased(root=root_sampler)
+            return [XRAY_DEFAULT_RULE]

@@ -68,6 +68,8 @@ INVALID: list[tuple[str, list[str], str]] = [
     ("AWS_XRAY_DAEMON_ADDRESS", ["garbage", "host:99999", "host:-1", "::1", ":2000"], "lambda"),
     ("AURASTREAM_SAMPLING_RULES", ["/nonexistent/rules.json"], "local"),
     ("AURASTREAM_SAMPLING_RULES", ["/nonexistent/rules.json"], "lambda"),
+    ("AURASTREAM_SAMPLING_ENDPOINT", URL, "local"),
+    ("AURASTREAM_SAMPLING_POLL_INTERVAL", [*INT, "0", "9", "86401"], "local"),
     ("HTTP_PROXY", ["http://[::1", "http://proxy:99999", "http://prøxy:3128"], "otlp"),
 ]
 ASSUMED_ENV = {"AURASTREAM_PROMETHEUS_PORT": "0"}  # no port clashes between cases

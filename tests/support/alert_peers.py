@@ -1,8 +1,9 @@
 """Alert receivers' stand-ins: `AlertPeer`, a real HTTP server on 127.0.0.1 playing Slack, PagerDuty
 or any webhook. It records every POST (path, headers, JSON body), answers from `script`, a list
 of (status, headers) replies, then with `default` (so it can fail on cue: 429 with Retry-After,
-500...), and can stall every answer by `delay_s` (a slow peer). `wait_for(predicate)` waits on
-a condition notified at each request: no polling."""
+500...), and can stall every answer by `delay_s` (a slow peer) or until `release()` after
+`stall()` (a peer that hangs, then recovers). `wait_for(predicate)` waits on a condition
+notified at each request: no polling."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ class AlertPeer:
         self.script: list[tuple[int, dict[str, str]]] = []
         self.default = default
         self.delay_s = 0.0
+        self._hung = False  # answers wait until release() or close()
         self._changed = threading.Condition()
         self._closing = threading.Event()  # releases stalled answers at close()
         peer = self
@@ -39,13 +41,18 @@ class AlertPeer:
                     peer._changed.notify_all()
                 if peer.delay_s:
                     peer._closing.wait(peer.delay_s)  # the scenario: a peer that is slow
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
+                with peer._changed:  # the scenario: a peer that hangs until released
+                    peer._changed.wait_for(lambda: not peer._hung or peer._closing.is_set())
                 reply = b'{"status":"success"}' if status < 300 else b'{"error":"nope"}'
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
+                try:
+                    self.send_response(status)
+                    for key, value in headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply)
+                except OSError:
+                    pass  # the client gave up waiting (its timeout): nobody to answer
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -57,6 +64,16 @@ class AlertPeer:
             target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
+
+    def stall(self) -> None:
+        """From now on every answer hangs (the request is recorded) until `release()`."""
+        with self._changed:
+            self._hung = True
+
+    def release(self) -> None:
+        with self._changed:
+            self._hung = False
+            self._changed.notify_all()
 
     @property
     def bodies(self) -> list[dict[str, Any]]:
@@ -80,7 +97,9 @@ class AlertPeer:
         return True
 
     def close(self) -> None:
-        self._closing.set()
+        with self._changed:
+            self._closing.set()
+            self._changed.notify_all()
         self.httpd.shutdown()
         self.httpd.server_close()
         self._thread.join(timeout=5)

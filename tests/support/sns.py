@@ -1,11 +1,16 @@
 """SNS messages as AWS signs them: a locally generated signing certificate and key (`Signer`),
 and the messages SNS posts (`notification()` of a CloudWatch `alarm_message()`,
-`subscription_confirmation()`), signed with `Signer.sign`."""
+`subscription_confirmation()`, stamped now unless told otherwise), signed with `Signer.sign`;
+`moto_certificate_fetcher` for a router behind moto's SNS (which signs what it delivers and
+serves its certificate under the same `https://sns.<region>.amazonaws.com/...pem` URL)."""
 
 from __future__ import annotations
 
 import base64
 import json
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,27 +74,66 @@ def alarm_message(
     }  # fmt: skip
 
 
-def notification(alarm: dict[str, Any], *, message_id: str = "m-1") -> dict[str, Any]:
+def timestamp(at: datetime | None = None) -> str:
+    """SNS's Timestamp format, `2025-01-02T10:00:31.000Z`; default now."""
+    return (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def notification(
+    alarm: dict[str, Any], *, message_id: str = "m-1", at: datetime | None = None
+) -> dict[str, Any]:
     return {
         "Type": "Notification",
         "MessageId": message_id,
         "TopicArn": TOPIC,
         "Subject": f'ALARM: "{alarm["AlarmName"]}" in EU (Ireland)',
         "Message": json.dumps(alarm),
-        "Timestamp": "2025-01-02T10:00:31.000Z",
+        "Timestamp": timestamp(at),
         "SigningCertURL": CERT_URL,
         "UnsubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe",
     }
 
 
-def subscription_confirmation(subscribe_url: str) -> dict[str, Any]:
+def subscribe_url(topic: str = TOPIC, token: str = "2336412f37fb687f5d51e6e2425") -> str:
+    """The SubscribeURL SNS sends for `topic` (its region's host, ConfirmSubscription)."""
+    region = topic.split(":")[3]
+    query = urllib.parse.urlencode(
+        {"Action": "ConfirmSubscription", "TopicArn": topic, "Token": token}
+    )
+    return f"https://sns.{region}.amazonaws.com/?{query}"
+
+
+def subscription_confirmation(
+    subscribe_url: str, topic: str = TOPIC, *, message_id: str = "c-1"
+) -> dict[str, Any]:
     return {
         "Type": "SubscriptionConfirmation",
-        "MessageId": "c-1",
+        "MessageId": message_id,
         "Token": "2336412f37fb687f5d51e6e2425",
-        "TopicArn": TOPIC,
+        "TopicArn": topic,
         "Message": "You have chosen to subscribe to the topic. To confirm, visit SubscribeURL.",
         "SubscribeURL": subscribe_url,
-        "Timestamp": "2025-01-02T10:00:00.000Z",
+        "Timestamp": timestamp(),
         "SigningCertURL": CERT_URL,
     }
+
+
+def moto_certificate_fetcher(moto_url: str) -> Callable[[str], bytes]:
+    """`SnsVerifier(fetch=...)` for messages moto's SNS delivered: the URL passed the
+    verifier's checks (https, `sns.<region>.amazonaws.com`, `/SimpleNotificationService-*.pem`);
+    the same path is fetched from the moto server. moto's server picks the service from a
+    SigV4 credential scope (not from the Host), so the GET names `sns` and the region there."""
+
+    def fetch(url: str) -> bytes:
+        parts = urllib.parse.urlsplit(url)
+        region = (parts.hostname or "").split(".")[1]
+        scope = f"Credential=test/20250101/{region}/sns/aws4_request"
+        request = urllib.request.Request(
+            moto_url.rstrip("/") + parts.path,
+            headers={"Authorization": f"AWS4-HMAC-SHA256 {scope}, SignedHeaders=host, "
+                     "Signature=0"},
+        )  # fmt: skip
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return bytes(response.read(64 * 1024))
+
+    return fetch

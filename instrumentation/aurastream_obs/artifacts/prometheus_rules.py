@@ -29,6 +29,7 @@ from aurastream_obs.core.conventions import (
 )
 from aurastream_obs.definitions import Definitions, load_definitions
 from aurastream_obs.definitions import promql as q
+from aurastream_obs.definitions.runbooks import runbook_for, runbook_link
 from aurastream_obs.definitions.spec import SLO, Alarm
 
 SLO_RULES_PATH = "deploy/local/rules/aurastream-slo.rules.yaml"
@@ -63,6 +64,35 @@ SHORT_WINDOWS = Profile(
 
 def _number(value: float) -> str:
     return f"{round(value, 10):.10g}"
+
+
+# The measured value in each alert's `value` annotation (Prometheus' template functions):
+# burn-rate alerts show the error ratio of their long window, threshold alerts their signal.
+RATIO_VALUE = "{{ $value | humanizePercentage }}"
+_UNIT_SUFFIX = {"percent": " %", "seconds": " s", "requests/second": " req/s"}
+
+
+def value_template(unit: str) -> str:
+    """`{{ printf "%.4g" $value }}` plus the unit (deterministic, unlike `humanize`'s SI
+    prefixes: 0.5 s would read "500m")."""
+    return '{{ printf "%.4g" $value }}' + _UNIT_SUFFIX.get(unit, f" {unit}" if unit else "")
+
+
+def value_text(unit: str | None, value: float) -> str:
+    """What Prometheus renders for the `value` annotation (unit None: a burn-rate ratio); Go's
+    `%.4g` and `humanizePercentage` (`%.4g%%` of value x 100) format like Python's."""
+    if unit is None:
+        return f"{value * 100:.4g}%"
+    return f"{value:.4g}" + _UNIT_SUFFIX.get(unit, f" {unit}" if unit else "")
+
+
+def _annotations(signal: str, summary: str, description: str, value: str) -> dict[str, str]:
+    """summary, description, the measured value and the runbook page (docs/runbooks.md)."""
+    runbook = runbook_for(signal)
+    if runbook is None:
+        raise ValueError(f"alert signal {signal!r} has no runbook (definitions/runbooks.py)")
+    return {"summary": summary, "description": description, "value": value,
+            "runbook_url": runbook_link(runbook)}  # fmt: skip
 
 
 def _labels(defs: Definitions, **extra: str) -> dict[str, str]:
@@ -122,11 +152,13 @@ def _burn_alerts(defs: Definitions, slo: SLO, env: str) -> list[dict[str, Any]]:
                 "alert": alarm_name(env, thing, severity),
                 "expr": "\n".join(terms[:1] + [f"or {t}" for t in terms[1:]]),
                 "labels": {SEVERITY_LABEL: severity, SIGNAL_LABEL: thing, SLO_LABEL: slo.name},
-                "annotations": {
-                    "summary": f"{slo.name} SLO ({slo.objective_percent:g} %) is burning its "
-                    "error budget",
-                    "description": f"{slo.description} Burn rate above {windows}.",
-                },
+                "annotations": _annotations(
+                    thing,
+                    f"{slo.name} SLO ({slo.objective_percent:g} %) is burning its error budget",
+                    f"{slo.description} Burn rate above {windows}; value: the error ratio of "
+                    "the long window.",
+                    RATIO_VALUE,
+                ),
             }
         )
     return alerts
@@ -149,10 +181,12 @@ def _threshold_alerts(alarm: Alarm, env: str, profile: Profile) -> list[dict[str
         rule["labels"] = {SEVERITY_LABEL: severity, SIGNAL_LABEL: alarm.name}
         if alarm.team:  # Alertmanager routes a team's alerts to its receiver
             rule["labels"][TEAM_LABEL] = alarm.team
-        rule["annotations"] = {
-            "summary": f"{alarm.name} {alarm.comparison} {_number(threshold.value)} {alarm.unit}",
-            "description": alarm.description,
-        }
+        rule["annotations"] = _annotations(
+            alarm.name,
+            f"{alarm.name} {alarm.comparison} {_number(threshold.value)} {alarm.unit}",
+            alarm.description,
+            value_template(alarm.unit),
+        )
         alerts.append(rule)
     return alerts
 

@@ -14,6 +14,7 @@ from aurastream_obs.artifacts.prometheus_rules import (
     SLO_RULES_PATH,
     alert_rules,
     iter_alerts,
+    value_text,
 )
 from aurastream_obs.artifacts.yamltext import dump_yaml
 from aurastream_obs.core.conventions import SIGNAL_LABEL, SLO_LABEL, prometheus_le
@@ -63,20 +64,48 @@ def _scenario(
     return {**series, **buckets}
 
 
+CHANGES: Final[Mapping[str, Mapping[str, Any]]] = {
+    "healthy": {},
+    # 60 of 660 requests fail (9 %): every error budget and error threshold is exceeded.
+    "server-errors": {"errors": 60},
+    # Half the requests take 2-5 s: p99 ~ 4.9 s, latency SLO error ratio 50 %.
+    "slow": {"le_counts": (0, 300, 300, 600, 600)},
+    # 20 % cache hits.
+    "cache-misses": {"hits": 120, "misses": 480},
+    # 1,200 rps.
+    "overload": {"ok": 72000, "le_counts": (72000,) * 5},
+    # 30 failed authentications a minute (150 per 5 minutes): credential stuffing.
+    "credential-stuffing": {"auth_failures": 30},
+}
+
+
 def _scenarios(spelling: str) -> dict[str, dict[str, int]]:
+    return {name: _scenario(spelling, **changes) for name, changes in CHANGES.items()}
+
+
+def _measured(signal: str, scenario: str) -> float:
+    """The value each alert's expression computes on a scenario (constant increments, so every
+    window holds the same ratios): what its `value` annotation must show."""
+    changes = CHANGES[scenario]
+    n = {"errors": 0, "ok": 600, "hits": 480, "misses": 120, "auth_failures": _AUTH_FAILURES}
+    n.update({k: v for k, v in changes.items() if k != "le_counts"})
+    le: tuple[int, ...] = changes.get("le_counts", (600,) * 5)
+    total = n["errors"] + n["ok"]
+    if signal == "latency-p99":  # histogram_quantile: linear inside the bucket holding rank
+        rank = 0.99 * le[-1]
+        i = next(i for i, count in enumerate(le) if count >= rank)
+        lower, low_count = (_BOUNDS[i - 1], le[i - 1]) if i else (0.0, 0)
+        return lower + (_BOUNDS[i] - lower) * (rank - low_count) / (le[i] - low_count)
     return {
-        "healthy": _scenario(spelling),
-        # 60 of 660 requests fail (9 %): every error budget and error threshold is exceeded.
-        "server-errors": _scenario(spelling, errors=60),
-        # Half the requests take 2-5 s: p99 ~ 4.9 s, latency SLO error ratio 50 %.
-        "slow": _scenario(spelling, le_counts=(0, 300, 300, 600, 600)),
-        # 20 % cache hits.
-        "cache-misses": _scenario(spelling, hits=120, misses=480),
-        # 1,200 rps.
-        "overload": _scenario(spelling, ok=72000, le_counts=(72000,) * 5),
-        # 30 failed authentications a minute (150 per 5 minutes): credential stuffing.
-        "credential-stuffing": _scenario(spelling, auth_failures=30),
-    }
+        "availability-budget-burn": n["errors"] / total,
+        "error-rate-budget-burn": n["errors"] / total,
+        "latency-budget-burn": 1 - le[1] / total,
+        "error-rate": 100 * n["errors"] / total,
+        "availability": 100 - 100 * n["errors"] / total,
+        "cache-hit-rate": 100 * n["hits"] / (n["hits"] + n["misses"]),
+        "throughput": total / 60,
+        "failed-authentication": 5 * n["auth_failures"],  # increase over 5m
+    }[signal]
 
 
 # Which scenario must fire each alert, by its `signal` label.
@@ -98,16 +127,24 @@ def _series(increments: Mapping[str, int]) -> list[dict[str, str]]:
     return [{"series": s, "values": f"0+{n}x{MINUTES}"} for s, n in increments.items()]
 
 
-def _expected(rule: Mapping[str, Any], service: str) -> dict[str, Any]:
+def _expected(
+    rule: Mapping[str, Any], service: str, scenario: str, units: Mapping[str, str]
+) -> dict[str, Any]:
     labels = dict(rule["labels"])
+    unit = None  # burn-rate alerts show a ratio
     if SLO_LABEL in labels:  # the recorded SLI series carry service and slo
         labels["service"] = service
-    return {"exp_labels": labels, "exp_annotations": dict(rule["annotations"])}
+    else:
+        unit = units[labels[SIGNAL_LABEL]]
+    measured = _measured(labels[SIGNAL_LABEL], scenario)
+    annotations = dict(rule["annotations"], value=value_text(unit, measured))
+    return {"exp_labels": labels, "exp_annotations": annotations}
 
 
 def promtool_tests() -> dict[str, Any]:
     defs = load_definitions()
     rules = list(iter_alerts(alert_rules(defs)))
+    units = {alarm.name: alarm.unit for alarm in defs.alarms}
     tests: list[dict[str, Any]] = []
     for spelling, les in LE_SPELLINGS.items():
         scenarios = _scenarios(spelling)
@@ -130,7 +167,7 @@ def promtool_tests() -> dict[str, Any]:
                         {
                             "eval_time": EVAL_TIME,
                             "alertname": r["alert"],
-                            "exp_alerts": [_expected(r, defs.service)],
+                            "exp_alerts": [_expected(r, defs.service, scenario, units)],
                         }
                         for r in firing
                     ],

@@ -1,6 +1,8 @@
-"""Alert router: CloudWatch alarms via SNS (signature verified) and Alertmanager
-webhooks become one `Alert` model, routed by severity to Slack and PagerDuty with retries and
-deduplication. Runs as `aurastream-obs alerts serve` or as a Lambda (`lambda_handler.handler`).
+"""Alert router: CloudWatch alarms via SNS (signature, topic and freshness verified),
+Alertmanager webhooks and runbook notifications become alert groups, delivered by severity to
+Slack (one message per group) and PagerDuty (one event per alert) at least once, within one
+deadline per request, with honest answers (2xx only once delivered). Runs as
+`aurastream-obs alerts serve` or as a Lambda (`lambda_handler.handler`).
 """
 
 from __future__ import annotations

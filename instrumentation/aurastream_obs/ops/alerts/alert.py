@@ -11,30 +11,15 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Final, Literal
 
-Status = Literal["firing", "resolved"]
-Source = Literal["cloudwatch", "alertmanager"]
+from aurastream_obs.definitions.runbooks import RUNBOOK_FOR_SIGNAL, runbook_for, runbook_link
 
-# Which runbook answers which alert signal (the `signal` label / the <thing> of an alarm name).
-RUNBOOK_FOR_SIGNAL: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "error-rate": "high-error-rate",
-        "api-5xx": "high-error-rate",
-        "lambda-errors": "high-error-rate",
-        "availability-budget-burn": "high-error-rate",
-        "latency-p99": "high-latency",
-        "api-latency-p99": "high-latency",
-        "lambda-duration-p99": "high-latency",
-        "latency-budget-burn": "high-latency",
-        "cache-hit-rate": "high-latency",
-        "availability": "service-down",
-        "service-down": "service-down",
-        "security-incident": "security-incident",
-        "failed-authentication": "security-incident",
-    }
-)
+Status = Literal["firing", "resolved"]
+Source = Literal["cloudwatch", "alertmanager", "runbook"]
+SOURCES: Final = ("cloudwatch", "alertmanager", "runbook")
+# The signal -> runbook table lives in the definitions, shared with the Prometheus rules.
+__all__ = ["RUNBOOK_FOR_SIGNAL", "Alert", "resolve_runbook_url", "runbook_url"]
 
 # Labels that vary per notification and must not change the identity of an alert.
 _VOLATILE_LABELS: Final = frozenset({"value", "instance_value", "__value__"})
@@ -42,7 +27,8 @@ _VOLATILE_LABELS: Final = frozenset({"value", "instance_value", "__value__"})
 
 @dataclass(frozen=True)
 class Alert:
-    """A normalised alert. `value`/`threshold` are None when the source does not say."""
+    """A normalised alert. `value`/`threshold` are None when the source does not say;
+    `value_text` is the value as the source showed it (Prometheus' `value` annotation)."""
 
     name: str
     severity: str
@@ -57,6 +43,7 @@ class Alert:
     labels: Mapping[str, str] = field(default_factory=dict)
     # Identity beyond name+labels (e.g. the CloudWatch AlarmArn: same name in two accounts).
     identity: str = ""
+    value_text: str | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -79,8 +66,14 @@ class Alert:
         explicit = self.labels.get("runbook")
         if explicit:
             return explicit
-        signal = self.signal
-        return RUNBOOK_FOR_SIGNAL.get(signal) if signal else None
+        return runbook_for(self.signal)
+
+    @property
+    def shown_value(self) -> str:
+        """The measured value for people: the source's text, else the number, else n/a."""
+        if self.value_text:
+            return self.value_text
+        return "n/a" if self.value is None else f"{self.value:g}"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -96,33 +89,57 @@ class Alert:
             "ends_at": self.ends_at,
             "labels": dict(self.labels),
             "identity": self.identity,
+            "value_text": self.value_text,
             "fingerprint": self.fingerprint,
             "dedup_key": self.dedup_key,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object]) -> Alert:
-        """Inverse of `to_dict` (used by `runbook run --alert-file`)."""
-        status = str(data.get("status", "firing"))
-        source = str(data.get("source", "alertmanager"))
+        """Inverse of `to_dict` (`runbook run --alert-file`); ValueError naming the first bad
+        field (a missing or non-string name, an unknown status, labels that are not an object
+        of strings, a value that is not a number...)."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"an alert is a JSON object, not {_kind(data)}")
+        name = data.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("'name' must be a non-empty string")
+        status = data.get("status", "firing")
+        source = data.get("source", "alertmanager")
+        if status not in ("firing", "resolved"):
+            raise ValueError(f"'status' must be firing or resolved, not {_short(status)}")
+        if source not in SOURCES:
+            raise ValueError(f"'source' must be one of {', '.join(SOURCES)}, not {_short(source)}")
         labels = data.get("labels") or {}
-        if status not in ("firing", "resolved") or source not in ("cloudwatch", "alertmanager"):
-            raise ValueError(f"bad alert status/source: {status!r}/{source!r}")
-        if not isinstance(labels, Mapping):
-            raise ValueError("alert labels must be an object")
+        if not isinstance(labels, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in labels.items()
+        ):
+            raise ValueError("'labels' must be an object of strings")
+        for number in ("value", "threshold"):
+            got = data.get(number)
+            if got is not None and (isinstance(got, bool) or not isinstance(got, int | float)):
+                raise ValueError(f"'{number}' must be a number or null, not {_kind(got)}")
+        texts = {}
+        for key in ("severity", "summary", "runbook_url", "starts_at", "ends_at", "identity",
+                    "value_text"):  # fmt: skip
+            got = data.get(key)
+            if got is not None and not isinstance(got, str):
+                raise ValueError(f"'{key}' must be a string, not {_kind(got)}")
+            texts[key] = got
         return cls(
-            name=str(data["name"]),
-            severity=str(data.get("severity", "warning")),
-            status=status,  # type: ignore[arg-type]  # checked above
-            summary=str(data.get("summary", "")),
-            source=source,  # type: ignore[arg-type]  # checked above
+            name=name,
+            severity=texts["severity"] or "warning",
+            status=status,
+            summary=texts["summary"] or "",
+            source=source,
             value=_float_or_none(data.get("value")),
             threshold=_float_or_none(data.get("threshold")),
-            runbook_url=_str_or_none(data.get("runbook_url")),
-            starts_at=_str_or_none(data.get("starts_at")),
-            ends_at=_str_or_none(data.get("ends_at")),
-            labels={str(k): str(v) for k, v in labels.items()},
-            identity=str(data.get("identity", "")),
+            runbook_url=texts["runbook_url"],
+            starts_at=texts["starts_at"],
+            ends_at=texts["ends_at"],
+            labels=dict(labels),
+            identity=texts["identity"] or "",
+            value_text=texts["value_text"],
         )
 
 
@@ -139,10 +156,21 @@ def severity_from_name(name: str) -> str | None:
     return tail if tail in ("critical", "warning") else None
 
 
-def runbook_url(base: str | None, alert_runbook: str | None) -> str | None:
-    if not base or not alert_runbook:
+def resolve_runbook_url(base: str | None, url: str | None) -> str | None:
+    """An absolute URL is kept; a repo path (`docs/runbooks.md#high-latency`, what the rules
+    carry) is resolved against `base` when one is configured, else shown as it is."""
+    if not url:
         return None
-    return f"{base.rstrip('/')}/{alert_runbook}"
+    if "://" in url or not base:
+        return url
+    return f"{base.rstrip('/')}/{url.lstrip('/')}"
+
+
+def runbook_url(base: str | None, alert_runbook: str | None) -> str | None:
+    """The page of a runbook (for alerts without a `runbook_url`, e.g. CloudWatch alarms)."""
+    if not alert_runbook:
+        return None
+    return resolve_runbook_url(base, runbook_link(alert_runbook))
 
 
 def _float_or_none(value: object) -> float | None:
@@ -154,5 +182,10 @@ def _float_or_none(value: object) -> float | None:
         return None
 
 
-def _str_or_none(value: object) -> str | None:
-    return None if value is None else str(value)
+def _kind(value: object) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), "a number")  # fmt: skip
+
+
+def _short(value: object) -> str:
+    return repr(value)[:40]

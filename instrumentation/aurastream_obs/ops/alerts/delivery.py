@@ -1,6 +1,7 @@
-"""POST JSON with bounded retries: exponential backoff on 429/5xx/network errors, honouring
-`Retry-After`, within a total time budget. Outcomes never carry the URL or the body (both may
-hold secrets: a Slack webhook URL is a credential, a PagerDuty body holds the routing key)."""
+"""POST JSON with bounded retries inside one deadline: exponential backoff on 429/5xx/network
+errors, honouring `Retry-After` when it fits, each attempt's socket timeout cut to what is left
+of the deadline. Outcomes never carry the URL or the body (both may hold secrets: a Slack
+webhook URL is a credential, a PagerDuty body holds the routing key)."""
 
 from __future__ import annotations
 
@@ -14,23 +15,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-_RETRYABLE: Final = frozenset({429, 500, 502, 503, 504})
+from aurastream_obs.ops.alerts.ledger import Deadline
+
+_RETRYABLE: Final = frozenset({408, 425, 429, 500, 502, 503, 504})
+MIN_ATTEMPT_S: Final = 0.05  # an attempt with less time left than this is not started
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 5
-    base_delay_s: float = 0.5
-    max_delay_s: float = 8.0
-    budget_s: float = 20.0  # total time for one delivery, sleeps included
-    timeout_s: float = 5.0  # per request
+    base_delay_s: float = 0.25
+    max_delay_s: float = 2.0
+    timeout_s: float = 5.0  # per attempt, never beyond the request's deadline
 
 
 @dataclass(frozen=True)
 class Outcome:
     ok: bool
     attempts: int
-    status: int | None  # last HTTP status, None for a network error
+    status: int | None  # last HTTP status, None for a network error or no attempt
     detail: str  # safe to log: no URL, no body
 
 
@@ -39,7 +42,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -51,56 +54,64 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 class Poster:
-    """`post(url, payload) -> Outcome`. `sleep` and `clock` are injectable for tests."""
+    """`post(url, payload, deadline) -> Outcome`. `sleep` is injectable for tests."""
 
     def __init__(
         self,
         policy: RetryPolicy = RetryPolicy(),
         *,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.policy = policy
         self._sleep = sleep
-        self._clock = clock
 
-    def post(self, url: str, payload: object) -> Outcome:
+    def post(self, url: str, payload: object, deadline: Deadline) -> Outcome:
         body = json.dumps(payload).encode()
         policy = self.policy
-        deadline = self._clock() + policy.budget_s
         status: int | None = None
-        detail = "not attempted"
-        for attempt in range(1, policy.max_attempts + 1):
+        detail = "deadline passed before the first attempt"
+        attempts = 0
+        while attempts < policy.max_attempts:
+            remaining = deadline.remaining()
+            if remaining < MIN_ATTEMPT_S:
+                return Outcome(False, attempts, status, detail + "; deadline reached")
+            attempts += 1
             retry_after: float | None = None
             try:
-                status = self._send(url, body)
+                status = self._send(url, body, min(policy.timeout_s, remaining))
                 if 200 <= status < 300:
-                    return Outcome(True, attempt, status, f"HTTP {status}")
+                    return Outcome(True, attempts, status, f"HTTP {status}")
                 detail = f"HTTP {status}"
             except urllib.error.HTTPError as exc:
                 status, detail = exc.code, f"HTTP {exc.code}"
                 retry_after = retry_after_seconds(exc.headers.get("Retry-After"))
                 exc.close()
             except (urllib.error.URLError, OSError) as exc:
-                status, detail = None, f"network error ({type(exc).__name__})"
+                status, detail = None, f"network error ({_reason(exc)})"
             if status is not None and status not in _RETRYABLE:
-                return Outcome(False, attempt, status, detail)  # 4xx: retrying will not help
-            if attempt == policy.max_attempts:
+                return Outcome(False, attempts, status, detail)  # 4xx: retrying will not help
+            if attempts == policy.max_attempts:
                 break
-            delay = min(policy.base_delay_s * 2 ** (attempt - 1), policy.max_delay_s)
+            delay = min(policy.base_delay_s * 2 ** (attempts - 1), policy.max_delay_s)
             if retry_after is not None:
                 delay = max(delay, retry_after)
-            if self._clock() + delay > deadline:
-                detail += "; retry budget exhausted"
-                return Outcome(False, attempt, status, detail)
+            if delay + MIN_ATTEMPT_S > deadline.remaining():
+                return Outcome(False, attempts, status, detail + "; no time left to retry")
             self._sleep(delay)
-        return Outcome(False, policy.max_attempts, status, detail + "; attempts exhausted")
+        return Outcome(False, attempts, status, detail + "; attempts exhausted")
 
-    def _send(self, url: str, body: bytes) -> int:
+    def _send(self, url: str, body: bytes, timeout: float) -> int:
         request = urllib.request.Request(
             url, data=body, method="POST", headers={"Content-Type": "application/json"}
         )
         # Callers pass only configured https/http endpoint URLs (never user input).
-        with urllib.request.urlopen(request, timeout=self.policy.timeout_s) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read(64 * 1024)
             return int(response.status)
+
+
+def _reason(exc: BaseException) -> str:
+    """The exception class (a timeout reads `TimeoutError`), never its text: a URLError's text
+    can quote the URL."""
+    inner = getattr(exc, "reason", None)
+    return type(inner if isinstance(inner, BaseException) else exc).__name__

@@ -6,6 +6,13 @@ SNS (a direct `lambda:InvokeFunction` by a compromised principal) routes nothing
 
 The router (its settings, certificate cache and dedup state) is built on the first invocation
 and reused while the execution environment is warm; `build_handler` gives tests their own.
+
+At least once: when a record could not be delivered (a 5xx reply: a channel failed or the
+deadline ran out), the handler raises `UndeliveredError` after handling every record, so that
+Lambda retries the asynchronous invocation (twice by default, then the on-failure destination
+or dead-letter queue). Channels that took the alert already are duplicates on the retry in this
+environment; another environment may send them again (a duplicate, never a loss). Records
+refused for good (403 forged or stale, 400 malformed) are counted, not retried.
 """
 
 from __future__ import annotations
@@ -39,11 +46,17 @@ def build_handler(make_router: Callable[[], AlertRouter]) -> LambdaHandler:
                 continue
             reply = router.handle_sns(normalize_lambda_record(sns))
             results.append({"status": reply.status, **reply.body})
-        # Failures are counted and returned, not raised: an async retry would re-run records
-        # whose channels already succeeded in another (cold) environment without dedup state.
-        return {"results": results, "counters": router.counters.snapshot()}
+        outcome: dict[str, object] = {"results": results, "counters": router.counters.snapshot()}
+        failed = [r for r in results if int(str(r["status"])) >= 500]
+        if failed:
+            raise UndeliveredError(f"{len(failed)} of {len(results)} SNS record(s) undelivered")
+        return outcome
 
     return handle
+
+
+class UndeliveredError(RuntimeError):
+    """Some record was not delivered: raised so that Lambda retries the invocation."""
 
 
 def _default_router() -> AlertRouter:

@@ -1,32 +1,43 @@
-"""The alert router: inputs (SNS messages, Alertmanager webhooks) → `Alert`s → channels by
-severity, with per-channel deduplication and counters. Transport-free: the HTTP server and
-the Lambda handler both call `handle_sns` / `handle_alertmanager` and send back the `Reply`.
+"""The alert router: inputs (SNS messages, Alertmanager webhooks, runbook notifications) →
+alert groups → channels by severity, at least once, within one deadline per request
+(`dispatch.py`). Transport-free: the HTTP server and the Lambda handler both call
+`handle_sns` / `handle_alertmanager` / `handle_notify` and send back the `Reply`.
+
+SNS messages are verified (`sns.py`), then remembered by MessageId for as long as SNS may
+deliver them (`SNS_MAX_AGE_S` plus the allowed clock skew): a retry or a replay of a message
+already handled is answered 200 without routing anything; one still being handled waits for
+that outcome or gets a 503.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import json
 import logging
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Final
 
 from aurastream_obs.logs.events import security_event
-from aurastream_obs.ops.alerts.alert import Alert
+from aurastream_obs.ops.alerts.alert import Alert, runbook_url
 from aurastream_obs.ops.alerts.channels import Channel, PagerDutyChannel, SlackChannel
 from aurastream_obs.ops.alerts.delivery import Poster
+from aurastream_obs.ops.alerts.dispatch import Dispatcher, Reply, Routes
+from aurastream_obs.ops.alerts.jsonlimits import load_json
+from aurastream_obs.ops.alerts.ledger import DEFAULT_MAX_ENTRIES, Deadline, OnceLedger
+from aurastream_obs.ops.alerts.metrics import Counters
 from aurastream_obs.ops.alerts.settings import RouterSettings
 from aurastream_obs.ops.alerts.sns import (
+    FUTURE_SKEW_S,
     SignatureError,
     SnsVerifier,
     UrlGetter,
     get_url,
-    is_sns_url,
+    subscribe_url_ok,
 )
 from aurastream_obs.ops.alerts.sources import (
+    AlertGroup,
     PayloadError,
     Thresholds,
     load_thresholds,
@@ -34,65 +45,14 @@ from aurastream_obs.ops.alerts.sources import (
     parse_cloudwatch_alarm,
 )
 
+__all__ = ["AlertRouter", "Counters", "Reply"]
+
 _log: Final = logging.getLogger("aurastream.alerts")
 _EXTRA: Final = {"category": "application"}
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: Mapping[str, object]
-
-
-@dataclass
-class Counters:
-    sent: int = 0
-    failed: int = 0
-    suppressed: int = 0
-    skipped: int = 0
-    rejected: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, name: str) -> None:
-        with self._lock:
-            setattr(self, name, getattr(self, name) + 1)
-
-    def snapshot(self) -> dict[str, int]:
-        with self._lock:
-            names = ("sent", "failed", "suppressed", "skipped", "rejected")
-            return {n: int(getattr(self, n)) for n in names}
-
-
-class Deduplicator:
-    """Remembers, per (channel, fingerprint), the last status *delivered* and when; a repeat
-    of the same status within `window_s` is suppressed. A failed delivery is forgotten so the
-    sender's retry (SNS, Alertmanager) gets through."""
-
-    def __init__(self, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.window_s = window_s
-        self._clock = clock
-        self._last: dict[tuple[str, str], tuple[str, float]] = {}
-        self._lock = threading.Lock()
-
-    def claim(self, channel: str, alert: Alert) -> bool:
-        """True if this alert+status should be sent now (and reserve it)."""
-        key, now = (channel, alert.fingerprint), self._clock()
-        with self._lock:
-            last = self._last.get(key)
-            if last and last[0] == alert.status and now - last[1] < self.window_s:
-                return False
-            self._last[key] = (alert.status, now)
-            if len(self._last) > 10_000:  # bounded: drop entries older than the window
-                self._last = {k: v for k, v in self._last.items() if now - v[1] < self.window_s}
-            return True
-
-    def release(self, channel: str, alert: Alert) -> None:
-        with self._lock:
-            self._last.pop((channel, alert.fingerprint), None)
-
-
-# severity -> does it page? (from definitions.ROUTES; every severity goes to Slack).
-Routes = Mapping[str, bool]
+MAX_BODY_BYTES: Final = 1024 * 1024  # SNS messages are at most 256 KiB; JSON escaping grows them
+MAX_SNS_MESSAGE_BYTES: Final = 256 * 1024  # SNS's own limit on Message
+MAX_NOTIFICATION_CHARS: Final = 2000
+NOTIFY_SEVERITY: Final = "info"  # runbook notifications inform (Slack); they never page
 
 
 def load_routes() -> dict[str, bool]:
@@ -113,105 +73,119 @@ class AlertRouter:
         routes: Routes | None = None,
         thresholds: Thresholds | None = None,
         on_alert: Callable[[Alert], None] | None = None,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
     ) -> None:
         self.settings = settings
         self.counters = Counters()
         poster = poster or Poster()
-        self._channels: dict[str, Channel] = {}
+        channels: dict[str, Channel] = {}
         if settings.slack_webhook_url:
-            self._channels["slack"] = SlackChannel(settings.slack_webhook_url, poster)
+            channels["slack"] = SlackChannel(settings.slack_webhook_url, poster)
         if settings.pagerduty_routing_key:
-            self._channels["pagerduty"] = PagerDutyChannel(
+            channels["pagerduty"] = PagerDutyChannel(
                 settings.pagerduty_routing_key, poster, settings.pagerduty_events_url
             )
-        self._verifier = verifier or SnsVerifier(topic_arns=settings.sns_topic_arns)
+        self.verifier = verifier or SnsVerifier(topic_arns=settings.sns_topic_arns)
         self._confirm = confirm
-        self._dedup = Deduplicator(settings.dedup_window_s, clock)
-        self._routes = load_routes() if routes is None else routes
+        self._clock = clock
+        self.deliveries = OnceLedger(settings.dedup_window_s, max_entries=max_entries, clock=clock)
+        self.messages = OnceLedger(
+            self.verifier.max_age_s + FUTURE_SKEW_S, max_entries=max_entries, clock=clock
+        )
+        routes = load_routes() if routes is None else routes
+        self._dispatcher = Dispatcher(channels, routes, self.deliveries, lambda: self.counters)
         self._thresholds = load_thresholds() if thresholds is None else thresholds
         self._on_alert = on_alert
 
-    # --- routing ---------------------------------------------------------------------------
-    def channels_for(self, alert: Alert) -> list[str]:
-        names = ["slack"]
-        if self._routes.get(alert.severity, False):
-            names.insert(0, "pagerduty")
-        return names
+    def deadline(self) -> Deadline:
+        return Deadline(self.settings.deadline_s, self._clock)
 
-    def route(self, alert: Alert) -> dict[str, str]:
-        """Deliver one alert; returns channel -> sent|failed|suppressed|skipped."""
-        result: dict[str, str] = {}
-        for name in self.channels_for(alert):
-            channel = self._channels.get(name)
-            if channel is None:
-                result[name] = "skipped"  # not configured
-            elif not self._dedup.claim(name, alert):
-                result[name] = "suppressed"
-            else:
-                outcome = channel.send(alert)
-                result[name] = "sent" if outcome.ok else "failed"
-                if not outcome.ok:
-                    self._dedup.release(name, alert)
-                _log.log(
-                    logging.INFO if outcome.ok else logging.ERROR,
-                    "alert %s %s via %s: %s after %d attempt(s)",
-                    alert.name,
-                    alert.status,
-                    name,
-                    outcome.detail,
-                    outcome.attempts,
-                    extra=_EXTRA,
-                )
-            self.counters.add(result[name])
-        fresh = any(r != "suppressed" for r in result.values())  # a repeat re-plans nothing
-        if self._on_alert is not None and alert.status == "firing" and fresh:
-            try:
-                self._on_alert(alert)
-            except Exception:  # noqa: BLE001 - a runbook hook must never break alert delivery
-                _log.exception("runbook hook failed for %s", alert.name, extra=_EXTRA)
-        return result
+    def close(self) -> None:
+        self._dispatcher.close()
 
-    def route_all(self, alerts: Sequence[Alert]) -> Reply:
-        outcomes = [(a, self.route(a)) for a in alerts]
-        failed = any("failed" in channels.values() for _, channels in outcomes)
-        results = [
-            {"name": a.name, "status": a.status, "dedup_key": a.dedup_key, "channels": channels}
-            for a, channels in outcomes
-        ]
-        # 502 lets SNS/Alertmanager retry; channels that succeeded are deduplicated then.
-        return Reply(502 if failed else 200, {"alerts": results})
+    # --- delivery --------------------------------------------------------------------------
+    def route(self, group: AlertGroup, deadline: Deadline | None = None) -> Reply:
+        """Deliver a group; the hook plans runbooks for alerts newly firing."""
+        reply, fresh = self._dispatcher.deliver(group, deadline or self.deadline())
+        for alert in fresh:
+            if self._on_alert is not None and alert.status == "firing":
+                if alert.source == "runbook":
+                    continue  # a runbook's own notification never plans another runbook
+                try:
+                    self._on_alert(alert)
+                except Exception:  # noqa: BLE001 - a runbook hook must never break delivery
+                    _log.exception("runbook hook failed for %s", alert.name, extra=_EXTRA)
+        return reply
 
     # --- inputs ----------------------------------------------------------------------------
     def handle_alertmanager(self, authorization: str | None, body: bytes) -> Reply:
-        if not self._token_ok(authorization):
-            self.counters.add("rejected")
-            security_event("alert_webhook_rejected", endpoint="alertmanager", reason="bad token")
+        if not self._token_ok(authorization, "alertmanager"):
             return Reply(401, {"error": "unauthorized"})
+        deadline = self.deadline()
         try:
-            payload = json.loads(body)
+            payload = load_json(body, max_bytes=MAX_BODY_BYTES)
             if not isinstance(payload, dict):
                 raise PayloadError("payload must be an object")
-            alerts = parse_alertmanager(
+            group = parse_alertmanager(
                 payload, runbook_base=self.settings.runbook_base_url, thresholds=self._thresholds
             )
-        except (ValueError, KeyError) as exc:
-            return Reply(400, {"error": f"bad payload: {type(exc).__name__}"})
-        return self.route_all(alerts)
+        except PayloadError as exc:
+            return self._bad_input("alertmanager", str(exc))
+        return self.route(group, deadline)
+
+    def handle_notify(self, authorization: str | None, body: bytes) -> Reply:
+        """A runbook's notification (`POST /notify`): `{"message", "runbook"?, "alert"?}` → one
+        Slack message, deduplicated on its text within the dedup window."""
+        if not self._token_ok(authorization, "notify"):
+            return Reply(401, {"error": "unauthorized"})
+        try:
+            payload = load_json(body, max_bytes=64 * 1024)
+            if not isinstance(payload, dict):
+                raise PayloadError("payload must be an object")
+            message, book, about = (payload.get(k, "") for k in ("message", "runbook", "alert"))
+            if not isinstance(message, str) or not message.strip():
+                raise PayloadError("'message' must be a non-empty string")
+            if not isinstance(book, str) or not isinstance(about, str):
+                raise PayloadError("'runbook' and 'alert' must be strings")
+        except PayloadError as exc:
+            return self._bad_input("notify", str(exc))
+        text = message.strip()[:MAX_NOTIFICATION_CHARS]
+        digest = hashlib.sha256(f"{book}\n{about}\n{text}".encode()).hexdigest()[:16]
+        labels = {"notification": digest, **({"runbook": book[:100]} if book else {})}
+        name = f"runbook {book[:100]}" if book else "runbook notification"
+        alert = Alert(name, NOTIFY_SEVERITY, "firing", text, "runbook", labels=labels)
+        url = runbook_url(self.settings.runbook_base_url, alert.runbook)
+        return self.route(AlertGroup((replace(alert, runbook_url=url),), name))
 
     def handle_sns(self, message: Mapping[str, object]) -> Reply:
+        deadline = self.deadline()
         try:
-            self._verifier.verify(message)
+            self.verifier.verify(message)
         except SignatureError as exc:
-            self.counters.add("rejected")
+            self.counters.add("rejected", endpoint="sns", reason=exc.reason)
             security_event("sns_signature_rejected", reason=str(exc))
-            return Reply(403, {"error": "SNS signature verification failed"})
+            return Reply(403, {"error": "SNS message refused", "reason": exc.reason})
+        claim = self.messages.claim([(("sns", str(message["MessageId"])), "")], deadline)
+        if claim is None:
+            return Reply(503, {"error": "this MessageId is still being handled"},
+                         {"Retry-After": "5"})  # fmt: skip
+        if not claim.fresh:
+            self.counters.add("sns_duplicates")
+            return Reply(200, {"duplicate": True})
+        reply = Reply(500, {"error": "internal error"})
+        try:
+            reply = self._sns_message(message, deadline)
+        finally:  # a 4xx is final for SNS too (it retries 5xx and timeouts only)
+            self.messages.settle(claim, delivered=reply.status < 500)
+        return reply
+
+    def _sns_message(self, message: Mapping[str, object], deadline: Deadline) -> Reply:
         kind = message.get("Type")
         if kind == "SubscriptionConfirmation":
-            url = str(message.get("SubscribeURL", ""))
-            if not is_sns_url(url):
-                return Reply(400, {"error": "SubscribeURL is not an https SNS URL"})
+            if not subscribe_url_ok(message):
+                return self._bad_input("sns", "SubscribeURL is not this topic's SNS confirmation")
             try:
-                self._confirm(url)
+                self._confirm(str(message["SubscribeURL"]))
             except OSError as exc:
                 return Reply(502, {"error": f"confirmation failed ({type(exc).__name__})"})
             _log.info("confirmed SNS subscription to %s", message.get("TopicArn"), extra=_EXTRA)
@@ -220,22 +194,32 @@ class AlertRouter:
             _log.warning("SNS unsubscribed from %s", message.get("TopicArn"), extra=_EXTRA)
             return Reply(200, {"unsubscribed": True})
         try:
-            alarm = json.loads(str(message.get("Message", "")))
+            alarm = load_json(
+                str(message.get("Message", "")), max_bytes=MAX_SNS_MESSAGE_BYTES, what="Message"
+            )
             if not isinstance(alarm, dict):
                 raise PayloadError("Message must be a JSON object")
             alert = parse_cloudwatch_alarm(alarm, runbook_base=self.settings.runbook_base_url)
-        except ValueError as exc:
-            return Reply(400, {"error": f"not a CloudWatch alarm: {type(exc).__name__}"})
+        except PayloadError as exc:
+            return self._bad_input("sns", f"not a CloudWatch alarm: {exc}")
         if alert is None:
             return Reply(200, {"alerts": [], "ignored": "INSUFFICIENT_DATA"})
-        return self.route_all([alert])
+        return self.route(AlertGroup((alert,), alert.name), deadline)
 
-    def _token_ok(self, authorization: str | None) -> bool:
+    def _bad_input(self, endpoint: str, reason: str) -> Reply:
+        self.counters.add("rejected", endpoint=endpoint, reason="bad_input")
+        return Reply(400, {"error": f"bad payload: {reason}"[:300]})
+
+    def _token_ok(self, authorization: str | None, endpoint: str) -> bool:
         token = self.settings.alerts_token
-        if not token or not authorization:
-            return False  # fail closed when no token is configured
-        scheme, _, presented = authorization.partition(" ")
-        # Compare in constant time; the scheme check leaks nothing about the token.
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            presented.strip().encode(), token.reveal().encode()
-        )
+        ok = False
+        if token and authorization:  # fail closed when no token is configured
+            scheme, _, presented = authorization.partition(" ")
+            # Compare in constant time; the scheme check leaks nothing about the token.
+            ok = scheme.lower() == "bearer" and hmac.compare_digest(
+                presented.strip().encode(), token.reveal().encode()
+            )
+        if not ok:
+            self.counters.add("rejected", endpoint=endpoint, reason="unauthorized")
+            security_event("alert_webhook_rejected", endpoint=endpoint, reason="bad token")
+        return ok

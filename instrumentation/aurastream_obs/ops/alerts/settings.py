@@ -4,6 +4,7 @@ line can show them."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,15 +18,23 @@ ENV_PAGERDUTY_ROUTING_KEY: Final = "PAGERDUTY_ROUTING_KEY"
 ENV_PAGERDUTY_EVENTS_URL: Final = "PAGERDUTY_EVENTS_URL"
 # Bearer token Alertmanager must send on POST /alertmanager. Unset: every webhook is refused.
 ENV_ALERTS_TOKEN: Final = "AURASTREAM_ALERTS_TOKEN"
-# Base URL of the runbook pages; `<base>/<runbook>` is linked from each alert. Optional.
+# Base URL the runbook pages' repo paths (`docs/runbooks.md#<runbook>`) resolve against, e.g.
+# the repository's web address. Unset: the repo path is shown as it is.
 ENV_RUNBOOK_BASE_URL: Final = "AURASTREAM_RUNBOOK_BASE_URL"
-# Comma-separated SNS topic ARNs accepted on /sns and in the Lambda. Empty: any topic.
+# Comma-separated SNS topic ARNs accepted on /sns and in the Lambda. Unset: every SNS message
+# (subscription confirmations included) is refused.
 ENV_SNS_TOPIC_ARNS: Final = "AURASTREAM_SNS_TOPIC_ARNS"
 # Seconds during which the same alert with the same status is not re-sent (default 300).
 ENV_DEDUP_WINDOW_S: Final = "AURASTREAM_ALERTS_DEDUP_WINDOW_S"
+# Seconds one request may take, retries included (default 8, at most 9): below Alertmanager's
+# smallest notification timeout (10 s) and SNS's HTTP/S delivery timeout (15 s).
+ENV_DEADLINE_S: Final = "AURASTREAM_ALERTS_DEADLINE_S"
 
 DEFAULT_PAGERDUTY_EVENTS_URL: Final = "https://events.pagerduty.com/v2/enqueue"
 DEFAULT_DEDUP_WINDOW_S: Final = 300.0
+DEFAULT_DEADLINE_S: Final = 8.0
+MAX_DEADLINE_S: Final = 9.0
+MIN_DEADLINE_S: Final = 0.5
 
 
 class Secret:
@@ -68,14 +77,16 @@ class RouterSettings:
     runbook_base_url: str | None = None
     sns_topic_arns: frozenset[str] = field(default_factory=frozenset)
     dedup_window_s: float = DEFAULT_DEDUP_WINDOW_S
+    deadline_s: float = DEFAULT_DEADLINE_S
+
+    def __post_init__(self) -> None:
+        bounded = min(max(self.deadline_s, MIN_DEADLINE_S), MAX_DEADLINE_S)
+        object.__setattr__(self, "deadline_s", bounded)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RouterSettings:
         env = os.environ if env is None else env
-        try:
-            window = float(env.get(ENV_DEDUP_WINDOW_S, DEFAULT_DEDUP_WINDOW_S))
-        except ValueError:
-            window = DEFAULT_DEDUP_WINDOW_S  # a bad value falls back (and is not fatal)
+        window = _number(env, ENV_DEDUP_WINDOW_S, DEFAULT_DEDUP_WINDOW_S)
         arns = frozenset(a.strip() for a in env.get(ENV_SNS_TOPIC_ARNS, "").split(",") if a.strip())
         return cls(
             slack_webhook_url=_secret(env, ENV_SLACK_WEBHOOK_URL),
@@ -85,4 +96,13 @@ class RouterSettings:
             runbook_base_url=env.get(ENV_RUNBOOK_BASE_URL) or None,
             sns_topic_arns=arns,
             dedup_window_s=max(0.0, window),
+            deadline_s=_number(env, ENV_DEADLINE_S, DEFAULT_DEADLINE_S),
         )
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError:
+        return default  # a bad value falls back (and is not fatal)
+    return default if math.isnan(value) else value

@@ -1,15 +1,18 @@
-"""Parse the two alert inputs into `Alert`s: a CloudWatch alarm state change (the JSON that
-CloudWatch publishes to SNS) and an Alertmanager webhook payload (version 4)."""
+"""Parse the two alert inputs into `AlertGroup`s: a CloudWatch alarm state change (the JSON
+that CloudWatch publishes to SNS; a group of one) and an Alertmanager webhook payload (version
+4; one group, as Alertmanager grouped it)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Final
 
 from aurastream_obs.ops.alerts.alert import (
     Alert,
     _float_or_none,
+    resolve_runbook_url,
     runbook_url,
     severity_from_name,
     signal_from_name,
@@ -18,7 +21,9 @@ from aurastream_obs.ops.alerts.alert import (
 # (signal, severity) -> threshold, from the definitions (the alarms' single source of truth).
 Thresholds = Mapping[tuple[str, str], float]
 
-MAX_ALERTS_PER_PAYLOAD: Final = 200  # Alertmanager's max_alerts is unbounded by default
+# Alertmanager's webhook `max_alerts` is unbounded by default: set it to this or less.
+MAX_ALERTS_PER_PAYLOAD: Final = 200
+_LEADING_NUMBER: Final = re.compile(r"^\s*(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)")
 
 # NewStateReason: "Threshold Crossed: 1 out of the last 1 datapoints [7.5 (02/01/25 10:00:00)]
 # was greater than the threshold (5.0) ..." -> the first bracketed datapoint is the value.
@@ -27,6 +32,17 @@ _REASON_VALUE: Final = re.compile(r"\[\s*(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)\s*\(")
 
 class PayloadError(ValueError):
     """The input is not a well-formed alert payload (a 400, not a 500)."""
+
+
+@dataclass(frozen=True)
+class AlertGroup:
+    """Alerts notified together: one Slack message lists them, PagerDuty gets one event each.
+    `title` names what they share (Alertmanager's group labels); `truncated` counts the alerts
+    Alertmanager left out (`max_alerts`)."""
+
+    alerts: tuple[Alert, ...]
+    title: str = ""
+    truncated: int = 0
 
 
 def load_thresholds() -> dict[tuple[str, str], float]:
@@ -80,8 +96,8 @@ def parse_alertmanager(
     *,
     runbook_base: str | None = None,
     thresholds: Thresholds | None = None,
-) -> list[Alert]:
-    """An Alertmanager webhook (version "4") → one Alert per entry of `alerts`."""
+) -> AlertGroup:
+    """An Alertmanager webhook (version "4") → its group: one Alert per entry of `alerts`."""
     if str(payload.get("version", "")) != "4":
         raise PayloadError("unsupported Alertmanager webhook version (expected 4)")
     entries = payload.get("alerts")
@@ -102,32 +118,37 @@ def parse_alertmanager(
         threshold = _float_or_none(annotations.get("threshold"))
         if threshold is None and thresholds and signal:
             threshold = thresholds.get((signal, severity))
+        value_text = (annotations.get("value") or "").strip()[:100] or None
+        number = _LEADING_NUMBER.match(value_text or "")
         alert = Alert(
             name=name,
             severity=severity,
             status="resolved" if status == "resolved" else "firing",
             summary=(annotations.get("summary") or annotations.get("description") or name)[:1000],
             source="alertmanager",
-            value=_float_or_none(annotations.get("value")),
+            value=_float_or_none(number.group(1)) if number else None,
             threshold=threshold,
-            runbook_url=annotations.get("runbook_url"),
+            runbook_url=resolve_runbook_url(runbook_base, annotations.get("runbook_url")),
             starts_at=_str(entry.get("startsAt")),
             ends_at=_ends_at(entry.get("endsAt")),
             labels=labels,
+            value_text=value_text,
         )
         alerts.append(_with_runbook(alert, runbook_base))
-    return alerts
+    group_labels = _str_map(payload.get("groupLabels"))
+    truncated = payload.get("truncatedAlerts")
+    return AlertGroup(
+        tuple(alerts),
+        title=", ".join(f"{k}={v}" for k, v in sorted(group_labels.items()))[:300],
+        truncated=truncated if isinstance(truncated, int) and truncated > 0 else 0,
+    )
 
 
 def _with_runbook(alert: Alert, base: str | None) -> Alert:
     if alert.runbook_url:
         return alert
     url = runbook_url(base, alert.runbook)
-    if url is None:
-        return alert
-    from dataclasses import replace
-
-    return replace(alert, runbook_url=url)
+    return alert if url is None else replace(alert, runbook_url=url)
 
 
 def _str_map(value: object) -> dict[str, str]:

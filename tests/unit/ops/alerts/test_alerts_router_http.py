@@ -4,48 +4,31 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.error
 import urllib.request
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 from aurastream_obs.ops.alerts.delivery import RetryPolicy
-from support.alert_router import ROUTING_KEY, SECRETS, TOKEN, RouterHarness
-from support.sns import Signer, alarm_message, notification, subscription_confirmation
+from support.alert_router import (
+    ROUTING_KEY,
+    RUNBOOK_BASE,
+    SECRETS,
+    TOKEN,
+    RouterHarness,
+    am_payload,
+    bearer,
+    post,
+)
+from support.sns import (
+    Signer,
+    alarm_message,
+    notification,
+    subscribe_url,
+    subscription_confirmation,
+)
 
-
-def post(url: str, body: object, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method="POST", headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
-
-
-def am_payload(status: str = "firing", severity: str = "critical", **labels: str) -> dict[str, Any]:
-    name = f"aurastream-local-error-rate-{severity}"
-    return {
-        "version": "4", "groupKey": "{}:{alertname}", "truncatedAlerts": 0, "status": status,
-        "receiver": "router", "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
-        "externalURL": "http://am",
-        "alerts": [{
-            "status": status,
-            "labels": {"alertname": name, "severity": severity, "signal": "error-rate",
-                       "service": "aurastream-api", **labels},
-            "annotations": {"summary": "error-rate > 5 percent", "value": "7.25"},
-            "startsAt": "2025-01-02T10:00:00Z",
-            "endsAt": "0001-01-01T00:00:00Z" if status == "firing" else "2025-01-02T10:09:00Z",
-            "generatorURL": "http://prom", "fingerprint": "abc",
-        }],
-    }  # fmt: skip
-
-
-def bearer(token: str = TOKEN) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+RUNBOOK_PAGE = f"{RUNBOOK_BASE}/docs/runbooks.md#high-error-rate"
 
 
 # --- SNS -----------------------------------------------------------------------------------
@@ -62,7 +45,7 @@ def test_signed_critical_alarm_pages_and_posts_to_slack(
     event = harness.pagerduty.bodies[0]
     assert event["event_action"] == "trigger" and event["routing_key"] == ROUTING_KEY
     assert event["payload"]["severity"] == "critical"
-    assert event["links"][0]["href"] == "https://runbooks.example.com/aurastream/high-error-rate"
+    assert event["links"][0]["href"] == RUNBOOK_PAGE
     text = harness.slack.bodies[0]["text"]
     assert "FIRING" in text and "aurastream-prod-error-rate-critical" in text
     assert "value 7.5" in text and "threshold 5" in text and "high-error-rate" in text
@@ -75,7 +58,7 @@ def test_tampered_sns_message_is_403_and_sends_nothing(
     message = signer.sign(notification(alarm_message()))
     message["Message"] = message["Message"].replace("7.5", "1.0")
     status, body = post(harness.server.url + "/sns", message)
-    assert status == 403 and body == {"error": "SNS signature verification failed"}
+    assert status == 403 and body == {"error": "SNS message refused", "reason": "signature"}
     assert harness.slack.requests == [] and harness.pagerduty.requests == []
     assert harness.router.counters.snapshot()["rejected"] == 1
 
@@ -105,7 +88,7 @@ def test_subscription_confirmation_gets_the_subscribe_url(
     make_harness: Callable[..., RouterHarness], signer: Signer
 ) -> None:
     harness = make_harness()
-    url = "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=t&Token=x"
+    url = subscribe_url()
     status, body = post(harness.server.url + "/sns", signer.sign(subscription_confirmation(url)))
     assert (status, body) == (200, {"confirmed": True})
     assert harness.confirmed == [url]
@@ -163,7 +146,7 @@ def test_repeats_are_suppressed_within_the_window(
     harness = make_harness()
     for _ in range(3):
         _, body = post(harness.server.url + "/alertmanager", am_payload(), bearer())
-    assert body["alerts"][0]["channels"] == {"pagerduty": "suppressed", "slack": "suppressed"}
+    assert body["alerts"][0]["channels"] == {"pagerduty": "duplicate", "slack": "duplicate"}
     assert len(harness.pagerduty.requests) == 1 and len(harness.slack.requests) == 1
     # another instance (different labels) is a different alert
     post(harness.server.url + "/alertmanager", am_payload(instance="b"), bearer())
@@ -173,7 +156,7 @@ def test_repeats_are_suppressed_within_the_window(
 def test_429_with_retry_after_is_retried_after_that_delay(
     make_harness: Callable[..., RouterHarness],
 ) -> None:
-    harness = make_harness(policy=RetryPolicy(base_delay_s=0.01, budget_s=30.0))
+    harness = make_harness(policy=RetryPolicy(base_delay_s=0.01))
     harness.slack.script = [(429, {"Retry-After": "3"})]
     status, body = post(
         harness.server.url + "/alertmanager", am_payload(severity="warning"), bearer()
@@ -186,7 +169,7 @@ def test_429_with_retry_after_is_retried_after_that_delay(
 def test_500s_until_the_budget_ends_count_as_failed(
     make_harness: Callable[..., RouterHarness],
 ) -> None:
-    harness = make_harness(policy=RetryPolicy(max_attempts=4, base_delay_s=0.01, budget_s=5.0))
+    harness = make_harness(policy=RetryPolicy(max_attempts=4, base_delay_s=0.01))
     harness.pagerduty.default = 500
     status, body = post(harness.server.url + "/alertmanager", am_payload(), bearer())
     assert status == 502  # lets Alertmanager retry; Slack (sent) will then be deduplicated
@@ -197,11 +180,13 @@ def test_500s_until_the_budget_ends_count_as_failed(
     harness.pagerduty.default = 202  # the retry delivers only what failed
     status, body = post(harness.server.url + "/alertmanager", am_payload(), bearer())
     assert status == 200
-    assert body["alerts"][0]["channels"] == {"pagerduty": "sent", "slack": "suppressed"}
+    assert body["alerts"][0]["channels"] == {"pagerduty": "sent", "slack": "duplicate"}
 
 
-def test_retry_after_beyond_the_budget_gives_up(make_harness: Callable[..., RouterHarness]) -> None:
-    harness = make_harness(policy=RetryPolicy(budget_s=2.0))
+def test_retry_after_beyond_the_deadline_gives_up(
+    make_harness: Callable[..., RouterHarness],
+) -> None:
+    harness = make_harness(deadline_s=2.0)
     harness.slack.script = [(429, {"Retry-After": "60"})]
     status, body = post(
         harness.server.url + "/alertmanager", am_payload(severity="warning"), bearer()
@@ -241,7 +226,7 @@ def test_no_secret_in_logs_or_responses(
         r.getMessage() + json.dumps(r.__dict__, default=str) for r in caplog.records
     )
     assert caplog.records  # something was logged (deliveries, failures, rejections)
-    assert "pagerduty: HTTP 500" in caplog.text
+    assert "alert undelivered via pagerduty" in caplog.text and "HTTP 500" in caplog.text
     for secret in SECRETS:
         assert secret not in text
     assert "***" in repr(harness.router.settings)

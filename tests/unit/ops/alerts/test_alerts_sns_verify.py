@@ -1,9 +1,12 @@
-"""SNS signature verification with a locally generated certificate (no network)."""
+"""SNS verification with a locally generated certificate (no network): signatures, the checks
+that run before anything is fetched (Type, topic allow-list, SignatureVersion, freshness,
+certificate URL), and the certificate cache by normalised URL."""
 
 from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,16 +17,27 @@ from aurastream_obs.ops.alerts.sns import (
     normalize_lambda_record,
     string_to_sign,
 )
-from support.sns import CERT_URL, Signer, alarm_message, notification, subscription_confirmation
+from support.sns import (
+    CERT_URL,
+    TOPIC,
+    Signer,
+    alarm_message,
+    notification,
+    subscribe_url,
+    subscription_confirmation,
+)
 
 
-def verifier_for(pem: bytes, fetched: list[str] | None = None) -> SnsVerifier:
+def verifier_for(
+    pem: bytes, fetched: list[str] | None = None, *, now: datetime | None = None
+) -> SnsVerifier:
     def fetch(url: str) -> bytes:
         if fetched is not None:
             fetched.append(url)
         return pem
 
-    return SnsVerifier(fetch=fetch)
+    clock = (lambda: now) if now is not None else (lambda: datetime.now(UTC))
+    return SnsVerifier(fetch=fetch, topic_arns=frozenset({TOPIC}), clock=clock)
 
 
 @pytest.mark.parametrize("version", ["1", "2"])
@@ -83,6 +97,76 @@ def test_china_region_host_is_accepted() -> None:
     assert is_sns_url("https://sns.cn-north-1.amazonaws.com.cn/x.pem", path_suffix=".pem")
 
 
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"Type": "Bogus"}, "Type"),
+        ({"TopicArn": "arn:aws:sns:eu-west-1:123456789012:other-topic"}, "TopicArn"),
+        ({"SignatureVersion": "3"}, "SignatureVersion"),
+        ({"Timestamp": "2020-01-02T10:00:31.000Z"}, "older than 3600 s"),
+        ({"Timestamp": "yesterday"}, "Timestamp"),
+        ({"MessageId": ""}, "MessageId"),
+        ({"SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-a.pem"},
+         "topic's region"),
+        ({"SigningCertURL": "https://sns.eu-west-1.amazonaws.com/other/SimpleNotificationService-a.pem"},
+         "path"),
+        ({"Signature": ""}, "impossible length"),
+        ({"Signature": "not base64!"}, "base64"),
+    ],
+)  # fmt: skip
+def test_cheap_checks_refuse_before_fetching_anything(
+    signer: Signer, change: dict[str, str], reason: str
+) -> None:
+    message = dict(signer.sign(notification(alarm_message())), **change)
+    fetched: list[str] = []
+    with pytest.raises(SignatureError, match=reason):
+        verifier_for(signer.pem, fetched).verify(message)
+    assert fetched == []
+
+
+def test_freshness_window_and_future_skew(signer: Signer) -> None:
+    sent = datetime.now(UTC).replace(microsecond=0)
+    message = signer.sign(notification(alarm_message(), at=sent))
+    verifier_for(signer.pem, now=sent + timedelta(minutes=59)).verify(message)
+    with pytest.raises(SignatureError, match="older than 3600 s") as stale:
+        verifier_for(signer.pem, now=sent + timedelta(minutes=61)).verify(message)
+    assert stale.value.reason == "stale"
+    verifier_for(signer.pem, now=sent - timedelta(seconds=30)).verify(message)  # clock skew
+    with pytest.raises(SignatureError, match="future"):
+        verifier_for(signer.pem, now=sent - timedelta(minutes=5)).verify(message)
+
+
+def test_no_allowed_topic_refuses_everything(signer: Signer) -> None:
+    verifier = SnsVerifier(fetch=lambda _: signer.pem)
+    with pytest.raises(SignatureError, match="no SNS topic is allowed"):
+        verifier.verify(signer.sign(notification(alarm_message())))
+
+
+def test_a_query_string_does_not_defeat_the_certificate_cache(signer: Signer) -> None:
+    """50 messages naming `...pem?x=<i>`: one fetch, of the normalised URL."""
+    fetched: list[str] = []
+    verifier = verifier_for(signer.pem, fetched)
+    for i in range(50):
+        message = notification(alarm_message(), message_id=f"m-{i}")
+        message["SigningCertURL"] = f"{CERT_URL}?x={i}#frag"
+        verifier.verify(signer.sign(message))
+    host_upper = signer.sign(dict(notification(alarm_message()),
+                                  SigningCertURL=CERT_URL.replace("sns.eu", "SNS.eu")))  # fmt: skip
+    verifier.verify(host_upper)
+    assert fetched == [CERT_URL]
+
+
+def test_unsigned_messages_cost_no_fetch(signer: Signer) -> None:
+    fetched: list[str] = []
+    verifier = verifier_for(signer.pem, fetched)
+    for i in range(50):
+        message = dict(notification(alarm_message(), message_id=f"m-{i}"), SignatureVersion="2")
+        message["SigningCertURL"] = CERT_URL.replace("-test", f"-t{i}")
+        with pytest.raises(SignatureError, match="impossible length"):
+            verifier.verify(message)  # no Signature at all
+    assert fetched == []
+
+
 def test_expired_certificate_fails(signer: Signer) -> None:
     expired = Signer(expired=True)
     message = expired.sign(notification(alarm_message()))
@@ -120,7 +204,7 @@ def test_topic_allow_list(signer: Signer) -> None:
 
 
 def test_subscription_confirmation_signature(signer: Signer) -> None:
-    url = "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=abc"
+    url = subscribe_url()
     message = signer.sign(subscription_confirmation(url))
     verifier_for(signer.pem).verify(message)
     with pytest.raises(SignatureError):

@@ -1,0 +1,69 @@
+"""Which runbook answers which alert, and where its page is: one table for both backends.
+
+Every alert carries a `signal` (the `<thing>` of `aurastream-<env>-<thing>-<severity>`); the
+signal names a runbook of the catalog (`ops/runbooks/catalog.py`), and the runbook's page is a
+section of `docs/runbooks.md` whose anchor is the runbook's name. The Prometheus rules carry
+that repo path as their `runbook_url` annotation; the alert router does the same for
+CloudWatch alarms (which have no annotations) and resolves the path against
+`AURASTREAM_RUNBOOK_BASE_URL` when one is set (e.g. the repository's web address).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+RUNBOOKS_DOC: Final = "docs/runbooks.md"
+HIGH_ERROR_RATE: Final = "high-error-rate"
+HIGH_LATENCY: Final = "high-latency"
+SERVICE_DOWN: Final = "service-down"
+SECURITY_INCIDENT: Final = "security-incident"
+# The runbooks `aurastream-obs runbook run` can execute; the pipeline one is a page only.
+RUNBOOK_NAMES: Final = (HIGH_ERROR_RATE, HIGH_LATENCY, SERVICE_DOWN, SECURITY_INCIDENT)
+OBSERVABILITY_PIPELINE: Final = "observability-pipeline"
+
+RUNBOOK_FOR_SIGNAL: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        # failures: absorb load, shed the failing dependency
+        "error-rate": HIGH_ERROR_RATE,
+        "error-rate-budget-burn": HIGH_ERROR_RATE,
+        "availability-budget-burn": HIGH_ERROR_RATE,
+        "api-5xx": HIGH_ERROR_RATE,
+        "lambda-errors": HIGH_ERROR_RATE,
+        "lambda-throttles": HIGH_ERROR_RATE,
+        "lambda-concurrency": HIGH_ERROR_RATE,
+        "dynamodb-system-errors": HIGH_ERROR_RATE,
+        "dead-letter-errors": HIGH_ERROR_RATE,
+        # slowness and capacity: warm the cache, more memory (CPU)
+        "latency-p99": HIGH_LATENCY,
+        "latency-budget-burn": HIGH_LATENCY,
+        "api-latency-p99": HIGH_LATENCY,
+        "lambda-duration-p99": HIGH_LATENCY,
+        "cache-hit-rate": HIGH_LATENCY,
+        "throughput": HIGH_LATENCY,
+        "dynamodb-throttles": HIGH_LATENCY,
+        # nothing answers
+        "availability": SERVICE_DOWN,
+        "service-down": SERVICE_DOWN,
+        # attacks
+        "security-incident": SECURITY_INCIDENT,
+        "failed-authentication": SECURITY_INCIDENT,
+        "security-events": SECURITY_INCIDENT,
+        # the alerting and log pipeline itself
+        "alert-router-errors": OBSERVABILITY_PIPELINE,
+        "alert-router-dead-letters": OBSERVABILITY_PIPELINE,
+        "log-forwarder-errors": OBSERVABILITY_PIPELINE,
+        "log-forwarder-dead-letters": OBSERVABILITY_PIPELINE,
+    }
+)
+
+
+def runbook_for(signal: str | None) -> str | None:
+    """The runbook of an alert signal; None for a signal no runbook answers."""
+    return RUNBOOK_FOR_SIGNAL.get(signal) if signal else None
+
+
+def runbook_link(runbook: str) -> str:
+    """The repo path of a runbook's page: `docs/runbooks.md#<runbook>`."""
+    return f"{RUNBOOKS_DOC}#{runbook}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -133,8 +134,10 @@ def test_the_configured_pipeline_samples_spans_by_the_remote_rules(
         assert root.get_span_context().trace_flags.sampled
         assert not health.get_span_context().trace_flags.sampled
     finally:
-        telemetry.shutdown(timeout_millis=2000)
-        sampler.shutdown(10)
+        telemetry.shutdown(timeout_millis=2000)  # stops the poller (does not wait for it)
+    deadline = time.monotonic() + 10
+    while sampler.remote.alive and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert not sampler.remote.alive
 
 

@@ -129,6 +129,9 @@ class Telemetry:
         for provider in (self.tracer_provider, self.logger_provider):
             if provider is not None:
                 _bounded_call(provider.shutdown)
+        stop_sampler = getattr(getattr(self.tracer_provider, "sampler", None), "shutdown", None)
+        if callable(stop_sampler):  # the X-Ray remote sampler's poller thread
+            _bounded_call(stop_sampler)
         if self.meter_provider is not None:
             _bounded_call(self.meter_provider.shutdown, _ms_left(deadline))
         if self.prometheus is not None:

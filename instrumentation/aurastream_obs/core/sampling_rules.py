@@ -191,6 +191,3 @@ def _warn_shadowed(rules: Sequence[SamplingRule], source: str) -> None:
             _log.warning("rules %s: %r matches all, %s never apply", source, rule.name, later)
             return
 
-
-# --- sampler -----------------------------------------------------------------------------------
-# Old and new HTTP semantic conventions name the same thing: a rule on either matches both.

@@ -317,6 +317,9 @@ def resolve_settings(
     sampler = env_choice(env, TRACES_SAMPLER, SAMPLER_NAMES, d.traces_sampler)
     ratio, options = sampler_arg(env, TRACES_SAMPLER_ARG, sampler.endswith("xray"))
     remote = remote_sampling(env, SAMPLING_ENDPOINT, SAMPLING_POLL_INTERVAL, options)
+    if resolved_mode == "lambda" and remote[0]:  # Lambda's trace header decides, not rules
+        warn_invalid(SAMPLING_ENDPOINT.name, remote[0], "", "not used in lambda mode")
+        remote = ("", remote[1])
     settings = Settings(
         # The identity, resolved once for every signal (resource, log lines, EMF dimensions):
         # argument > own variable > OTEL_RESOURCE_ATTRIBUTES > default (OTel SDK spec:

@@ -512,6 +512,13 @@ def test_settings(
             {"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "endpoint=http://x"},
             "OTEL_TRACES_SAMPLER_ARG",
         ),
+        (  # Lambda's trace header decides there: the setting would silently do nothing
+            {
+                "AURASTREAM_TELEMETRY_MODE": "lambda",
+                "AURASTREAM_SAMPLING_ENDPOINT": "http://x:2000",
+            },
+            "AURASTREAM_SAMPLING_ENDPOINT",
+        ),
     ],
 )
 def test_bad_settings_warn_once_naming_the_variable_and_fall_back(

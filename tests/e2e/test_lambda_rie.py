@@ -88,6 +88,10 @@ def test_cold_start_once_and_every_signal_out_before_the_response(tmp_path: Path
     analysing = [next(x for x in i.logs if x["message"] == "analysing") for i in invocations]
     assert [line["cold_start"] for line in analysing] == [True, False, False]
     assert [coldstarts(i) for i in invocations] == [1, 0, 0]  # counted once, never a zero
+    activity = next(d for d in invocations[0].emf if "aurastream.customer.activity" in d)
+    dims = {k for x in activity["_aws"]["CloudWatchMetrics"] for s in x["Dimensions"] for k in s}
+    assert activity["aurastream.customer.id"] == "cust-1"
+    assert "aurastream.customer.id" not in dims  # a property, never a dimension
     # Complete at the response: nothing more came until the next invocation or the end.
     assert_nothing_late(*invocations)
 

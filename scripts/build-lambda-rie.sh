@@ -19,8 +19,11 @@ repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 out="$repo_root/.build/aws-lambda-rie"
 cache_root=${AURASTREAM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/aurastream}
 
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  PATH=/usr/local/go/bin:$PATH # the official tarball's place, not always on a bare PATH
+fi
 if ! command -v go >/dev/null 2>&1; then
-  echo "build-lambda-rie: go not found (install Go >= 1.26.6)" >&2
+  echo "build-lambda-rie: go not found on PATH nor in /usr/local/go/bin (install Go >= 1.26.6)" >&2
   exit 1
 fi
 

@@ -16,16 +16,13 @@ from aurastream_obs.core.sampling_rules import DEFAULT_RULE_PRIORITY, SamplingRu
 from aurastream_obs.definitions import Definitions
 from aurastream_obs.definitions.deployment import (
     DEFAULT_ENVIRONMENT,
-    SECURITY_DIMENSION,
-    SECURITY_METRIC,
+    SECURITY_EVENT_TYPES,
     SECURITY_NAMESPACE,
     category_log_group,
     log_group,
-    resource,
+    security_metric,
 )
 from aurastream_obs.definitions.spec import SavedQuery
-
-SECURITY_FILTER_PATTERN = '{ $.category = "security" }'
 
 
 def log_group_ref(category: str) -> dict[str, str]:
@@ -43,18 +40,18 @@ def query_definition(query: SavedQuery) -> dict[str, Any]:
     }
 
 
-def _security_metric_filter() -> dict[str, Any]:
-    """One metric per security event type (failed_authentication, ...): the alarms' source."""
+def security_metric_filter(event_type: str) -> dict[str, Any]:
+    """The lines of one security event type (its name as a quoted term) counted as one
+    metric: the failed-authentication alarms' source."""
     return {
         "Type": "AWS::Logs::MetricFilter",
         "DependsOn": [cloudformation_id("security", "log", "group")],
         "Properties": {
             "LogGroupName": log_group_ref("security"),
-            "FilterPattern": SECURITY_FILTER_PATTERN,
+            "FilterPattern": f'"{event_type}"',
             "MetricTransformations": [{
-                "MetricNamespace": SECURITY_NAMESPACE, "MetricName": SECURITY_METRIC,
+                "MetricNamespace": SECURITY_NAMESPACE, "MetricName": security_metric(event_type),
                 "MetricValue": "1", "Unit": "Count",
-                "Dimensions": [{"Key": SECURITY_DIMENSION, "Value": "$.event_type"}],
             }],
         },
     }  # fmt: skip
@@ -141,7 +138,10 @@ def logs_template(defs: Definitions) -> dict[str, Any]:
             "UpdateReplacePolicy": "Retain",
             "Properties": props,
         }
-    resources[resource("security-events").logical_id] = _security_metric_filter()
+    for event_type in SECURITY_EVENT_TYPES:
+        resources[cloudformation_id(event_type, "metric", "filter")] = security_metric_filter(
+            event_type
+        )
     # Queries over a shape's own groups (the Lambda function's) live in that shape's stack.
     for query in defs.saved_queries:
         if not query.groups:

@@ -62,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
         spans = source.spans()
     except (OSError, RuntimeError, ValueError) as error:
         return fail(str(error))
+    except Exception as error:
+        if type(error).__module__.startswith("botocore"):  # AWS said no: one line
+            return fail(f"AWS error: {error}")
+        raise
     analysis = analyze(spans, threshold_ms=args.threshold_ms, source=source.name)
     written = None
     if args.waterfall:

@@ -38,10 +38,10 @@ from typing import Final
 
 from aurastream_obs.core.conventions import ALL_INSTRUMENTS, EMF_DIMENSIONS, EMF_NAMESPACE
 from aurastream_obs.definitions.deployment import (
-    SECURITY_DIMENSION,
-    SECURITY_METRIC,
+    SECURITY_EVENT_TYPES,
     SECURITY_NAMESPACE,
     ResourceKind,
+    security_metric,
 )
 
 HTTP_API_DOC: Final = (
@@ -166,9 +166,9 @@ _SPECS: Final[tuple[MetricSpec, ...]] = (
             ("AllRequests", COUNT, "Count"), ("GetRequests", COUNT, "Count"),
             ("PutRequests", COUNT, "Count"), ("DeleteRequests", COUNT, "Count")),
     *_app_metrics(),
-    # The security log group's metric filter: one metric per security event type.
-    *_group("log-metric", SECURITY_NAMESPACE, METRIC_FILTER_DOC, _dims([SECURITY_DIMENSION]),
-            (SECURITY_METRIC, COUNT, "Count")),
+    # The security log group's metric filters: one metric per security event type.
+    *_group("log-metric", SECURITY_NAMESPACE, METRIC_FILTER_DOC, _dims([]),
+            *((security_metric(t), COUNT, "Count") for t in SECURITY_EVENT_TYPES)),
 )  # fmt: skip
 
 KIND_NAMES: Final[Mapping[ResourceKind, str]] = {

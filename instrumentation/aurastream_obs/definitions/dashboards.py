@@ -8,7 +8,7 @@ from aurastream_obs.core import conventions as c
 from aurastream_obs.core.conventions import SLO_BUDGET_REMAINING
 from aurastream_obs.definitions import promql as q
 from aurastream_obs.definitions import sources as s
-from aurastream_obs.definitions.deployment import TABLE_OPERATIONS
+from aurastream_obs.definitions.deployment import SECURITY_EVENT_TYPES, TABLE_OPERATIONS
 from aurastream_obs.definitions.spec import (
     CwExpression,
     Dashboard,
@@ -18,6 +18,9 @@ from aurastream_obs.definitions.spec import (
     PromSignal,
     PromTarget,
 )
+
+# SECURITY_EVENT_TYPES is re-exported: the cost report counts one metric per type.
+__all__ = ["BUSINESS", "COLD_STARTS_QUERY", "INFRASTRUCTURE", "OPERATIONAL", "SECURITY_EVENT_TYPES"]
 
 W = "5m"
 
@@ -195,8 +198,6 @@ COLD_STARTS_QUERY = (
     "| stats count(*) as cold_starts, avg(@initDuration) as avg_init_ms, "
     "max(@initDuration) as max_init_ms by bin(5m)"
 )
-# The security event types the code logs (logs.events.security_event callers).
-SECURITY_EVENT_TYPES = ("failed_authentication", "alert_webhook_rejected", "sns_signature_rejected")
 
 # The AWS resources behind the API and the alert path: what the seed's infrastructure metrics
 # say about Lambda, DynamoDB and the asynchronous functions' dead-letter queues.

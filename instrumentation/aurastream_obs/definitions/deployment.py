@@ -38,10 +38,21 @@ STAGE: Final = "$default"
 # The cache table operations the service performs (service/cache.py): DynamoDB publishes
 # ThrottledRequests, SystemErrors and SuccessfulRequestLatency per TableName *and* Operation.
 TABLE_OPERATIONS: Final = ("GetItem", "PutItem")
-# Metrics the security log group's metric filter publishes (one per security event type).
+# The security log group's metric filters: one metric per security event type the code logs
+# (logs.events.security_event callers), matched by its name as a term. A term matches the JSON
+# line (Lambda, forwarded) and the record body alone (what the collector's awscloudwatchlogs
+# exporter writes with raw_log) alike; a JSON-field pattern would match only the former.
 SECURITY_NAMESPACE: Final = "AuraStream/Security"
-SECURITY_METRIC: Final = "SecurityEvents"
-SECURITY_DIMENSION: Final = "EventType"
+SECURITY_EVENT_TYPES: Final = (
+    "failed_authentication", "alert_webhook_rejected", "sns_signature_rejected",
+)  # fmt: skip
+
+
+def security_metric(event_type: str) -> str:
+    """`failed_authentication` -> `FailedAuthentication`: the metric of one event type."""
+    return "".join(word.capitalize() for word in event_type.split("_"))
+
+
 # Lambda runtime of every function we deploy. Lambda's runtime table (AWS Lambda guide,
 # "Lambda runtimes"): python3.11 was deprecated on 2026-06-30 and function creation blocked
 # from 2026-07-31; python3.13 is supported until 2029-06-30.
@@ -100,8 +111,8 @@ RESOURCES: Final[Mapping[str, Resource]] = MappingProxyType(
             # Our own metrics: EMF in namespace AuraStream/Application, service.name in every set.
             Resource("service", "emf", APP_TEMPLATE, "Function", SERVICE_NAME,
                      (("service.name", SERVICE_NAME),)),
-            # The security log group's metric filter (deploy/cloudformation/aurastream-logs.yaml).
-            Resource("security-events", "log-metric", LOGS_TEMPLATE, "SecurityEventsMetricFilter",
+            # The security log group's metric filters (deploy/cloudformation/aurastream-logs.yaml).
+            Resource("security-events", "log-metric", LOGS_TEMPLATE, "SecurityLogGroup",
                      "security-events", ()),
         )
     }

@@ -10,10 +10,9 @@ from aurastream_obs.core.conventions import EMF_NAMESPACE, prometheus_label, pro
 from aurastream_obs.definitions import promql as q
 from aurastream_obs.definitions.deployment import (
     RESOURCES,
-    SECURITY_DIMENSION,
-    SECURITY_METRIC,
     SECURITY_NAMESPACE,
     TABLE_OPERATIONS,
+    security_metric,
 )
 from aurastream_obs.definitions.spec import CwExpression, CwMetric, MatchOp, PromSelector
 
@@ -128,12 +127,9 @@ def app(name: str, stat: str = "Sum", label: str = "", **dims: str) -> CwMetric:
 
 def security_events(event_type: str, label: str = "") -> CwMetric:
     """Security log lines of one event type, counted by the security log group's metric
-    filter (deploy/cloudformation/aurastream-logs.yaml)."""
-    dimension = ((SECURITY_DIMENSION, event_type),)
-    return metric(
-        "security-events", SECURITY_NAMESPACE, SECURITY_METRIC, label=label or event_type,
-        extra=dimension,
-    )  # fmt: skip
+    filters (deploy/cloudformation/aurastream-logs.yaml)."""
+    name = security_metric(event_type)
+    return metric("security-events", SECURITY_NAMESPACE, name, label=label or event_type)
 
 
 CW_CACHE_HITS = app(c.CACHE_LOOKUPS.name, label="hits", aurastream__cache__hit="true")

@@ -63,3 +63,81 @@ def create_resources(clients: Callable[[str], Any]) -> dict[str, Any]:
         Addresses=["192.0.2.1/32"],
     )["Summary"]  # fmt: skip
     return {"function": function, "ip_set": ip_set, "env": f"t{uuid.uuid4().hex[:6]}"}
+
+
+def put_peak(clients: Callable[[str], Any], function: str, peak: float) -> None:
+    """A `ConcurrentExecutions` (Maximum) datapoint for `function` a few minutes ago, as Lambda
+    publishes it: what the concurrency step reads as the peak usage."""
+    from datetime import UTC, datetime, timedelta
+
+    clients("cloudwatch").put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[{
+            "MetricName": "ConcurrentExecutions",
+            "Dimensions": [{"Name": "FunctionName", "Value": function}],
+            "Timestamp": datetime.now(UTC) - timedelta(minutes=5),
+            "StatisticValues": {"SampleCount": 1, "Sum": peak, "Minimum": peak, "Maximum": peak},
+        }],
+    )  # fmt: skip
+
+
+class RecordingAnalyzer:
+    """A stand-in for Comprehend (name "comprehend"): answers NEUTRAL, records what it got."""
+
+    name = "comprehend"
+    languages = frozenset({"en"})
+    blocking = False
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def analyze(self, text: str, language_code: str) -> Any:
+        from aurastream_obs.service.analyzer import AnalysisResult
+
+        self.texts.append(text)
+        return AnalysisResult("NEUTRAL", 0.1, 0.1, 0.7, 0.1)
+
+
+class FlaggedService:
+    """The reference service reading its runbook flags from SSM (moto) with a 10 s cache whose
+    clock (and the result cache's) the test moves: `tick(seconds)`; `analyze(text)` is one
+    `POST /v1/analyze` through the service's request handling -> (status, payload)."""
+
+    KEY = "runbook-test-key"
+
+    def __init__(self, clients: Callable[[str], Any], environment: str) -> None:
+        from aurastream_obs.ops.runbooks.flags import flag_path
+        from aurastream_obs.service import AuraStreamService, CustomerDirectory, TTLCache
+        from aurastream_obs.service.analyzer import LexiconAnalyzer
+        from aurastream_obs.service.controls import RecentTexts, ServiceControls
+        from aurastream_obs.service.flags import SsmFlags
+        from aurastream_obs.signals import AuraStreamMetrics
+        from support.log_capture import RecordingEvents
+
+        self.now = 1000.0
+        self.primary = RecordingAnalyzer()
+        self.events = RecordingEvents()
+        self.cache = TTLCache(ttl_seconds=3600, clock=lambda: self.now)
+        flags = SsmFlags(flag_path(environment), clients("ssm"), clock=lambda: self.now)
+        self.controls = ServiceControls(
+            flags, fallbacks={"lexicon": LexiconAnalyzer()}, recent=RecentTexts()
+        )
+        self.service = AuraStreamService(
+            analyzer=self.primary, cache=self.cache,
+            customers=CustomerDirectory({self.KEY: "cust-runbook"}),
+            metrics=AuraStreamMetrics(), events=self.events, controls=self.controls,
+        )  # fmt: skip
+
+    def tick(self, seconds: float) -> None:
+        self.now += seconds
+
+    def analyze(self, text: str) -> tuple[int, dict[str, Any]]:
+        import json
+
+        from aurastream_obs.http_server.info import RequestInfo
+
+        info = RequestInfo(f"req-{uuid.uuid4().hex[:8]}", "203.0.113.9", "test",
+                           {"x-api-key": self.KEY})  # fmt: skip
+        body = json.dumps({"text": text}).encode()
+        status, payload, _ = self.service.handle(info, "POST", "/v1/analyze", body)
+        return status, payload

@@ -12,8 +12,9 @@ def register(sub: SubParsers) -> None:
     actions = alerts.add_subparsers(dest="alerts_command", required=True)
     serve = actions.add_parser(
         "serve",
-        help="serve POST /sns and POST /alertmanager (secrets from SLACK_WEBHOOK_URL, "
-        "PAGERDUTY_ROUTING_KEY, AURASTREAM_ALERTS_TOKEN)",
+        help="serve POST /sns, /alertmanager, /notify and GET /healthz, /metrics (secrets from "
+        "SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY, AURASTREAM_ALERTS_TOKEN; SNS topics from "
+        "AURASTREAM_SNS_TOPIC_ARNS; each request answered within AURASTREAM_ALERTS_DEADLINE_S)",
     )
     serve.add_argument("--host", default="127.0.0.1", help="bind address (127.0.0.1)")
     serve.add_argument("--port", type=int, default=9095, help="port (9095; 0 = any)")
@@ -39,18 +40,21 @@ def serve_command(args: argparse.Namespace) -> int:
         from aurastream_obs.ops.runbooks.trigger import dry_run_hook
 
         on_alert = dry_run_hook()
-    server = AlertServer(AlertRouter(settings, on_alert=on_alert), args.host, args.port)
+    router = AlertRouter(settings, on_alert=on_alert)
+    server = AlertServer(router, args.host, args.port)
     configured = [
         name
         for name, value in (
             ("slack", settings.slack_webhook_url),
             ("pagerduty", settings.pagerduty_routing_key),
             ("alertmanager-token", settings.alerts_token),
+            ("sns-topics", settings.sns_topic_arns),
         )
         if value
     ]
     print(
-        f"alert router on {server.url} (POST /sns, POST /alertmanager, GET /healthz); "
+        f"alert router on {server.url} (POST /sns, /alertmanager, /notify; GET /healthz, "
+        f"/metrics); deadline {settings.deadline_s:g} s; "
         f"configured: {', '.join(configured) or 'nothing'}",
         file=sys.stderr,
         flush=True,
@@ -61,6 +65,7 @@ def serve_command(args: argparse.Namespace) -> int:
         pass
     finally:
         server.httpd.server_close()
+        router.close()
     return 0
 
 
@@ -72,9 +77,11 @@ def json_logging(service: str) -> None:
 
     from aurastream_obs.logs.pipeline import JsonLogHandler, build_log_pipeline
 
+    root = logging.getLogger()
+    if any(isinstance(h, JsonLogHandler) for h in root.handlers):
+        return  # once per process (commands run in-process by tests call this again)
     pipeline = build_log_pipeline(
         service=service, environment="ops", redact=True, allow_analysed_text=False
     )
-    root = logging.getLogger()
     root.addHandler(JsonLogHandler(pipeline, stream=sys.stderr))
     root.setLevel(logging.INFO)

@@ -1,25 +1,49 @@
-"""`aurastream-obs runbook run <name> --alert-file alert.json [--execute]`."""
+"""`aurastream-obs runbook run <name> --alert-file alert.json [--execute]`.
+
+Exit codes: 0 every action done (or planned), 1 an action failed or was refused at execution
+(e.g. a reservation below the peak usage; nothing else was undone), 2 the alert file cannot
+be used (one line says why), 3 the plan breaks a hard limit (nothing ran).
+"""
 
 from __future__ import annotations
 
 import argparse
 
 from aurastream_obs.commands._types import SubParsers
-
-RUNBOOK_NAMES = ("high-error-rate", "high-latency", "service-down", "security-incident")
+from aurastream_obs.definitions.runbooks import RUNBOOK_NAMES
 
 
 def register(sub: SubParsers) -> None:
     runbook = sub.add_parser("runbook", help="incident runbooks (dry-run unless --execute)")
     actions = runbook.add_subparsers(dest="runbook_command", required=True)
-    run = actions.add_parser("run", help="plan (and with --execute, perform) a runbook")
+    run = actions.add_parser(
+        "run",
+        help="plan (and with --execute, perform) a runbook; notifications go to the alert "
+        "router at AURASTREAM_ALERTS_ROUTER_URL with AURASTREAM_ALERTS_TOKEN",
+    )
     run.add_argument("name", choices=RUNBOOK_NAMES)
     run.add_argument("--alert-file", required=True, help="the alert as JSON (Alert.to_dict)")
     run.add_argument("--execute", action="store_true", help="act on AWS (default: dry-run)")
     run.add_argument("--environment", default="prod", help="environment (prod)")
-    run.add_argument("--function", default="aurastream-sync-handler", help="Lambda function")
-    run.add_argument("--concurrency", type=int, default=100, help="reserved concurrency (100)")
+    run.add_argument(
+        "--function",
+        default=None,
+        help="Lambda function (AURASTREAM_FUNCTION_NAME; default: the deployment's, "
+        "aurastream-api-<environment>)",
+    )
+    run.add_argument(
+        "--concurrency",
+        type=int,
+        default=100,
+        help="reserved concurrency (100); raised to the peak usage + 20 %% when higher",
+    )
     run.add_argument("--memory", type=int, default=1024, help="Lambda memory in MB (1024)")
+    run.add_argument(
+        "--failover-analyzer",
+        default="lexicon",
+        choices=("lexicon", "comprehend"),
+        help="analyzer the service switches to when AWS is unhealthy (lexicon)",
+    )
     run.add_argument("--ip-set-name", default="aurastream-blocked-ips", help="WAF IP set name")
     run.add_argument("--ip-set-id", default="", help="WAF IP set id")
     run.add_argument("--scope", default="REGIONAL", choices=("REGIONAL", "CLOUDFRONT"))
@@ -28,35 +52,40 @@ def register(sub: SubParsers) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    import json
+    import os
     import sys
-    from pathlib import Path
 
     from aurastream_obs.commands.alerts import json_logging
-    from aurastream_obs.ops.alerts.alert import Alert
+    from aurastream_obs.definitions.deployment import names
+    from aurastream_obs.ops.runbooks.alert_file import AlertFileError, load_alert_file
     from aurastream_obs.ops.runbooks.catalog import RunbookSettings, plan_for
     from aurastream_obs.ops.runbooks.executor import Executor, boto3_clients
+    from aurastream_obs.ops.runbooks.notify import RouterNotifier
     from aurastream_obs.ops.runbooks.plan import RunbookRefused
 
-    json_logging("aurastream-runbooks")
     try:
-        alert = Alert.from_dict(json.loads(Path(args.alert_file).read_text()))
-    except (OSError, ValueError, KeyError) as exc:
-        print(f"cannot read alert file: {exc}", file=sys.stderr)
+        alert = load_alert_file(args.alert_file)
+    except AlertFileError as exc:
+        print(f"runbook: {exc}", file=sys.stderr)
         return 2
+    json_logging("aurastream-runbooks")
     settings = RunbookSettings(
         environment=args.environment,
-        function_name=args.function,
+        function_name=args.function
+        or os.environ.get("AURASTREAM_FUNCTION_NAME")
+        or names(args.environment).function,
         concurrency=args.concurrency,
         memory_mb=args.memory,
+        failover_analyzer=args.failover_analyzer,
         ip_set_name=args.ip_set_name,
         ip_set_id=args.ip_set_id,
         ip_set_scope=args.scope,
     )
     plan = plan_for(alert, settings, args.name)
     clients = boto3_clients(args.region) if args.execute else None
+    executor = Executor(clients=clients, notify=RouterNotifier.from_env(os.environ))
     try:
-        results = Executor(clients=clients).run(plan, execute=args.execute)
+        results = executor.run(plan, execute=args.execute)
     except RunbookRefused as exc:
         print(f"REFUSED: {exc}", file=sys.stderr)
         return 3
@@ -64,4 +93,4 @@ def run_command(args: argparse.Namespace) -> int:
     print(f"runbook {plan.runbook} for {plan.alert_name} — {mode}")
     for r in results:
         print(f"  [{r.outcome}] {r.action.describe()}" + (f" — {r.detail}" if r.detail else ""))
-    return 1 if any(r.outcome == "failed" for r in results) else 0
+    return 1 if any(r.outcome in ("failed", "refused") for r in results) else 0

@@ -28,6 +28,7 @@ from aurastream_obs.http_server.info import RequestInfo
 from aurastream_obs.http_server.request import new_request_id
 from aurastream_obs.service.analyzer import AnalysisResult, Analyzer, analyzer_from_env
 from aurastream_obs.service.cache import Cache, cache_from_env, cache_key
+from aurastream_obs.service.controls import ServiceControls, controls_from_env
 from aurastream_obs.service.customers import (
     API_KEY_HEADER,
     Customer,
@@ -77,8 +78,10 @@ class AuraStreamService:
         metrics: AuraStreamMetrics,
         tracer_provider: TracerProvider | None = None,
         events: EventSink | None = None,
+        controls: ServiceControls | None = None,
     ) -> None:
         self.analyzer = analyzer
+        self.controls = controls or ServiceControls()  # runbook flags (controls.py)
         self.cache = cache
         self.customers = customers
         self._metrics = metrics
@@ -104,7 +107,7 @@ class AuraStreamService:
                 body = await read_body(receive, info.headers)
                 # Network/sleeping collaborators go to a worker thread (contextvars, hence the
                 # current span, are copied); in-process ones run inline: a hop costs more.
-                blocking = self.cache.blocking or self.analyzer.blocking
+                blocking = self.cache.blocking or self.analyzer.blocking or self.controls.blocking
                 payload = await self._run(blocking, self.analyze, info, customer, body)
                 await send_json(send, 200, payload)
             else:
@@ -154,20 +157,24 @@ class AuraStreamService:
                 request_id=info.request_id,
                 error_type=error.code,
                 error_message=error.message,
-                client_error=True,
+                client_error=error.status < 500,
             )
         return {"error": {"code": error.code, "message": error.message}}
 
     def analyze(self, info: RequestInfo, customer: Customer, body: bytes) -> dict[str, Any]:
         """`POST /v1/analyze` after authentication: validate, cache, analyze, record."""
-        text, language = parse_analyze_request(body, self.analyzer.languages)
+        analyzer, shed = self.controls.begin(self.analyzer, self.cache)
+        text, language = parse_analyze_request(body, analyzer.languages)
         key = cache_key(text, language)
+        self.controls.seen(key, text, language)
         found = self._lookup(key)
         duration_s: float | None = None  # analyzer time; None on a hit
         if found is not None:
             result = found
+        elif shed:  # circuit breaker open: no analyzer call, a 503 and a log line
+            raise self.controls.shed()
         else:
-            result, duration_s = self._analyze_text(text, language)
+            result, duration_s = self._analyze_text(analyzer, text, language)
             self._store(key, result)
         cached = duration_s is None
         info.cache_hit = cached
@@ -178,6 +185,7 @@ class AuraStreamService:
             info=info,
             text_length=len(text),
             language=language,
+            analyzer=analyzer.name,
         )
         return {"sentiment": result.sentiment, "scores": result.scores(), "cached": cached}
 
@@ -232,16 +240,18 @@ class AuraStreamService:
         span.record_exception(exc)
         span.set_attribute("error.type", type(exc).__name__)
 
-    def _analyze_text(self, text: str, language: str) -> tuple[AnalysisResult, float]:
+    def _analyze_text(
+        self, analyzer: Analyzer, text: str, language: str
+    ) -> tuple[AnalysisResult, float]:
         # Never the text itself on the span: it is customer content.
         attributes: dict[str, str | int] = {
-            c.ANALYZER: self.analyzer.name,
+            c.ANALYZER: analyzer.name,
             TEXT_LENGTH: len(text),
             LANGUAGE: language,
         }
         with self._tracer.start_as_current_span("sentiment.analyze", attributes=attributes) as span:
             start = time.perf_counter()
-            result = self.analyzer.analyze(text, language)
+            result = analyzer.analyze(text, language)
             duration_s = time.perf_counter() - start
             span.set_attributes(
                 {
@@ -260,10 +270,11 @@ class AuraStreamService:
         info: RequestInfo,
         text_length: int,
         language: str,
+        analyzer: str,
     ) -> None:
         m = self._metrics
         m.record_sentiment_analysis(
-            result.sentiment, result.confidence, duration_s, analyzer=self.analyzer.name
+            result.sentiment, result.confidence, duration_s, analyzer=analyzer
         )
         m.record_cache_lookup(duration_s is None)
         m.record_customer_activity(customer.customer_id, "analysis")
@@ -297,7 +308,11 @@ class AuraStreamService:
         cache_status = "degraded" if errors > self._cache_errors_seen else "ok"
         self._cache_errors_seen = errors
         checks: dict[str, tuple[dict[str, Any], bool]] = {
-            "analyzer": ({"status": "ok", "name": self.analyzer.name}, True),
+            "analyzer": (
+                {"status": "shed" if self.controls.flags.last_known().circuit_open else "ok",
+                 "name": self.controls.active_analyzer(self.analyzer)},
+                True,
+            ),
             "cache": ({"status": cache_status, "type": self.cache.name, "errors": errors}, False),
             "customers": (
                 {"status": "ok" if len(self.customers) else "no_api_keys",
@@ -355,9 +370,11 @@ def create_app(
     tracer_provider: TracerProvider | None = None,
     meter_provider: MeterProvider | None = None,
     events: EventSink | None = None,
+    controls: ServiceControls | None = None,
 ) -> TelemetryMiddleware:
     """The instrumented service. Collaborators not given come from the environment
-    (`AURASTREAM_ANALYZER`, `AURASTREAM_CACHE_TABLE`, `AURASTREAM_API_KEYS[_FILE]`); providers
+    (`AURASTREAM_ANALYZER`, `AURASTREAM_CACHE_TABLE`, `AURASTREAM_API_KEYS[_FILE]`,
+    `AURASTREAM_FLAGS_SSM_PATH`); providers
     not given are the global ones (installed by `aurastream_obs.configure()`)."""
     if customers is None:
         customers = CustomerDirectory.from_env()
@@ -366,13 +383,15 @@ def create_app(
         if meter_provider is not None:
             meter = metrics_api.get_meter("aurastream_obs", __version__, meter_provider)
         metrics = AuraStreamMetrics(meter)
+    analyzer = analyzer if analyzer is not None else analyzer_from_env()
     service = AuraStreamService(
-        analyzer=analyzer if analyzer is not None else analyzer_from_env(),
+        analyzer=analyzer,
         cache=cache if cache is not None else cache_from_env(),
         customers=customers,
         metrics=metrics,
         tracer_provider=tracer_provider,
         events=events,
+        controls=controls if controls is not None else controls_from_env(analyzer),
     )
     return TelemetryMiddleware(
         service,

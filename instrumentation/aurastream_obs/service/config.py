@@ -34,6 +34,22 @@ PRICE = EnvVar(
     "AURASTREAM_PRICE_PER_ANALYSIS", "Default price (USD) of one billable analysis.", "0.001"
 )
 
+FLAGS_SSM_PATH = EnvVar(
+    "AURASTREAM_FLAGS_SSM_PATH",
+    "SSM path of the runbook flags (/aurastream/<env>): circuit-breaker, analyzer-failover, "
+    "cache-warm. Unset: no flags are read.",
+    "",
+)
+FLAGS_TTL = EnvVar(
+    "AURASTREAM_FLAGS_TTL_SECONDS", "How long the runbook flags read from SSM are cached.", "10"
+)
+RECENT_TEXTS = EnvVar(
+    "AURASTREAM_RECENT_TEXTS",
+    "Most requested recent texts kept in memory (never logged) for cache warm-ups when flags "
+    "are read; 0 keeps none.",
+    "500",
+)
+
 SERVICE_ENV_VARS: Final[tuple[EnvVar, ...]] = (
     ANALYZER,
     CACHE_TABLE,
@@ -41,4 +57,7 @@ SERVICE_ENV_VARS: Final[tuple[EnvVar, ...]] = (
     API_KEYS,
     API_KEYS_FILE,
     PRICE,
+    FLAGS_SSM_PATH,
+    FLAGS_TTL,
+    RECENT_TEXTS,
 )

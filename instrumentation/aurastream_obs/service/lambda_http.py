@@ -125,18 +125,21 @@ def create_handler(
     if service is None:
         from aurastream_obs.service.analyzer import analyzer_from_env
         from aurastream_obs.service.cache import cache_from_env
+        from aurastream_obs.service.controls import controls_from_env
         from aurastream_obs.signals import AuraStreamMetrics
 
         meter = None
         if meter_provider is not None:
             meter = meter_provider.get_meter("aurastream_obs", __version__)
+        analyzer = analyzer_from_env()
         service = AuraStreamService(
-            analyzer=analyzer_from_env(),
+            analyzer=analyzer,
             cache=cache_from_env(),
             customers=CustomerDirectory.from_env(),
             metrics=AuraStreamMetrics(meter),
             tracer_provider=tracer_provider,
             events=events,
+            controls=controls_from_env(analyzer),
         )
     adapter = HttpApiAdapter(service, events, meter_provider)
     handler: Callable[[Any, Any], dict[str, Any]] = instrument_handler(telemetry=telemetry)(adapter)

@@ -1,7 +1,9 @@
 """The seed's IncidentResponse handlers as runbooks: each turns an `Alert` into a `Plan`.
+Their pages (what each step does, how to undo it) are docs/runbooks.md.
 
 Planning calls only the injected read-only probes (cache hit rate, AWS health); it never
-touches AWS, so a dry-run cannot change anything.
+touches AWS, so a dry-run cannot change anything. The flags the service reads (circuit
+breaker, analyzer failover, cache warming) are SSM parameters named in `flags.py`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from aurastream_obs.definitions.deployment import names
+from aurastream_obs.definitions.runbooks import (
+    HIGH_ERROR_RATE,
+    HIGH_LATENCY,
+    SECURITY_INCIDENT,
+    SERVICE_DOWN,
+)
 from aurastream_obs.ops.alerts.alert import Alert
+from aurastream_obs.ops.runbooks import flags
 from aurastream_obs.ops.runbooks.plan import Action, Plan
 
 CACHE_HIT_RATE_FLOOR: Final = 0.5  # seed: warm the cache below 50 % hits
@@ -22,10 +32,11 @@ class RunbookSettings:
     """Targets and probes. Overrides (`concurrency`, `memory_mb`) come from the operator."""
 
     environment: str = "prod"
-    function_name: str = "aurastream-sync-handler"
-    concurrency: int = 100  # seed: _scale_lambda_concurrency('SyncHandler', 100)
+    function_name: str = names("prod").function  # the deployed API function (definitions)
+    concurrency: int = 100  # seed: _scale_lambda_concurrency('SyncHandler', 100); raised to
+    # the peak usage plus headroom when that is higher (capacity.py)
     memory_mb: int = 1024  # seed: _scale_lambda_memory('SyncHandler', 1024)
-    dr_region: str = "us-west-2"
+    failover_analyzer: str = "lexicon"  # no AWS dependency: answers while Comprehend cannot
     ip_set_name: str = "aurastream-blocked-ips"
     ip_set_id: str = ""
     ip_set_scope: str = "REGIONAL"
@@ -34,11 +45,15 @@ class RunbookSettings:
 
     @property
     def circuit_breaker_parameter(self) -> str:
-        return f"/aurastream/{self.environment}/circuit-breaker"
+        return flags.flag_parameter(self.environment, flags.CIRCUIT_BREAKER)
 
     @property
     def failover_parameter(self) -> str:
-        return f"/aurastream/{self.environment}/active-region"
+        return flags.flag_parameter(self.environment, flags.ANALYZER_FAILOVER)
+
+    @property
+    def cache_warm_parameter(self) -> str:
+        return flags.flag_parameter(self.environment, flags.CACHE_WARM)
 
 
 def _notify(alert: Alert, what: str) -> Action:
@@ -57,7 +72,7 @@ def high_error_rate(alert: Alert, s: RunbookSettings) -> tuple[Action, ...]:
         Action(
             "ssm.put_flag",
             s.circuit_breaker_parameter,
-            {"value": "open"},
+            {"value": flags.BREAKER_OPEN},
             "the service sheds calls to the failing dependency while the flag is open",
         ),
         _notify(alert, "High error rate detected"),
@@ -69,7 +84,14 @@ def high_latency(alert: Alert, s: RunbookSettings) -> tuple[Action, ...]:
     actions: list[Action] = []
     if rate is None or rate < CACHE_HIT_RATE_FLOOR:
         shown = "unknown" if rate is None else f"{rate:.0%}"
-        actions.append(Action("cache.warm", "sentiment-cache", {}, f"cache hit rate {shown}"))
+        actions.append(
+            Action(
+                "cache.warm",
+                s.cache_warm_parameter,
+                {},
+                f"cache hit rate {shown}: re-analyze the most requested recent texts",
+            )
+        )
     actions.append(
         Action(
             "lambda.raise_memory",
@@ -90,8 +112,8 @@ def service_down(alert: Alert, s: RunbookSettings) -> tuple[Action, ...]:
         else Action(
             "ssm.put_flag",
             s.failover_parameter,
-            {"value": s.dr_region},
-            "AWS unhealthy in this region: route to the DR region",
+            {"value": s.failover_analyzer},
+            f"AWS unhealthy in this region: analyze with {s.failover_analyzer} instead",
         )
     )
     return (first, _notify(alert, "Service down detected"))
@@ -118,10 +140,10 @@ def security_incident(alert: Alert, s: RunbookSettings) -> tuple[Action, ...]:
 
 
 RUNBOOKS: Final[Mapping[str, Callable[[Alert, RunbookSettings], tuple[Action, ...]]]] = {
-    "high-error-rate": high_error_rate,
-    "high-latency": high_latency,
-    "service-down": service_down,
-    "security-incident": security_incident,
+    HIGH_ERROR_RATE: high_error_rate,
+    HIGH_LATENCY: high_latency,
+    SERVICE_DOWN: service_down,
+    SECURITY_INCIDENT: security_incident,
 }
 
 

@@ -7,12 +7,13 @@ against `Limits` before anything runs, then performs it (`--execute`) or only re
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
 from aurastream_obs.logs.events import audit_event
+from aurastream_obs.ops.runbooks import flags
+from aurastream_obs.ops.runbooks.addresses import block_problems
 
 ActionKind = Literal[
     "lambda.raise_concurrency",
@@ -24,14 +25,6 @@ ActionKind = Literal[
     "notify",
 ]
 ALLOWED_ACTIONS: Final[frozenset[str]] = frozenset(ActionKind.__args__)  # type: ignore[attr-defined]
-# Our own traffic comes from these (VPC, NAT, carrier-grade NAT): never block them.
-_INTERNAL: Final = {
-    4: tuple(
-        ipaddress.ip_network(n)
-        for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
-    ),
-    6: (ipaddress.ip_network("fc00::/7"),),
-}
 Outcome = Literal["planned", "refused", "succeeded", "unchanged", "failed", "skipped"]
 
 
@@ -41,10 +34,14 @@ class Limits:
 
     max_concurrency: int = 200  # reserved concurrency per function (account default is 1,000)
     max_memory_mb: int = 3008
-    max_block_ips: int = 50  # addresses blocked by one action
+    max_block_ips: int = 50  # entries (addresses or CIDRs) blocked by one action
     min_ipv4_prefix: int = 16  # never block anything wider than a /16 ...
     min_ipv6_prefix: int = 48  # ... or a /48
+    max_block_ipv4_addresses: int = 4096  # all entries of one action together: a /20's worth
+    max_block_ipv6_64s: int = 65536  # ... and a /48's worth of IPv6 /64 networks
     parameter_prefix: str = "/aurastream/"  # the only SSM namespace runbooks may write
+    peak_headroom: float = 0.2  # reserved concurrency stays >= peak usage x (1 + headroom)
+    peak_window_s: int = 3600  # peak usage: max ConcurrentExecutions over this window
 
 
 @dataclass(frozen=True)
@@ -93,35 +90,42 @@ def violations(action: Action, limits: Limits) -> list[str]:
         value = _int(p.get("memory_mb"))
         if value is None or not 128 <= value <= limits.max_memory_mb:
             problems.append(f"memory {p.get('memory_mb')} MB outside 128..{limits.max_memory_mb}")
-    elif action.kind == "ssm.put_flag" and not action.target.startswith(limits.parameter_prefix):
-        problems.append(f"parameter {action.target} is outside {limits.parameter_prefix}")
+    elif action.kind in ("ssm.put_flag", "cache.warm"):
+        problems += _flag_problems(action, limits)
     elif action.kind == "waf.block_ips":
         addresses = p.get("addresses")
-        if not isinstance(addresses, (list, tuple)) or not addresses:
+        if not isinstance(addresses, (list, tuple)):
             return ["no addresses to block"]
-        if len(addresses) > limits.max_block_ips:
-            problems.append(f"{len(addresses)} addresses over the limit of {limits.max_block_ips}")
-        for address in addresses:
-            problems.extend(_address_problems(str(address), limits))
+        problems += block_problems(
+            addresses,
+            max_entries=limits.max_block_ips,
+            min_ipv4_prefix=limits.min_ipv4_prefix,
+            min_ipv6_prefix=limits.min_ipv6_prefix,
+            max_ipv4_addresses=limits.max_block_ipv4_addresses,
+            max_ipv6_64s=limits.max_block_ipv6_64s,
+        )
     return problems
 
 
-def _address_problems(address: str, limits: Limits) -> list[str]:
-    try:
-        net = ipaddress.ip_network(address, strict=False)
-    except ValueError:
-        return [f"{address!r} is not an IP address or CIDR"]
-    minimum = limits.min_ipv4_prefix if net.version == 4 else limits.min_ipv6_prefix
-    if net.prefixlen < minimum:
-        return [f"{address} is wider than /{minimum}"]
-    if net.is_loopback or net.is_link_local or any(net.overlaps(n) for n in _INTERNAL[net.version]):
-        return [f"{address} is an internal range (would block our own traffic)"]
+_FLAG_VALUES: Final = {
+    flags.CIRCUIT_BREAKER: frozenset({flags.BREAKER_OPEN, flags.BREAKER_CLOSED}),
+    flags.ANALYZER_FAILOVER: flags.ANALYZERS | {flags.FAILOVER_OFF},
+}
+
+
+def _flag_problems(action: Action, limits: Limits) -> list[str]:
+    """Only the flags the service reads, under the runbooks' SSM namespace, with their values."""
+    if not action.target.startswith(limits.parameter_prefix):
+        return [f"parameter {action.target} is outside {limits.parameter_prefix}"]
+    flag = action.target.rsplit("/", 1)[-1]
+    wanted = flags.CACHE_WARM if action.kind == "cache.warm" else None
+    if flag not in flags.FLAG_NAMES or (wanted and flag != wanted):
+        return [f"parameter {action.target} is not a flag the service reads"]
+    allowed = _FLAG_VALUES.get(flag)
+    value = action.params.get("value")
+    if action.kind == "ssm.put_flag" and (allowed is None or value not in allowed):
+        return [f"{flag} cannot be set to {str(value)[:40]!r}"]
     return []
-
-
-def waf_cidr(address: str) -> str:
-    """WAF IP sets want CIDR notation: a bare address becomes /32 (or /128)."""
-    return str(ipaddress.ip_network(address, strict=False))
 
 
 def audit(plan: Plan, result: ActionResult, *, mode: str) -> None:

@@ -35,6 +35,10 @@ class Posting:
         self._result = post(url, body, headers)
         self.finished_at = time.monotonic()
 
+    @property
+    def done(self) -> bool:
+        return self._result is not None
+
     def result(self, timeout: float = 20) -> tuple[int, Any]:
         self._thread.join(timeout)
         assert self._result is not None, "the request did not finish"
@@ -154,8 +158,9 @@ def test_channels_are_tried_concurrently(make_harness: Callable[..., RouterHarne
     harness.pagerduty.stall()
     pending = Posting(harness.server.url + "/alertmanager", am_payload(), bearer())
     # Slack gets its message while PagerDuty still hangs: not one after the other.
+    assert harness.pagerduty.wait_for(lambda: len(harness.pagerduty.requests) == 1)
     assert harness.slack.wait_for(lambda: len(harness.slack.requests) == 1)
-    assert len(harness.pagerduty.requests) == 1
+    assert not pending.done  # PagerDuty still holds it
     harness.pagerduty.release()
     assert pending.result()[0] == 200
 

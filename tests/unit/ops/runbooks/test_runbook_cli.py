@@ -23,7 +23,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     alert_file = tmp_path / "alert.json"
     alert_file.write_text(json.dumps(alert("error-rate").to_dict()))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "AURASTREAM_"))}
     env.update(
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
@@ -84,7 +84,7 @@ def test_execute_changes_aws_within_the_limits(
     assert [(a["action"], a["mode"], a["outcome"]) for a in audits] == [
         ("lambda.raise_concurrency", "execute", "succeeded"),
         ("ssm.put_flag", "execute", "succeeded"),
-        ("notify", "execute", "succeeded"),
+        ("notify", "execute", "skipped"),  # no AURASTREAM_ALERTS_ROUTER_URL in this run
     ]
 
 
@@ -106,3 +106,18 @@ def test_over_the_limit_is_refused_with_exit_3(
         ("ssm.put_flag", "skipped"),
         ("notify", "skipped"),
     ]
+
+
+def test_a_step_refused_at_execution_is_exit_1_and_changes_nothing(
+    clients: Callable[[str], Any], aws: dict[str, Any], moto_url: str, tmp_path: Path
+) -> None:
+    from support.runbooks import put_peak
+
+    put_peak(clients, aws["function"], 190)  # 190 + 20 % needs 228 reserved: over the limit
+    done = run_cli(moto_url, tmp_path, aws, "--execute")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (
+        f"  [refused] lambda.raise_concurrency {aws['function']} (concurrency=100) — peak 190 "
+        "over the last 1 h needs at least 228 reserved, over the limit of 200" in done.stdout
+    )
+    assert state(clients, aws)["concurrency"] is None

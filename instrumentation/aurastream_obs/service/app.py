@@ -308,11 +308,7 @@ class AuraStreamService:
         cache_status = "degraded" if errors > self._cache_errors_seen else "ok"
         self._cache_errors_seen = errors
         checks: dict[str, tuple[dict[str, Any], bool]] = {
-            "analyzer": (
-                {"status": "shed" if self.controls.flags.last_known().circuit_open else "ok",
-                 "name": self.controls.active_analyzer(self.analyzer)},
-                True,
-            ),
+            "analyzer": (self.controls.health(self.analyzer), True),
             "cache": ({"status": cache_status, "type": self.cache.name, "errors": errors}, False),
             "customers": (
                 {"status": "ok" if len(self.customers) else "no_api_keys",

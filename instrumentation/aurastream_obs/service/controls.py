@@ -93,8 +93,11 @@ class ServiceControls:
         self._maybe_warm(flags, primary, cache)
         return self._analyzer(flags, primary), flags.circuit_open
 
-    def active_analyzer(self, primary: Analyzer) -> str:
-        return self._analyzer(self.flags.last_known(), primary).name
+    def health(self, primary: Analyzer) -> dict[str, str]:
+        """The analyzer's health entry, from the flags as last read (no I/O)."""
+        flags = self.flags.last_known()
+        status = "shed" if flags.circuit_open else "ok"
+        return {"status": status, "name": self._analyzer(flags, primary).name}
 
     def seen(self, key: str, text: str, language: str) -> None:
         if self.recent is not None:

@@ -85,11 +85,12 @@ class Dispatcher:
                 jobs.append((name, members, future))
         wait([f for _, _, f in jobs], timeout=deadline.remaining() + GRACE_S)
         for name, members, future in jobs:
-            if future.done() and future.exception() is None:
+            finished = future.done() and not future.cancelled()  # cancelled: router closing
+            if finished and future.exception() is None:
                 outcome = future.result()
             else:  # still sending at the deadline, or a bug: not delivered
                 outcome = dict.fromkeys(members, "busy")
-                if future.done():
+                if finished:
                     _log.error("delivery via %s raised", name, exc_info=future.exception(),
                                extra=_EXTRA)  # fmt: skip
             for i, result in outcome.items():

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
-from aurastream_obs.ops.alerts.lambda_handler import build_handler
+import pytest
+
+from aurastream_obs.ops.alerts.lambda_handler import UndeliveredError, build_handler
 from support.alert_router import RouterHarness
 from support.sns import Signer, alarm_message, notification
 
@@ -44,3 +47,29 @@ def test_lambda_ignores_insufficient_data(
     result = handler(sns_event(message), None)
     assert result["results"][0]["status"] == 200  # type: ignore[index]
     assert harness.slack.requests == []
+
+
+def test_an_undelivered_record_fails_the_invocation_so_lambda_retries_it(
+    make_harness: Callable[..., RouterHarness], signer: Signer
+) -> None:
+    harness = make_harness()
+    handler = build_handler(lambda: harness.router)
+    harness.pagerduty.default = 500
+    event = sns_event(signer.sign(notification(alarm_message(), message_id="m-lambda")))
+    with pytest.raises(UndeliveredError, match="1 of 1 SNS record"):
+        handler(event, None)
+    harness.pagerduty.default = 202  # Lambda's retry of the same event, PagerDuty back
+    result = handler(event, None)
+    (record,) = result["results"]  # type: ignore[misc]
+    assert record["alerts"][0]["channels"] == {"pagerduty": "sent", "slack": "duplicate"}
+    assert len(harness.slack.requests) == 1
+
+
+def test_records_refused_for_good_do_not_fail_the_invocation(
+    make_harness: Callable[..., RouterHarness], signer: Signer
+) -> None:
+    harness = make_harness()
+    handler = build_handler(lambda: harness.router)
+    stale = signer.sign(notification(alarm_message(), at=datetime(2020, 1, 1, tzinfo=UTC)))
+    result = handler(sns_event(stale), None)
+    assert [r["status"] for r in result["results"]] == [403]  # type: ignore[union-attr]

@@ -51,3 +51,11 @@ def test_settings_from_env_wrap_secrets() -> None:
     assert "SECRET" not in repr(settings) and "KEY" not in f"{settings}"
     assert settings.dedup_window_s == 300.0 and settings.alerts_token is None
     assert settings.pagerduty_events_url == "https://events.pagerduty.com/v2/enqueue"
+
+
+def test_the_deadline_stays_under_the_callers_timeouts() -> None:
+    for raw, expected in (("60", 9.0), ("abc", 8.0), ("nan", 8.0), ("0", 0.5), ("3", 3.0)):
+        settings = RouterSettings.from_env({"AURASTREAM_ALERTS_DEADLINE_S": raw})
+        assert settings.deadline_s == expected, raw
+    assert RouterSettings().deadline_s == 8.0
+    assert RouterSettings.from_env({}).sns_topic_arns == frozenset()  # refuse every SNS message

@@ -12,6 +12,7 @@ from aurastream_obs.definitions.dashboards import (
     INFRASTRUCTURE,
     OPERATIONAL,
 )
+from aurastream_obs.definitions.deployment import SERVICE_NAME
 from aurastream_obs.definitions.spec import (
     SLO,
     Alarm,
@@ -285,7 +286,7 @@ ROUTES = (
 def aurastream_definitions() -> Definitions:
     """The unvalidated AuraStream definition (see `load_definitions` for the checked one)."""
     return Definitions(
-        service="aurastream-api",
+        service=SERVICE_NAME,
         slos=SLOS,
         alarms=ALARMS,
         dashboards=(OPERATIONAL, BUSINESS, INFRASTRUCTURE),

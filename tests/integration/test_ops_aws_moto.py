@@ -6,12 +6,10 @@ recommendation applied with --apply)."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import secrets
 import time
 import urllib.request
-import zipfile
 from typing import Any
 
 import pytest
@@ -30,7 +28,7 @@ from aurastream_obs.ops.kpi import build_kpi_report
 from aurastream_obs.ops.traces.analysis import analyze
 from aurastream_obs.ops.traces.xray import XRaySource
 from support.cli import run_command
-from support.moto import Clients
+from support.moto import Clients, lambda_function
 
 pytestmark = pytest.mark.integration
 
@@ -101,20 +99,8 @@ def test_traces_from_xray(clients: Clients) -> None:
     assert (top.name, round(top.self_ms_total)) == ("Comprehend", 1500)
 
 
-def _function(clients: Clients, name: str) -> None:
-    iam = clients("iam")
-    role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("handler.py", "def handler(event, context):\n    return 1\n")
-    clients("lambda").create_function(
-        FunctionName=name, Runtime="python3.11", Role=role, Handler="handler.handler",
-        Code={"ZipFile": archive.getvalue()}, MemorySize=1024,
-    )  # fmt: skip
-
-
 def test_health_checks_against_moto(clients: Clients) -> None:
-    _function(clients, "health-fn")
+    lambda_function(clients, "health-fn", 1024)
     clients("dynamodb").create_table(
         TableName="health-table", BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
@@ -199,7 +185,7 @@ def test_analytics_cost_explorer_and_applied_billing_mode(clients: Clients, moto
 def test_applied_memory_right_sizing_changes_the_function(clients: Clients) -> None:
     from aurastream_obs.ops.analytics import recommend as r
 
-    _function(clients, "sized-fn")
+    lambda_function(clients, "sized-fn", 1024)
     rec = r.right_size_memory("sized-fn", configured_mb=1024, max_used_mb=150)
     assert rec is not None
     done = r.apply_recommendation(rec, clients)

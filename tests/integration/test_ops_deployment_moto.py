@@ -5,9 +5,7 @@ in that order of precedence; the HTTP API id looked up by the API's name. Agains
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
-import zipfile
 from typing import Any
 
 import pytest
@@ -20,7 +18,7 @@ from aurastream_obs.ops.deployment_lookup import (
     resolve,
 )
 from support.cli import run_command
-from support.moto import Clients
+from support.moto import Clients, lambda_function
 
 pytestmark = pytest.mark.integration
 
@@ -109,20 +107,8 @@ def test_kpi_without_an_api_says_so(
     assert err.count("\n") == 0 and "no HTTP API named aurastream-api-noapi" in err
 
 
-def _function(clients: Clients, name: str) -> None:
-    iam = clients("iam")
-    role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("handler.py", "def handler(event, context):\n    return 1\n")
-    clients("lambda").create_function(
-        FunctionName=name, Runtime="python3.13", Role=role, Handler="handler.handler",
-        Code={"ZipFile": archive.getvalue()},
-    )  # fmt: skip
-
-
 def test_health_checks_the_deployment_of_an_environment(clients: Clients) -> None:
-    _function(clients, "aurastream-api-healthenv")
+    lambda_function(clients, "aurastream-api-healthenv")
     clients("dynamodb").create_table(
         TableName="aurastream-cache-healthenv", BillingMode="PAY_PER_REQUEST",
         KeySchema=[{"AttributeName": "text_hash", "KeyType": "HASH"}],

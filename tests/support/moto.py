@@ -1,9 +1,12 @@
 """A moto server for the whole test session, the fake-credential environment that points boto3
-at it, and a boto3 client factory (`Clients`). The fixtures are in tests/conftest.py."""
+at it, a boto3 client factory (`Clients`) and `lambda_function` (a function to inspect). The
+fixtures are in tests/conftest.py."""
 
 from __future__ import annotations
 
+import io
 import os
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -54,3 +57,16 @@ def client_factory(endpoint_url: str, region: str) -> Clients:
     import boto3
 
     return lambda service: boto3.client(service, endpoint_url=endpoint_url, region_name=region)
+
+
+def lambda_function(clients: Clients, name: str, memory_mb: int = 128) -> None:
+    """A Lambda function on the moto server (code that returns 1; never invoked)."""
+    iam = clients("iam")
+    role = iam.create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("handler.py", "def handler(event, context):\n    return 1\n")
+    clients("lambda").create_function(
+        FunctionName=name, Runtime="python3.13", Role=role, Handler="handler.handler",
+        Code={"ZipFile": archive.getvalue()}, MemorySize=memory_mb,
+    )  # fmt: skip

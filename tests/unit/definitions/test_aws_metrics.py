@@ -4,8 +4,6 @@ publishes the metric, under exactly one of its dimension sets, with a meaningful
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -17,17 +15,7 @@ from aurastream_obs.definitions.infrastructure_coverage import SEED_INFRASTRUCTU
 from aurastream_obs.definitions.kpi_queries import kpi_queries
 from aurastream_obs.definitions.metric_check import metric_problem, metrics_of
 from aurastream_obs.definitions.spec import CwExpression, CwMetric, Definitions
-
-
-def referenced(obj: Any) -> Iterator[CwMetric]:
-    if isinstance(obj, CwMetric):
-        yield obj
-    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        for field in dataclasses.fields(obj):
-            yield from referenced(getattr(obj, field.name))
-    elif isinstance(obj, list | tuple):
-        for item in obj:
-            yield from referenced(item)
+from support.aws_sinks import referenced_metrics
 
 
 def test_every_entry_is_written_from_an_aws_page() -> None:
@@ -102,7 +90,7 @@ def test_validation_rejects_a_metric_the_resource_does_not_publish() -> None:
 
 def test_every_definition_and_kpi_query_reads_an_existing_metric() -> None:
     defs = load_definitions()
-    metrics = list(referenced(defs))
+    metrics = list(referenced_metrics(defs))
     metrics += [m for q in kpi_queries().values() for _, m in metrics_of(q)]
     assert metrics and all(m.resource in RESOURCES for m in metrics)
     assert [p for m in metrics if (p := metric_problem(m))] == []
@@ -112,7 +100,7 @@ def test_the_operators_infrastructure_metrics_are_covered() -> None:
     """Each listed metric that applies to what we deploy is read by an alarm or a widget;
     the one log field by a query; the others say why they do not apply."""
     defs = load_definitions()
-    read = {(RESOURCES[m.resource].kind, m.name) for m in referenced(defs)}
+    read = {(RESOURCES[m.resource].kind, m.name) for m in referenced_metrics(defs)}
     queries = [q.query for q in defs.saved_queries] + [
         p.logs.query for d in defs.dashboards for p in d.panels if p.logs
     ]

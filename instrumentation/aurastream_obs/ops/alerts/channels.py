@@ -22,6 +22,12 @@ MAX_LISTED: Final = 20  # alerts listed in one Slack message; the rest are count
 _ICON: Final = {"firing": ":rotating_light:", "resolved": ":white_check_mark:"}
 
 
+def escape(text: str) -> str:
+    """Slack's control characters in text from the sources (summaries, names, values): `&`,
+    `<`, `>` (so an annotation cannot write `<!channel>` or a link of its own)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _threshold(alert: Alert) -> str:
     return "n/a" if alert.threshold is None else f"{alert.threshold:g}"
 
@@ -29,10 +35,12 @@ def _threshold(alert: Alert) -> str:
 def alert_line(alert: Alert) -> str:
     """`[FIRING] CRITICAL name: summary` and `value · threshold · runbook` on a second line."""
     state = alert.status.upper()
-    runbook = f"<{alert.runbook_url}|runbook>" if alert.runbook_url else "no runbook"
+    url = alert.runbook_url
+    runbook = f"<{escape(url).replace('|', '%7C')}|runbook>" if url else "no runbook"
     return (
-        f"[{state}] {alert.severity.upper()} {alert.name}: {alert.summary}\n"
-        f"value {alert.shown_value} · threshold {_threshold(alert)} · {runbook}"
+        f"[{state}] {escape(alert.severity.upper())} {escape(alert.name)}: "
+        f"{escape(alert.summary)}\n"
+        f"value {escape(alert.shown_value)} · threshold {_threshold(alert)} · {runbook}"
     )
 
 
@@ -46,7 +54,7 @@ def slack_message(group: AlertGroup) -> dict[str, object]:
         if n
     )
     icon = _ICON["firing" if firing else "resolved"]
-    title = group.title or (alerts[0].name if alerts else "")
+    title = escape(group.title or (alerts[0].name if alerts else ""))
     lines = [f"{icon} [{counts}] {title}".rstrip()] if len(alerts) > 1 else []
     lines += [
         (f"{_ICON[a.status]} " if len(alerts) == 1 else "• ") + alert_line(a)

@@ -87,13 +87,14 @@ def _handler_class(router: AlertRouter) -> type[BaseHTTPRequestHandler]:
         def _body(self) -> bytes | Reply:
             lengths = self.headers.get_all("Content-Length") or []
             if self.headers.get("Transfer-Encoding") is not None or len(set(lengths)) > 1:
-                self.close_connection = True  # never guess where a body ends
+                self._give_up()  # never guess where a body ends
                 return Reply(400, {"error": "send one Content-Length and no Transfer-Encoding"})
             if not lengths:
+                self._give_up()
                 return Reply(411, {"error": "Content-Length required"})
             raw = lengths[0].strip()
             if not _LENGTH.match(raw):
-                self.close_connection = True
+                self._give_up()
                 return Reply(400, {"error": "Content-Length must be a decimal integer"})
             length = int(raw)
             if length > MAX_BODY_BYTES:
@@ -113,6 +114,15 @@ def _handler_class(router: AlertRouter) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return Reply(400, {"error": "body shorter than its Content-Length"})
             return body
+
+        def _give_up(self) -> None:
+            """Answer, then close: first take what already arrived of a body we will not
+            read (closing a socket on unread data resets it, and the answer with it)."""
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.setblocking(False)
+                self.connection.recv(65536)
+            self.connection.settimeout(READ_TIMEOUT_S)
 
         def _reply(self, reply: Reply) -> None:
             self._send(reply.status, json.dumps(reply.body).encode(), "application/json",
@@ -148,6 +158,8 @@ class _BoundedServer(ThreadingHTTPServer):
         if not self._slots.acquire(blocking=False):
             with contextlib.suppress(OSError):
                 request.sendall(_BUSY)
+                request.setblocking(False)
+                request.recv(65536)  # what already arrived: closing on unread data sends RST
             self.shutdown_request(request)
             return
         super().process_request(request, client_address)

@@ -89,3 +89,12 @@ def test_cloudwatch_alarm_without_annotations_gets_the_runbook_page(
     assert status == 200
     assert f"<{PAGE}|runbook>" in harness.slack.bodies[0]["text"]
     assert harness.pagerduty.bodies[0]["links"] == [{"href": PAGE, "text": "Runbook"}]
+
+
+def test_text_from_the_sources_cannot_write_slack_markup() -> None:
+    alert = Alert("x<!channel>", "warning", "firing", "see <https://evil.example|here> & co",
+                  "alertmanager", runbook_url="https://r.example/a|b")  # fmt: skip
+    text = str(slack_message(AlertGroup((alert,)))["text"])
+    assert "<!channel>" not in text and "<https://evil.example|" not in text
+    assert "x&lt;!channel&gt;" in text and "&amp; co" in text
+    assert "<https://r.example/a%7Cb|runbook>" in text

@@ -26,8 +26,11 @@ ENV_RUNBOOK_BASE_URL: Final = "AURASTREAM_RUNBOOK_BASE_URL"
 ENV_SNS_TOPIC_ARNS: Final = "AURASTREAM_SNS_TOPIC_ARNS"
 # Seconds during which the same alert with the same status is not re-sent (default 300).
 ENV_DEDUP_WINDOW_S: Final = "AURASTREAM_ALERTS_DEDUP_WINDOW_S"
-# Seconds one request may take, retries included (default 8, at most 9): below Alertmanager's
-# smallest notification timeout (10 s) and SNS's HTTP/S delivery timeout (15 s).
+# Seconds one request may take, retries included (default 8, at most 9). Below what the callers
+# wait: Alertmanager gives a notification `max(group_interval, notify.MinTimeout = 10 s)`
+# (notify/notify.go; its webhook_config `timeout` defaults to 0s, no timeout of its own), and
+# SNS times an HTTP/S delivery out after 15 s (SNS developer guide, "Make sure your endpoint is
+# ready to process Amazon SNS messages").
 ENV_DEADLINE_S: Final = "AURASTREAM_ALERTS_DEADLINE_S"
 
 DEFAULT_PAGERDUTY_EVENTS_URL: Final = "https://events.pagerduty.com/v2/enqueue"

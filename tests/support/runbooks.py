@@ -5,16 +5,15 @@ addresses)."""
 
 from __future__ import annotations
 
-import io
 import uuid
-import zipfile
 from collections.abc import Callable
 from typing import Any
 
 from aurastream_obs.ops.alerts.alert import Alert
+from support.moto import lambda_function
 
 REGION = "eu-west-1"
-FUNCTION = "aurastream-sync-handler"
+FUNCTION = "aurastream-api-test"
 
 
 def alert(signal: str, **labels: str) -> Alert:
@@ -39,25 +38,14 @@ def state(clients: Callable[[str], Any], aws: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _function_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    return 'ok'\n")
-    return buffer.getvalue()
-
-
 def create_resources(clients: Callable[[str], Any]) -> dict[str, Any]:
     """A Lambda function (with its IAM role) and a WAF IP set, uniquely named, plus a unique
     environment name for the SSM flags: {"function", "ip_set", "env"}."""
-    iam = clients("iam")
-    role_name = f"role-{uuid.uuid4().hex[:8]}"
-    role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     function = f"{FUNCTION}-{uuid.uuid4().hex[:6]}"
-    clients("lambda").create_function(
-        FunctionName=function, Runtime="python3.11", Role=role, Handler="handler.handler",
-        Code={"ZipFile": _function_zip()}, MemorySize=512,
-        Environment={"Variables": {"KEEP": "me"}},
-    )  # fmt: skip
+    lambda_function(clients, function, memory_mb=512)
+    clients("lambda").update_function_configuration(
+        FunctionName=function, Environment={"Variables": {"KEEP": "me"}}
+    )
     ip_set = clients("wafv2").create_ip_set(
         Name=f"blocked-{uuid.uuid4().hex[:6]}", Scope="REGIONAL", IPAddressVersion="IPV4",
         Addresses=["192.0.2.1/32"],

@@ -1,16 +1,15 @@
 """SNS messages as AWS signs them: a locally generated signing certificate and key (`Signer`),
 and the messages SNS posts (`notification()` of a CloudWatch `alarm_message()`,
-`subscription_confirmation()`, stamped now unless told otherwise), signed with `Signer.sign`;
-`moto_certificate_fetcher` for a router behind moto's SNS (which signs what it delivers and
-serves its certificate under the same `https://sns.<region>.amazonaws.com/...pem` URL)."""
+`subscription_confirmation()`, stamped now unless told otherwise), signed with `Signer.sign`.
+For a router behind moto's SNS (which signs what it delivers and serves its certificate under
+the same `https://sns.<region>.amazonaws.com/...pem` URL): `support.cloudwatch_alarms.
+moto_sns_certificates`."""
 
 from __future__ import annotations
 
 import base64
 import json
 import urllib.parse
-import urllib.request
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -116,24 +115,3 @@ def subscription_confirmation(
         "Timestamp": timestamp(),
         "SigningCertURL": CERT_URL,
     }
-
-
-def moto_certificate_fetcher(moto_url: str) -> Callable[[str], bytes]:
-    """`SnsVerifier(fetch=...)` for messages moto's SNS delivered: the URL passed the
-    verifier's checks (https, `sns.<region>.amazonaws.com`, `/SimpleNotificationService-*.pem`);
-    the same path is fetched from the moto server. moto's server picks the service from a
-    SigV4 credential scope (not from the Host), so the GET names `sns` and the region there."""
-
-    def fetch(url: str) -> bytes:
-        parts = urllib.parse.urlsplit(url)
-        region = (parts.hostname or "").split(".")[1]
-        scope = f"Credential=test/20250101/{region}/sns/aws4_request"
-        request = urllib.request.Request(
-            moto_url.rstrip("/") + parts.path,
-            headers={"Authorization": f"AWS4-HMAC-SHA256 {scope}, SignedHeaders=host, "
-                     "Signature=0"},
-        )  # fmt: skip
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return bytes(response.read(64 * 1024))
-
-    return fetch

@@ -18,8 +18,8 @@ lower-cased), so `...pem?x=1` is the same certificate, not another fetch. Its tr
 fetching it over verified TLS from AWS's host.
 
 The test seam is `fetch` (URL -> PEM bytes): tests serve a local certificate, or moto's
-(`support.sns.moto_certificate_fetcher`), for a URL that passed the same checks as in
-production; the URL checks themselves are never relaxed.
+(`moto_sns_certificates` in tests/support/cloudwatch_alarms.py), for a URL that passed the same
+checks as in production; the URL checks themselves are never relaxed.
 """
 
 from __future__ import annotations

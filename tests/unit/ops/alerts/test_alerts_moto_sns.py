@@ -1,7 +1,7 @@
 """The router behind a real SNS (moto's server): moto signs what it delivers over HTTP and
 serves its certificate at `https://sns.<region>.amazonaws.com/SimpleNotificationService-*.pem`;
 the router checks that URL exactly as in production and only the bytes come from moto
-(`support.sns.moto_certificate_fetcher`, the `SnsVerifier(fetch=...)` seam)."""
+(`support.cloudwatch_alarms.moto_sns_certificates`, the `SnsVerifier(fetch=...)` seam)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from typing import Any
 
 from support.alert_peers import AlertPeer
 from support.alert_router import start_router
-from support.sns import alarm_message, moto_certificate_fetcher
+from support.cloudwatch_alarms import moto_sns_certificates
+from support.sns import alarm_message
 
 
 def test_an_alarm_published_on_moto_reaches_slack_and_pagerduty_verified(
@@ -20,7 +21,7 @@ def test_an_alarm_published_on_moto_reaches_slack_and_pagerduty_verified(
     sns = clients("sns")
     topic = sns.create_topic(Name="aurastream-test-critical-alerts")["TopicArn"]
     harness = start_router(*peers, pem=b"", topics=frozenset({topic}),
-                           fetch_from=moto_certificate_fetcher(moto_url))  # fmt: skip
+                           fetch_from=moto_sns_certificates(moto_url))  # fmt: skip
     try:
         sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=harness.server.url + "/sns")
         # moto signs Message, MessageId, Timestamp, TopicArn and Type: no Subject.

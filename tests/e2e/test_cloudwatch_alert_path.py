@@ -179,7 +179,8 @@ def test_every_alarm_is_created_and_a_page_reaches_slack_and_pagerduty(
 def _security_lines(count: int) -> list[str]:
     """The service's own log lines for `count` failed authentications (and other events)."""
     logger = logging.getLogger("aurastream.events")
-    level, logger.level = logger.level, logging.INFO
+    level = logger.level
+    logger.setLevel(logging.INFO)  # setLevel, not the attribute: it clears the level cache
     captured = attach(logger)
     try:
         for n in range(count):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
+import textwrap
 import threading
 import uuid
 from collections.abc import Iterator
@@ -248,3 +249,38 @@ def _walk(documents: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     for document in documents:
         yield document
         yield from _walk(document.get("subsegments", []))
+
+
+AUTO_INSTRUMENTED = """
+    import sys
+    import boto3
+    client = boto3.client("dynamodb", region_name="eu-west-1", endpoint_url=sys.argv[1])
+    client.list_tables()
+"""
+
+
+def test_under_opentelemetry_instrument_calls_are_traced_once_without_a_warning(
+    moto_url: str, tmp_path: Path
+) -> None:
+    """opentelemetry-instrument loads the botocore instrumentation itself, which imports
+    botocore while it initialises: our import hook must leave it to that importer (it used to
+    import it back, circularly, and log "AWS SDK calls are not traced")."""
+    import subprocess
+    import sys
+
+    from support.processes import clean_env
+
+    instrument = Path(sys.executable).parent / "opentelemetry-instrument"
+    if not instrument.exists():
+        pytest.fail("opentelemetry-instrument is not installed in the venv")
+    app = tmp_path / "app.py"
+    app.write_text(textwrap.dedent(AUTO_INSTRUMENTED))
+    env = {**AWS, "OTEL_TRACES_SAMPLER": "always_on", "AURASTREAM_PROMETHEUS_PORT": "0"}
+    result = subprocess.run(
+        [str(instrument), sys.executable, str(app), moto_url],
+        cwd=tmp_path, env=clean_env(env), capture_output=True, text=True, timeout=90, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "not traced" not in result.stdout + result.stderr
+    spans = read_spans(tmp_path / ".telemetry" / "traces.jsonl")
+    assert [s.name for s in spans if s.kind == "client"] == ["DynamoDB.ListTables"]

@@ -170,8 +170,9 @@ def _log_gate(telemetry: Any) -> LambdaLogGate | None:
 def _drop_runtime_log_handlers(ours: logging.Handler | None) -> None:
     """Remove the Python runtime's root handler (awslambdaric's `LambdaLoggerHandler`, or
     `LambdaLoggerHandlerWithFrameType` under AWS_LAMBDA_LOG_FORMAT=JSON) once ours is on the
-    root logger: it would write every record a second time, unredacted. configure() does it in
-    lambda mode; this covers every mode (otlp, the ADOT layer's shape, too)."""
+    root logger: it would write every record a second time, unredacted. configure() does it too,
+    but configure() can run before the runtime adds its handler (opentelemetry-instrument's
+    sitecustomize, the ADOT layer's shape): the decorator runs after, at the handler's import."""
     root = logging.getLogger()
     if ours is None or ours not in root.handlers:
         return

@@ -23,12 +23,23 @@ from typing import Any
 
 _log = logging.getLogger("aurastream_obs")
 _TRIGGER = "botocore.client"
+_INSTRUMENTATION = "opentelemetry.instrumentation.botocore"
+
+
+def _initializing(name: str) -> bool:
+    module = sys.modules.get(name)
+    return bool(getattr(getattr(module, "__spec__", None), "_initializing", False))
 
 
 def trace_aws_clients(tracer_provider: Any, meter_provider: Any) -> None:
     """Instrument botocore now if it is loaded, else as soon as it is imported."""
 
     def instrument() -> None:
+        if _initializing(_INSTRUMENTATION):
+            # botocore is being imported by the instrumentation package itself (e.g.
+            # opentelemetry-instrument loading its entry point): its importer instruments
+            # once the package is loaded; importing it here would be circular.
+            return
         try:
             from opentelemetry.instrumentation.botocore import BotocoreInstrumentor
 

@@ -53,13 +53,6 @@ def _install_lambda(telemetry: Telemetry) -> None:
     if telemetry.meter_provider is not None:
         metrics_api.set_meter_provider(telemetry.meter_provider)
     ensure_context_adder(telemetry.log_handler)
-    root = logging.getLogger()
-    # The Python runtime (awslambdaric) installs its own handler: `LambdaLoggerHandler`, or
-    # `LambdaLoggerHandlerWithFrameType` when AWS_LAMBDA_LOG_FORMAT=JSON or a log level is
-    # set. Ours replaces it, so a line is neither written twice nor, in its copy, unredacted.
-    for existing in list(root.handlers):
-        if type(existing).__name__.startswith("LambdaLoggerHandler"):
-            root.removeHandler(existing)
     _install_log_handler(telemetry)
     _trace_aws_clients(telemetry)
 
@@ -69,6 +62,13 @@ def _install_log_handler(telemetry: Telemetry) -> None:
     if handler is None:
         return
     root = logging.getLogger()
+    # On Lambda the Python runtime (awslambdaric) installs its own root handler in every mode:
+    # `LambdaLoggerHandler`, or `LambdaLoggerHandlerWithFrameType` when AWS_LAMBDA_LOG_FORMAT=
+    # JSON or a log level is set. Ours replaces it, so a line is neither written twice nor, in
+    # its copy, unredacted.
+    for existing in list(root.handlers):
+        if type(existing).__name__.startswith("LambdaLoggerHandler"):
+            root.removeHandler(existing)
     root.addHandler(handler)
     level = telemetry.settings.log_level
     if root.level > level or root.level == logging.NOTSET:

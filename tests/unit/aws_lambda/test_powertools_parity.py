@@ -82,8 +82,9 @@ def test_every_line_carries_the_invocation_fields_with_powertools_names(
 ) -> None:
     telemetry = _telemetry(logger)
 
-    @instrument_handler(telemetry=telemetry, env={"AWS_LAMBDA_FUNCTION_NAME": "aurastream-api",
-                                                  "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512"})  # fmt: skip
+    env = {"AWS_LAMBDA_FUNCTION_NAME": "aurastream-api", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512"}
+
+    @instrument_handler(telemetry=telemetry, env=env)
     def handler(event: Any, context: Any) -> Any:
         logger.info("working", extra={"request_id": "service-req-9"})
         telemetry.metrics.record_cache_lookup(hit=True)

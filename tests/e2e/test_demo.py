@@ -194,11 +194,14 @@ def test_the_correlated_log_line_has_its_trace_in_the_files(run: DemoRun) -> Non
         for sl in rl["scopeLogs"]
         for record in sl["logRecords"]
     ]
-    # The exported record's body is that very stdout line (what CloudWatch stores, raw_log).
-    assert any(
-        r.get("traceId") == trace_id and r["body"]["stringValue"] == json_lines[0]
-        for r in otlp_logs
-    )
+    # The exported record is the same event in the semantic-conventions shape: the message as
+    # body, event_type as the event name, the response time under its attribute key.
+    exported = [r for r in otlp_logs if r.get("traceId") == trace_id
+                and r.get("eventName") == "api_response"]  # fmt: skip
+    assert len(exported) == 1
+    assert exported[0]["body"]["stringValue"] == event["message"]
+    attributes = {a["key"]: a["value"] for a in exported[0]["attributes"]}
+    assert attributes["aurastream.response_time_ms"]["doubleValue"] == event["response_time"]
 
 
 def test_prometheus_endpoint_and_json_report(run: DemoRun) -> None:

@@ -43,17 +43,23 @@ render: $(STAMP)
 test: $(STAMP) tools collector lambda-rie lint typecheck generated
 	$(BIN)/pytest -q -p no:cacheprovider tests
 
-# Per-request overhead, then Lambda cold start (whole process, side by side: needs hyperfine,
-# installed from Debian when missing and running as root, else that part is skipped), then
-# Lambda cold start under AWS's emulator and runtime client (when make lambda-rie has run).
+# Service throughput under wrk (telemetry off / local / otlp / the plain SDK way), per-request
+# overhead, then Lambda cold start (whole process, side by side: needs hyperfine), then Lambda
+# cold start under AWS's emulator and runtime client (when make lambda-rie has run). wrk and
+# hyperfine come from Debian, installed when missing and running as root, else skipped.
 bench: $(STAMP)
 	-$(BIN)/pip install -q -e '.[bench]'  # the comparison baselines (optional)
-	$(BIN)/python bench/request_overhead.py
-	@if ! command -v hyperfine >/dev/null; then \
+	@if ! command -v hyperfine >/dev/null || ! command -v wrk >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; \
+	    apt-get update -qq && apt-get install -y -qq hyperfine wrk >/dev/null; \
 	  fi; \
 	fi
+	@if command -v wrk >/dev/null; then \
+	  $(BIN)/python bench/service_throughput.py --rounds 3; \
+	else \
+	  echo "bench/service_throughput.py skipped: wrk missing (apt-get install -y wrk as root)"; \
+	fi
+	$(BIN)/python bench/request_overhead.py
 	@if command -v hyperfine >/dev/null; then \
 	  $(BIN)/python bench/cold_start.py --runs 40; \
 	else \

@@ -1,6 +1,7 @@
 """CloudFormation templates from the definitions: alerting (topics, key, router), threshold
-alarms, SLO alarms, dashboards, logs — separate stacks so each template stays under the
-51,200-byte limit for an inline `--template-body`. Deploy order: logs, the application (SAM),
+alarms, SLO alarms, anomaly-detection alarms (definitions/predictive.py), dashboards, logs —
+separate stacks so each template stays under the 51,200-byte limit for an inline
+`--template-body`. Deploy order: logs, the application (SAM),
 alerting, then the alarm and dashboard stacks (they import the topics and the API id)."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aurastream_obs.artifacts.cloudformation_alarms import (
     slo_alarms_template,
 )
 from aurastream_obs.artifacts.cloudformation_alerting import alerting_template
+from aurastream_obs.artifacts.cloudformation_anomaly import anomaly_template
 from aurastream_obs.artifacts.cloudformation_logs import logs_template
 from aurastream_obs.artifacts.cloudwatch_metrics import SUB_VARIABLES, widget_metrics
 from aurastream_obs.artifacts.files import Artifact
@@ -28,6 +30,7 @@ PATHS = {
     "alerting": "deploy/cloudformation/aurastream-alerting.yaml",
     "alarms": "deploy/cloudformation/aurastream-alarms.yaml",
     "slo-alarms": "deploy/cloudformation/aurastream-slo-alarms.yaml",
+    "anomaly-alarms": "deploy/cloudformation/aurastream-anomaly-alarms.yaml",
     "dashboards": "deploy/cloudformation/aurastream-dashboards.yaml",
     "logs": "deploy/cloudformation/aurastream-logs.yaml",
 }
@@ -97,6 +100,7 @@ def templates(defs: Definitions) -> dict[str, dict[str, Any]]:
         "alerting": alerting_template(),
         "alarms": alarms_template(defs),
         "slo-alarms": slo_alarms_template(defs),
+        "anomaly-alarms": anomaly_template(),
         "dashboards": dashboards_template(defs),
         "logs": logs_template(defs),
     }

@@ -3,12 +3,10 @@ the proof that the custom-metric count does not grow with the number of customer
 
 from __future__ import annotations
 
-from math import prod
 from typing import Any, Final
 
-from aurastream_obs.core import conventions as c
 from aurastream_obs.definitions import Definitions, load_definitions
-from aurastream_obs.definitions.dashboards import SECURITY_EVENT_TYPES
+from aurastream_obs.definitions.custom_metrics import stack_custom_metrics
 
 # CloudWatch pricing page: custom metric $0.30/month (first 10k), standard-resolution alarm
 # $0.10 per metric it reads, composite alarm $0.50, dashboard $3.00 (first 3 free).
@@ -17,26 +15,9 @@ ALARM_METRIC_USD: Final = 0.10
 COMPOSITE_USD: Final = 0.50
 DASHBOARD_USD: Final = 3.00
 FREE_DASHBOARDS: Final = 3
-
-# Distinct values per dimension (what the service emits; see service/app.py routes).
-VALUES_PER_DIMENSION: Final = {
-    "service.name": 1,
-    c.HTTP_ROUTE: 3,  # /v1/analyze, /v1/health, unmatched
-    c.HTTP_STATUS: 8,  # 200, 400, 401, 404, 405, 413, 429, 500
-    c.SENTIMENT: 4,
-    c.CACHE_HIT: 2,
-    c.ACTIVITY_TYPE: 3,
-    "signal": 3,
-    "reason": 3,
-}
-
-
-def custom_metrics(customers: int) -> int:
-    """Custom metrics the collector's awsemf declarations create for `customers` customers."""
-    from aurastream_obs.core.conventions import EMF_DIMENSIONS
-
-    values = {**VALUES_PER_DIMENSION, c.CUSTOMER_ID: customers}
-    return sum(prod(values[d] for d in dims) for sets in EMF_DIMENSIONS.values() for dims in sets)
+# An anomaly-detection alarm is billed as 3 alarm metrics: the metric and the band's upper and
+# lower bound (same pricing page).
+ANOMALY_ALARM_METRICS: Final = 3
 
 
 def cost_report(defs: Definitions) -> dict[str, Any]:
@@ -44,7 +25,9 @@ def cost_report(defs: Definitions) -> dict[str, Any]:
 
     rendered = templates(defs)
     resources = [
-        r for kind in ("alarms", "slo-alarms") for r in rendered[kind]["Resources"].values()
+        r
+        for kind in ("alarms", "slo-alarms", "anomaly-alarms")
+        for r in rendered[kind]["Resources"].values()
     ]
     alarm_metrics = composites = alarms = 0
     for resource in resources:
@@ -52,11 +35,12 @@ def cost_report(defs: Definitions) -> dict[str, Any]:
             composites += 1
         elif resource["Type"] == "AWS::CloudWatch::Alarm":
             alarms += 1
+            if "ThresholdMetricId" in resource["Properties"]:
+                alarm_metrics += ANOMALY_ALARM_METRICS
+                continue
             metrics = resource["Properties"].get("Metrics")
             alarm_metrics += len([m for m in metrics if "MetricStat" in m]) if metrics else 1
-    # The security log group's metric filter: one metric per security event type.
-    filtered = len(SECURITY_EVENT_TYPES)
-    metrics_10, metrics_10k = custom_metrics(10) + filtered, custom_metrics(10_000) + filtered
+    metrics_10, metrics_10k = stack_custom_metrics(10), stack_custom_metrics(10_000)
     dashboards = len(defs.dashboards)
     monthly = (
         metrics_10k * METRIC_USD + alarm_metrics * ALARM_METRIC_USD + composites * COMPOSITE_USD

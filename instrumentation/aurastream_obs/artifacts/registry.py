@@ -11,6 +11,8 @@ ARTIFACT_SOURCES: Final[list[str]] = [
     "aurastream_obs.artifacts.deploy_templates:deploy_artifacts",
     "aurastream_obs.artifacts.prometheus_rules:artifacts",
     "aurastream_obs.artifacts.promtool_tests:artifacts",
+    "aurastream_obs.artifacts.prometheus_predictive:artifacts",
+    "aurastream_obs.artifacts.promtool_predictive:artifacts",
     "aurastream_obs.artifacts.alertmanager:artifacts",
     "aurastream_obs.artifacts.cloudformation:artifacts",
     "aurastream_obs.artifacts.grafana:artifacts",

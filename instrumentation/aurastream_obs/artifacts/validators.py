@@ -15,7 +15,9 @@ from typing import Any
 from aurastream_obs.artifacts.alertmanager import ALERTMANAGER_PATH
 from aurastream_obs.artifacts.cloudformation import PATHS as CFN_PATHS
 from aurastream_obs.artifacts.grafana import DASHBOARD_DIR, SCHEMA_VERSION
+from aurastream_obs.artifacts.prometheus_predictive import RULES_PATH as PREDICTIVE_PATH
 from aurastream_obs.artifacts.prometheus_rules import ALERT_RULES_PATH, SLO_RULES_PATH
+from aurastream_obs.artifacts.promtool_predictive import TESTS_PATH as PREDICTIVE_TESTS_PATH
 from aurastream_obs.artifacts.promtool_tests import TESTS_PATH
 
 _TIMEOUT_S = 120
@@ -41,13 +43,14 @@ def check_prometheus_rules(root: Path) -> list[str]:
     promtool = _tool("promtool")
     if promtool is None:
         return ["promtool not installed (Debian package 'prometheus')"]
-    rules = [str(root / SLO_RULES_PATH), str(root / ALERT_RULES_PATH)]
+    rules = [str(root / SLO_RULES_PATH), str(root / ALERT_RULES_PATH), str(root / PREDICTIVE_PATH)]
     problems = _run([promtool, "check", "rules", *rules], "promtool check rules")
-    test_file = root / TESTS_PATH
-    problems += _run(
-        [promtool, "test", "rules", test_file.name], f"promtool test rules {TESTS_PATH}",
-        cwd=test_file.parent,
-    )  # fmt: skip
+    for tests in (TESTS_PATH, PREDICTIVE_TESTS_PATH):
+        test_file = root / tests
+        problems += _run(
+            [promtool, "test", "rules", test_file.name], f"promtool test rules {tests}",
+            cwd=test_file.parent,
+        )  # fmt: skip
     return problems
 
 

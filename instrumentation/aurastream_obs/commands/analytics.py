@@ -1,5 +1,6 @@
-"""`aurastream-obs analytics`: customer health, revenue, cost per analysis and per customer,
-and cost/scaling recommendations (recommend-only unless --apply)."""
+"""`aurastream-obs analytics`: customers at risk (health from usage trend, own error rate and
+support tickets), revenue with its period, churn estimate, capacity forecast, cost per analysis
+and per customer, cost/scaling recommendations (dry run unless --apply), an HTML page."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from aurastream_obs.commands._types import SubParsers
 def register(sub: SubParsers) -> None:
     analytics = sub.add_parser(
         "analytics",
-        help="customer health and at-risk list, MRR/CLV, cost per analysis and "
-        "per customer, recommendations (--apply to act)",
+        help="customers at risk, MRR/CLV with their period, churn, capacity forecast, cost "
+        "per analysis and per customer, recommendations (--apply to act), --html page",
     )
     add_metrics_backend(analytics)
     analytics.add_argument(
@@ -43,7 +44,9 @@ def register(sub: SubParsers) -> None:
     )
     add_deployment_args(analytics, skip=("function", "table"))
     analytics.add_argument(
-        "--apply", action="store_true", help="apply the recommendations (within hard limits)"
+        "--apply",
+        action="store_true",
+        help="apply the recommendations (within hard limits); default: dry run",
     )
     analytics.add_argument(
         "--log-group",
@@ -51,37 +54,92 @@ def register(sub: SubParsers) -> None:
         "for per-customer figures (default: the deployment's /aurastream/<env>/business, "
         "which receives them on every deployment shape)",
     )
+    analytics.add_argument(
+        "--requests-log-group",
+        help="with --cloudwatch: the log group of the api_response lines that give each "
+        "customer's error rate (default: the deployment's /aurastream/<env>/application)",
+    )
+    analytics.add_argument(
+        "--tickets",
+        metavar="SOURCE",
+        help="support tickets: a CSV or JSON file (customer_id, opened_at), or "
+        "package.module:factory for any other source (see README)",
+    )
+    analytics.add_argument(
+        "--health-thresholds", metavar="FILE", help="JSON overriding the guide's health table"
+    )
+    analytics.add_argument(
+        "--min-run-rate-days",
+        type=float,
+        default=7.0,
+        help="days of data a monthly run-rate (MRR, CLV) needs; fewer: insufficient data (7)",
+    )
+    analytics.add_argument("--prices", metavar="FILE", help="JSON {price key: USD} overrides")
+    analytics.add_argument(
+        "--forecast-window", default="14d", help="history for the capacity forecast (14d)"
+    )
+    analytics.add_argument(
+        "--bucket", help="S3 bucket to review (lifecycle, compression, archiving)"
+    )
+    analytics.add_argument(
+        "--html", metavar="FILE", help="also write the report as one self-contained HTML page"
+    )
+    analytics.add_argument(
+        "--end",
+        metavar="TIME",
+        help="end of the window: ISO 8601 (UTC when no offset) or epoch seconds (default: "
+        "now; local files: the newest point)",
+    )
     analytics.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from aurastream_obs.ops.analytics.figures import build_analytics, render_analytics
+    from aurastream_obs.ops.analytics.figures import build_analytics
+    from aurastream_obs.ops.analytics.health import GUIDE_THRESHOLDS, load_thresholds
+    from aurastream_obs.ops.analytics.html_report import write_html
+    from aurastream_obs.ops.analytics.prices import DEFAULT_PRICES, load_prices
+    from aurastream_obs.ops.analytics.render_text import render_analytics
+    from aurastream_obs.ops.analytics.tickets import load_ticket_source
     from aurastream_obs.ops.backends import metrics_backend
     from aurastream_obs.ops.deployment_lookup import boto3_clients, resolve
 
-    if args.log_group and not args.cloudwatch:
-        return fail("--log-group applies to --cloudwatch only")
+    for option in ("log_group", "requests_log_group"):
+        if getattr(args, option) and not args.cloudwatch:
+            return fail(f"--{option.replace('_', '-')} applies to --cloudwatch only")
     try:
         deployment = None
-        if args.cloudwatch:  # the API id only matters to the --function recommendations
+        if args.cloudwatch:  # the API's metrics: request rate, latency, the load forecast
             choice = deployment_choice(args)
-            deployment = resolve(choice, boto3_clients(), need_api_id=bool(args.function))
+            deployment = resolve(choice, boto3_clients(), need_api_id=True)
         backend = metrics_backend(
             prometheus=args.prometheus,
             cloudwatch=args.cloudwatch,
             telemetry_dir=args.telemetry_dir,
             log_group=args.log_group,
             deployment=deployment,
+            requests_log_group=args.requests_log_group,
+            end=_end(args.end),
         )
         report = build_analytics(
             backend,
             args.window,
             lifetime_months=args.lifetime_months,
+            min_run_rate_days=args.min_run_rate_days,
+            tickets=load_ticket_source(args.tickets) if args.tickets else None,
+            thresholds=(
+                load_thresholds(args.health_thresholds)
+                if args.health_thresholds
+                else GUIDE_THRESHOLDS
+            ),
+            prices=load_prices(args.prices) if args.prices else DEFAULT_PRICES,
+            forecast_window=args.forecast_window,
             cost_explorer=args.cost_explorer,
             function=args.function,
             table=args.table,
+            bucket=args.bucket,
             apply=args.apply,
         )
+        page = write_html(report, args.html) if args.html else None
     except (OSError, RuntimeError, ValueError) as error:
         return fail(str(error))
     except Exception as error:
@@ -93,4 +151,23 @@ def run(args: argparse.Namespace) -> int:
         print_json(report.to_dict())
     else:
         print(render_analytics(report))
-    return 0
+        if page:
+            print(f"HTML report: {page}")
+    # An --apply that could not act (an API the endpoint lacks) is a failure of the command.
+    return 1 if report.failed_actions else 0
+
+
+def _end(text: str | None) -> float | None:
+    """--end as epoch seconds; ValueError (one line) when it is neither form."""
+    if not text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    from aurastream_obs.ops.analytics.tickets import parse_time
+
+    try:
+        return parse_time(text).timestamp()
+    except ValueError:
+        raise ValueError(f"--end {text!r}: not ISO 8601 nor epoch seconds") from None

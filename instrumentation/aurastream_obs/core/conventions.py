@@ -167,6 +167,28 @@ SECURITY_EVENTS = InstrumentSpec(
     (SECURITY_EVENT,),
 )
 
+# Requests per customer, failed or not (failed: a 5xx, or a 429 the customer sees as a failure
+# too): the customer's own error rate for the health score. Recorded by the HTTP server
+# recorder for authenticated requests. Only Prometheus and the local files slice it by
+# customer: EMF keeps the customer id a property (never a dimension), so on CloudWatch the
+# same figure comes from the `api_response` log lines (Logs Insights). Two attribute sets per
+# customer, hence twice the customer cap.
+REQUEST_FAILED: Final = "aurastream.request.failed"
+CUSTOMER_REQUESTS = InstrumentSpec(
+    "aurastream.customer.requests",
+    "counter",
+    "{request}",
+    "Authenticated requests per customer, by failed (5xx or 429) or not.",
+    (CUSTOMER_ID, REQUEST_FAILED),
+    cardinality_limit=2 * CUSTOMER_CARDINALITY_LIMIT,
+)
+
+
+def is_failed_status(status: int) -> bool:
+    """What the customer experiences as a failure: a server error, or being throttled."""
+    return status >= 500 or status == 429
+
+
 ALL_INSTRUMENTS: Final[tuple[InstrumentSpec, ...]] = (
     HTTP_SERVER_DURATION,
     SENTIMENT_ANALYSES,
@@ -179,6 +201,7 @@ ALL_INSTRUMENTS: Final[tuple[InstrumentSpec, ...]] = (
     LAMBDA_COLDSTARTS,
     DROPPED_TELEMETRY,
     SECURITY_EVENTS,
+    CUSTOMER_REQUESTS,
 )
 
 # CloudWatch (EMF) namespace and resource key used as a dimension, for every export path.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from aurastream_obs.core import conventions as c
 from aurastream_obs.definitions import sources as s
 from aurastream_obs.definitions.spec import CwExpression, CwMetric
 
@@ -19,13 +20,18 @@ def latency(stat: str) -> CwMetric:
     return s.api("Latency", stat)
 
 
+# Analytics: billable usage over time (how much of a window has data: honest run-rates) and the
+# API function's concurrency (the capacity forecast against the account's Lambda limit).
+USAGE: Final = s.app(c.USAGE.name)
+CONCURRENCY: Final = s.function("ConcurrentExecutions", "Maximum")
 CACHE_HITS: Final = s.CW_CACHE_HITS
 CACHE_MISSES: Final = s.CW_CACHE_MISSES
 LATENCY_PERCENTILES: Final = ("p50", "p90", "p99")
 
 
 def kpi_queries() -> dict[str, CwMetric | CwExpression]:
-    """Every query the KPI report runs, by name (the SLOs' expressions included)."""
+    """Every query the KPI report and the analytics run, by name (the SLOs' expressions
+    included)."""
     from aurastream_obs.definitions.aurastream import SLOS
 
     queries: dict[str, CwMetric | CwExpression] = {
@@ -33,6 +39,8 @@ def kpi_queries() -> dict[str, CwMetric | CwExpression]:
         "requests-5xx": REQUESTS_5XX,
         "cache-hits": CACHE_HITS,
         "cache-misses": CACHE_MISSES,
+        "usage": USAGE,
+        "concurrency": CONCURRENCY,
         **{f"latency-{p}": latency(p) for p in LATENCY_PERCENTILES},
     }
     queries |= {f"slo-{slo.name}": slo.cloudwatch for slo in SLOS}

@@ -14,6 +14,7 @@ def _series(spec: c.InstrumentSpec, suffix: str) -> str:
 
 HTTP_COUNT = _series(c.HTTP_SERVER_DURATION, "_count")
 HTTP_BUCKET = _series(c.HTTP_SERVER_DURATION, "_bucket")
+HTTP_SUM = _series(c.HTTP_SERVER_DURATION, "_sum")
 SENTIMENT_ANALYSES = _series(c.SENTIMENT_ANALYSES, "_total")
 SENTIMENT_BUCKET = _series(c.SENTIMENT_DURATION, "_bucket")
 CACHE_LOOKUPS = _series(c.CACHE_LOOKUPS, "_total")

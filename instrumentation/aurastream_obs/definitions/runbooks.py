@@ -34,6 +34,8 @@ RUNBOOK_FOR_SIGNAL: Final[Mapping[str, str]] = MappingProxyType(
         "lambda-throttles": HIGH_ERROR_RATE,
         "lambda-concurrency": HIGH_ERROR_RATE,
         "dynamodb-system-errors": HIGH_ERROR_RATE,
+        "error-rate-anomaly": HIGH_ERROR_RATE,  # predictive (definitions/predictive.py)
+        "error-rate-drift": HIGH_ERROR_RATE,
         "dead-letter-errors": HIGH_ERROR_RATE,
         # slowness and capacity: warm the cache, more memory (CPU)
         "latency-p99": HIGH_LATENCY,
@@ -43,9 +45,14 @@ RUNBOOK_FOR_SIGNAL: Final[Mapping[str, str]] = MappingProxyType(
         "cache-hit-rate": HIGH_LATENCY,
         "throughput": HIGH_LATENCY,
         "dynamodb-throttles": HIGH_LATENCY,
+        "latency-anomaly": HIGH_LATENCY,  # predictive: slowness and capacity ahead
+        "latency-drift": HIGH_LATENCY,
+        "capacity-requests": HIGH_LATENCY,
+        "capacity-concurrency": HIGH_LATENCY,
         # nothing answers
         "availability": SERVICE_DOWN,
         "service-down": SERVICE_DOWN,
+        "request-rate-anomaly": SERVICE_DOWN,  # predictive: traffic lost upstream (or a surge)
         # attacks
         "security-incident": SECURITY_INCIDENT,
         "failed-authentication": SECURITY_INCIDENT,

@@ -35,6 +35,19 @@ class ClientTally:
     unexpected: list[tuple[int, str, int, int]] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
 
+    def plus(self, other: ClientTally) -> ClientTally:
+        """Two parts of one plan sent one after the other, as one tally."""
+        return ClientTally(
+            self.planned + other.planned,
+            self.sent + other.sent,
+            self.answered + other.answered,
+            self.transport_errors + other.transport_errors,
+            self.elapsed_s + other.elapsed_s,
+            self.by_status + other.by_status,
+            self.unexpected + other.unexpected,
+            self.errors + other.errors,
+        )
+
 
 class _Dispatcher:
     """Hands out the plan's requests in order and records the answers (thread-safe)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 import aurastream_obs
 from aurastream_obs.core.conventions import LOGS_FILE, METRICS_FILE, TRACES_FILE
 from aurastream_obs.demo.client import send_plan
-from aurastream_obs.demo.operations import operations_summary
+from aurastream_obs.demo.operations import TICKETS_FILE, operations_summary, write_demo_tickets
 from aurastream_obs.demo.progress import ProgressBar
 from aurastream_obs.demo.summary import (
     REPORT_FILE,
@@ -34,7 +35,7 @@ from aurastream_obs.demo.summary import (
     build_report,
 )
 from aurastream_obs.demo.text import Endpoints, render_report
-from aurastream_obs.demo.traffic import SlowTextOracle, plan_traffic
+from aurastream_obs.demo.traffic import SlowTextOracle, TrafficMix, plan_traffic
 from aurastream_obs.logs import JsonLogHandler
 from aurastream_obs.service import (
     CustomerDirectory,
@@ -66,6 +67,7 @@ _RUN_FILES: Final = (
     LOGS_FILE,
     SERVICE_LOG_FILE,
     REPORT_FILE,
+    TICKETS_FILE,
 )
 # Head sampling keeps every trace: the report counts spans against requests.
 _SAMPLE_EVERYTHING: Final = {
@@ -337,8 +339,25 @@ def _run(
             "keep-alive connections: analyses, cache repeats, slow texts, client errors, "
             "health checks"
         )
+        # Two halves with a metric export in between: the business view compares them (the
+        # churned customer calls only in the first; its last calls are in that export).
+        half = math.ceil(len(plan) * TrafficMix().churn_at)
+        started = time.time()
         with ProgressBar(len(plan), "traffic", stream=err) as bar:
-            tally = send_plan(plan, handle.host, handle.port, options.concurrency, bar.advance)
+            first = send_plan(plan[:half], handle.host, handle.port, options.concurrency,
+                              bar.advance)  # fmt: skip
+            telemetry.force_flush()
+            # The first half fills whole seconds (periods are whole seconds), so the previous
+            # period is as covered by data as this one.
+            boundary = started + math.ceil(time.time() - started)
+            time.sleep(max(0.0, boundary - time.time()))
+            second = send_plan(plan[half:], handle.host, handle.port, options.concurrency,
+                               bar.advance)  # fmt: skip
+            tally = first.plus(second)
+        halves = (started, boundary, time.time())
+        # The stand-in helpdesk's tickets, opened in the second half (the business view's
+        # "this period").
+        write_demo_tickets(folder, (boundary + halves[2]) / 2)
         if serve:
             time.sleep(0.3)  # let the last responses' spans and logs end server-side
         else:
@@ -360,7 +379,7 @@ def _run(
         with open(os.path.join(folder, REPORT_FILE), "w", encoding="utf-8") as handle_out:
             json.dump(report.to_dict(), handle_out, indent=2)
         say("")
-        say(operations_summary(folder))
+        say(operations_summary(folder, halves=halves))
         for line in collector_lines:
             say(line)
         if serve:

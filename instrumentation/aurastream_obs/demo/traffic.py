@@ -8,7 +8,10 @@ Per request the plan says what to send and which status to expect. The mix:
   picks a fixed fraction of texts by hash; `SlowTextOracle` asks a twin analyzer which ones);
 - the rest ordinary analyses from three demo customers, ~66 % of them re-sending a text sent
   at least `repeat_distance` requests earlier, so its first answer is cached: with the slow
-  (always new) ones this gives a cache hit rate near 60 %.
+  (always new) ones this gives a cache hit rate near 60 %;
+- one customer (`churned`, initech) stops calling after the first `churn_at` (half) of the
+  plan, its share going to the others: the business view finds it at risk from its usage
+  alone (the runner sends the two halves with a metric export in between).
 
 Ordinary texts are never slow, so a repeat that races its first request (a miss both times)
 costs no extra latency, and the number of slow requests is exactly as planned.
@@ -59,6 +62,8 @@ class TrafficMix:
     slow: float = 0.03
     repeat: float = 0.66
     repeat_distance: int = 16
+    churned: str | None = "initech"  # this customer's requests stop at `churn_at` of the plan
+    churn_at: float = 0.5
 
     def kinds(self, total: int, rng: random.Random) -> list[RequestKind]:
         """`total` request kinds in the mix's proportions, shuffled."""
@@ -176,8 +181,11 @@ def plan_traffic(
     ordinary: list[tuple[int, str]] = []  # (index, text) of new ordinary texts, in order
     eligible = 0  # ordinary[:eligible] were planned at least repeat_distance requests ago
     plan: list[PlannedRequest] = []
+    staying = [(k, w) for k, w in zip(key_list, weights, strict=True) if keys[k] != mix.churned]
     for index, kind in enumerate(kinds):
         key = rng.choices(key_list, weights)[0]
+        if keys[key] == mix.churned and staying and index >= mix.churn_at * total:
+            key = rng.choices([k for k, _ in staying], [w for _, w in staying])[0]
         customer = keys[key]
         while eligible < len(ordinary) and ordinary[eligible][0] <= index - mix.repeat_distance:
             eligible += 1

@@ -30,7 +30,13 @@ class _EventsModule(Protocol):
     ) -> None: ...
 
     def api_response(
-        self, *, request_id: str, status_code: int, response_time_ms: float, cache_hit: bool
+        self,
+        *,
+        request_id: str,
+        status_code: int,
+        response_time_ms: float,
+        cache_hit: bool,
+        customer_id: str | None = None,
     ) -> None: ...
 
     def error(
@@ -107,7 +113,13 @@ class EventSink:
         )
 
     def api_response(
-        self, *, request_id: str, status_code: int, response_time_ms: float, cache_hit: bool
+        self,
+        *,
+        request_id: str,
+        status_code: int,
+        response_time_ms: float,
+        cache_hit: bool,
+        customer_id: str | None = None,
     ) -> None:
         self._emit(
             "api_response",
@@ -116,6 +128,7 @@ class EventSink:
                 status_code=status_code,
                 response_time_ms=response_time_ms,
                 cache_hit=cache_hit,
+                customer_id=customer_id,
             ),
         )
 

@@ -4,8 +4,9 @@ for the ASGI middleware and the Lambda HTTP API adapter.
 - `http.server.request.duration` with the semconv attributes (`http.request.method` as
   `_OTHER` for unknown methods, `http.route` when known, `http.response.status_code`,
   `error.type` = the exception's qualified name, or the status for a 5xx without one);
-- the `api_request` event when the request starts, `api_response` when it ends, and the
-  `error` event when the app raised.
+- `aurastream.customer.requests` for authenticated requests (failed: 5xx or 429);
+- the `api_request` event when the request starts, `api_response` (with the customer id) when
+  it ends, and the `error` event when the app raised.
 
 The span stays the caller's (the middleware's SERVER span; `instrument_handler`'s invocation
 span on Lambda): `finish` returns the error type to put on it. Never raises.
@@ -69,6 +70,10 @@ class HttpServerRecorder:
             description=spec.description,
             explicit_bucket_boundaries_advisory=list(spec.buckets or ()),
         )
+        requests = c.CUSTOMER_REQUESTS
+        self._customer_requests = meter.create_counter(
+            requests.name, unit=requests.unit, description=requests.description
+        )
         self.events = events if events is not None else EventSink()
 
     def start(
@@ -125,11 +130,19 @@ class HttpServerRecorder:
             self._duration.record(elapsed_s, attributes)
         except Exception:  # noqa: BLE001 - telemetry boundary: never fail the request
             _log.debug("recording the request duration failed", exc_info=True)
+        customer = request.info.customer_id
+        if customer is not None:  # the customer's own error rate (customer health)
+            failed = error_name is not None or (status is not None and c.is_failed_status(status))
+            try:
+                self._customer_requests.add(1, {c.CUSTOMER_ID: customer, c.REQUEST_FAILED: failed})
+            except Exception:  # noqa: BLE001 - telemetry boundary: never fail the request
+                _log.debug("recording the customer request failed", exc_info=True)
         if status is not None:
             self.events.api_response(
                 request_id=request.info.request_id,
                 status_code=status,
                 response_time_ms=round(elapsed_s * 1000.0, 3),
                 cache_hit=request.info.cache_hit,
+                customer_id=customer,
             )
         return error_name

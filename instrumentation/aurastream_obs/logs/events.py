@@ -64,19 +64,24 @@ def api_request(
 
 
 def api_response(
-    *, request_id: str, status_code: int, response_time_ms: float, cache_hit: bool | None
+    *,
+    request_id: str,
+    status_code: int,
+    response_time_ms: float,
+    cache_hit: bool | None,
+    customer_id: str | None = None,
 ) -> None:
-    _emit(
-        logging.INFO,
-        "api_response",
-        "application",
-        {
-            "request_id": request_id,
-            "status_code": status_code,
-            "response_time": response_time_ms,  # milliseconds, as the seed's queries expect
-            "cache_hit": cache_hit,
-        },
-    )
+    """`customer_id` (the authenticated customer) lets Logs Insights count each customer's
+    requests and failures from these lines alone (customer health, ops/analytics)."""
+    fields: dict[str, object] = {
+        "request_id": request_id,
+        "status_code": status_code,
+        "response_time": response_time_ms,  # milliseconds, as the seed's queries expect
+        "cache_hit": cache_hit,
+    }
+    if customer_id is not None:
+        fields["customer_id"] = customer_id
+    _emit(logging.INFO, "api_response", "application", fields)
 
 
 def error(

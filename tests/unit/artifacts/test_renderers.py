@@ -12,23 +12,26 @@ import yaml
 from aurastream_obs.artifacts import check_artifacts, render_all
 from aurastream_obs.artifacts.alertmanager import alertmanager_config
 from aurastream_obs.artifacts.cloudformation import templates
-from aurastream_obs.artifacts.cost import cost_report, custom_metrics
+from aurastream_obs.artifacts.cost import cost_report
 from aurastream_obs.artifacts.grafana import dashboard_document
 from aurastream_obs.artifacts.prometheus_rules import alert_rules, iter_alerts, slo_rules
 from aurastream_obs.definitions import load_definitions
+from aurastream_obs.definitions.custom_metrics import custom_metrics
 from support.paths import ROOT
 
 MINE = [
     f"aurastream_obs.artifacts.{m}:artifacts"
-    for m in ("prometheus_rules", "promtool_tests", "alertmanager", "cloudformation", "grafana")
-]
+    for m in ("prometheus_rules", "promtool_tests", "alertmanager", "cloudformation", "grafana",
+              "prometheus_predictive", "promtool_predictive")
+]  # fmt: skip
 NAME = re.compile(r"^aurastream-[a-z0-9${}A-Z]+-[a-z0-9-]+-(critical|warning)$")
 
 
 def test_committed_artifacts_match_the_renderers() -> None:
     artifacts = render_all(MINE)
-    # rules 2, promtool 1, alertmanager 1, CloudFormation 5, Grafana 3 dashboards + 2 files
-    assert len(artifacts) == 14
+    # rules 2 + 1 predictive, promtool 1 + 1, alertmanager 1, CloudFormation 6 (anomaly alarms
+    # included), Grafana 3 dashboards + 2 files
+    assert len(artifacts) == 17
     assert check_artifacts(ROOT, artifacts) == []
 
 

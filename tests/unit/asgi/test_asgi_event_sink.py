@@ -44,7 +44,8 @@ def _emit_all(sink: EventSink) -> None:
         request_id="r1", method="POST", path="/v1/analyze", customer_id="acme",
         user_agent="ua", ip_address="10.0.0.1",
     )  # fmt: skip
-    sink.api_response(request_id="r1", status_code=200, response_time_ms=1.5, cache_hit=True)
+    sink.api_response(request_id="r1", status_code=200, response_time_ms=1.5, cache_hit=True,
+                      customer_id="acme")  # fmt: skip
     sink.error(request_id="r1", error_type="ValueError", error_message="bad")
     sink.business_event("analysis", customer_id="acme", data={"chars": 3})
     sink.security_event("auth_failed", reason="bad key")
@@ -60,7 +61,8 @@ def test_every_event_is_forwarded_with_its_fields() -> None:
                              "customer_id": "acme", "user_agent": "ua",
                              "ip_address": "10.0.0.1"}),
         ("api_response", (), {"request_id": "r1", "status_code": 200,
-                              "response_time_ms": 1.5, "cache_hit": True}),
+                              "response_time_ms": 1.5, "cache_hit": True,
+                              "customer_id": "acme"}),
         ("error", (), {"request_id": "r1", "error_type": "ValueError", "error_message": "bad",
                        "client_error": False, "exc": None}),
         ("business_event", ("analysis",), {"customer_id": "acme", "data": {"chars": 3}}),

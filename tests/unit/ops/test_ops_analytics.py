@@ -1,5 +1,5 @@
-"""Business and cost analytics: the seed's rules, modeled costs, per-customer rows over local
-telemetry (trend, at-risk), the command's JSON, and the recommendation rules."""
+"""Customer health as the operators' guide's table, every branch with synthetic customers;
+thresholds as data; revenue with honest periods; the churn estimate; the recommendation rules."""
 
 from __future__ import annotations
 
@@ -9,70 +9,120 @@ from pathlib import Path
 import pytest
 
 from aurastream_obs.ops.analytics import recommend as r
-from aurastream_obs.ops.analytics.business import health_score, modeled_cost
-from aurastream_obs.ops.analytics.figures import build_analytics
-from aurastream_obs.ops.backends.local_files import LocalFilesBackend
-from support.cli import run_command
-from support.otlp_data import NOW_NS, counter, metrics_line, write_lines
+from aurastream_obs.ops.analytics.business import churn_estimate, run_rate
+from aurastream_obs.ops.analytics.health import (
+    GUIDE_THRESHOLDS,
+    CustomerSignals,
+    Deduction,
+    assess,
+    load_thresholds,
+)
+from aurastream_obs.ops.backends.base import CustomerRequests
 
-MID = NOW_NS - 1800 * 10**9  # half an hour before "now"
-HIT, MISS = {"aurastream.cache.hit": True}, {"aurastream.cache.hit": False}
+
+def signals(
+    usage: float = 100, before: float | None = 100, errors: float | None = None,
+    tickets: int | None = None,
+) -> CustomerSignals:  # fmt: skip
+    """A customer with `errors` percent of 1,000 requests failed (None: no requests)."""
+    requests = None if errors is None else CustomerRequests(1000, errors * 10)
+    return CustomerSignals("c", usage, before, requests, tickets)
 
 
+# The guide's table (CustomerAnalytics.calculate_customer_health_score), each band and each
+# boundary: usage trend < -10 % -20, < -5 % -10; errors > 5 % -30, > 2 % -15; tickets > 5 -20,
+# > 2 -10; at risk under 70.
 @pytest.mark.parametrize(
-    ("trend", "errors", "tickets", "score"),
-    [(None, None, 0, 100), (-6, None, 0, 90), (-11, None, 0, 80), (-11, 6, 0, 50),
-     (0, 3, 3, 75), (-20, 10, 9, 30)],
+    ("case", "usage", "errors", "tickets", "score"),
+    [
+        ("flat usage", 100, None, None, 100),
+        ("usage -5 % (not under -5)", 95, None, None, 100),
+        ("usage -6 %", 94, None, None, 90),
+        ("usage -10 % (not under -10)", 90, None, None, 90),
+        ("usage -11 %", 89, None, None, 80),
+        ("usage +50 %", 150, None, None, 100),
+        ("errors 2 % (not over 2)", 100, 2.0, None, 100),
+        ("errors 3 %", 100, 3.0, None, 85),
+        ("errors 5 % (not over 5)", 100, 5.0, None, 85),
+        ("errors 6 %", 100, 6.0, None, 70),
+        ("2 tickets", 100, None, 2, 100),
+        ("3 tickets", 100, None, 3, 90),
+        ("5 tickets", 100, None, 5, 90),
+        ("6 tickets", 100, None, 6, 80),
+        ("all three worst", 50, 9.0, 8, 30),
+        ("under 70 by the score alone", 80, 3.0, 3, 55),
+    ],
 )  # fmt: skip
-def test_seed_health_score(
-    trend: float | None, errors: float | None, tickets: int, score: int
+def test_the_guides_table(
+    case: str, usage: float, errors: float | None, tickets: int | None, score: int
 ) -> None:
-    assert health_score(trend, errors, tickets) == score
+    health = assess(signals(usage, 100, errors, tickets))
+    assert health.score == score, case
+    assert health.at_risk == (score < 70 or (errors or 0) > 5), case
 
 
-def test_modeled_cost_uses_the_seed_prices() -> None:
-    cost = modeled_cost(1_000_000, cache_miss_ratio=0.4)
-    assert cost.api_gateway == pytest.approx(3.50)
-    assert cost.lambda_ == pytest.approx(0.20)
-    assert cost.comprehend == pytest.approx(400_000 * 3 * 0.0001)  # 3-unit minimum
-    assert cost.dynamodb == pytest.approx(0.25 + 400_000 * 1.25 / 1e6)
+def test_zero_usage_is_at_risk_with_its_factors_named() -> None:
+    stopped = assess(signals(usage=0, before=120))
+    assert stopped.at_risk and stopped.score == 80  # the score alone would say healthy
+    assert [f.name for f in stopped.factors] == ["usage", "no_usage"]
+    assert "no usage in this period (previous period 120)" in [f.detail for f in stopped.factors]
+    never = assess(signals(usage=0, before=None))  # no previous period to compare with
+    assert never.at_risk and [f.detail for f in never.factors] == ["no usage in this period"]
 
 
-def _usage(path: Path) -> Path:
-    """acme: 100 analyses in the first half hour, 100 in the second (flat);
-    globex: 100 then 20 (usage falls 80 %: at risk); revenue $0.001 per analysis."""
-    acme, globex = {"aurastream.customer.id": "acme"}, {"aurastream.customer.id": "globex"}
-    lines = []
-    for t, a, g in ((NOW_NS - 3600 * 10**9, 0, 0), (MID, 100, 100), (NOW_NS, 200, 120)):
-        lines.append(metrics_line(
-            counter("aurastream.usage", [(acme, t, a), (globex, t, g)]),
-            counter("aurastream.revenue", [(acme, t, a / 1000), (globex, t, g / 1000)]),
-            counter("aurastream.cache.lookups", [(HIT, t, (a + g) / 2), (MISS, t, (a + g) / 2)]),
-        ))  # fmt: skip
-    return write_lines(path / "metrics.jsonl", *lines).parent
+def test_six_percent_errors_is_at_risk_and_says_why() -> None:
+    health = assess(signals(errors=6.0))
+    assert (health.score, health.at_risk) == (70, True)  # 70 is not under 70: the rule decides
+    (factor,) = health.factors
+    assert factor.decisive and factor.detail == (
+        "error rate 6.0 % (60 of 1,000 requests failed; -30)"
+    )
 
 
-def test_customers_trend_and_at_risk(tmp_path: Path) -> None:
-    report = build_analytics(LocalFilesBackend(_usage(tmp_path)), "1h", lifetime_months=12)
-    rows = {row.customer_id: row for row in report.customers}
-    assert rows["acme"].analyses == 200 and rows["acme"].trend_percent == pytest.approx(0.0)
-    assert rows["globex"].trend_percent == pytest.approx(-80.0)
-    assert rows["globex"].health_score == 80  # -20 for usage falling more than 10 %
-    assert not rows["globex"].at_risk  # the seed needs more than falling usage for < 70
-    assert rows["acme"].mrr_usd == pytest.approx(0.2 * 24 * 30)  # an hour's revenue x 720
-    assert rows["acme"].clv_usd == pytest.approx(rows["acme"].mrr_usd * 12)
-    assert report.cache_hit_ratio == pytest.approx(0.5)
-    assert report.cost_per_analysis == pytest.approx(modeled_cost(320, 0.5).total / 320)
+def test_unknown_inputs_deduct_nothing() -> None:
+    health = assess(CustomerSignals("new", usage=40, usage_before=None))
+    assert (health.score, health.at_risk, health.factors) == (100, False, ())
+    assert health.signals.trend_percent is None and health.error_rate_percent is None
 
 
-def test_cli_json(tmp_path: Path) -> None:
-    code, out = run_command("analytics", ["--telemetry-dir", str(_usage(tmp_path)), "--json"])
-    document = json.loads(out)
-    assert code == 0
-    assert document["analyses"] == 320 and document["revenue_usd"] == pytest.approx(0.32)
-    assert [c["customer_id"] for c in document["customers"]] == ["acme", "globex"]
-    assert document["at_risk"] == [] and document["recommendations"] == []
-    assert document["modeled_cost_usd"]["total"] == pytest.approx(modeled_cost(320, 0.5).total)
+def test_thresholds_are_data(tmp_path: Path) -> None:
+    path = tmp_path / "health.json"
+    path.write_text(json.dumps({
+        "error_rate_percent": [{"over": 1, "points": 40}],
+        "support_tickets": [[0, 5]],
+        "at_risk_below": 80,
+        "at_risk_without_usage": False,
+    }))  # fmt: skip
+    custom = load_thresholds(path)
+    assert custom.error_rate_percent == (Deduction(1, 40),)
+    assert custom.usage_decline_percent == GUIDE_THRESHOLDS.usage_decline_percent  # kept
+    health = assess(signals(errors=1.5, tickets=1), custom)
+    assert (health.score, health.at_risk) == (55, True)
+    assert not assess(signals(usage=0, before=None), custom).at_risk  # rule turned off
+    assert custom.source == str(path)
+    path.write_text(json.dumps({"error_rates": []}))
+    with pytest.raises(ValueError, match=r"health\.json: unknown keys \['error_rates'\]"):
+        load_thresholds(path)
+
+
+def test_a_monthly_run_rate_needs_enough_days() -> None:
+    short = run_rate(2096.95, covered_days=10 / 1440, min_days=7)  # a 10-minute window
+    assert short.monthly_usd is None
+    assert short.note == (
+        "insufficient data: 600 s of data, a monthly run-rate needs at least 7 days"
+    )
+    week = run_rate(70.0, covered_days=7.0, min_days=7)
+    assert week.monthly_usd == pytest.approx(300.0)
+    assert week.note == "monthly run-rate = $70.00 observed over 7.0 days x 30/7.0"
+
+
+def test_churn_estimate_from_the_at_risk_list() -> None:
+    churn = churn_estimate([(30.0, True), (50.0, False), (20.0, True)], 14.0, 7)
+    assert (churn.at_risk, churn.customers) == (2, 3)
+    assert churn.revenue_at_risk_usd == pytest.approx(50.0)
+    assert churn.revenue_share == pytest.approx(0.5)
+    assert churn.monthly_at_risk_usd == pytest.approx(50.0 * 30 / 14)
+    assert churn_estimate([(1.0, True)], 0.5, 7).monthly_at_risk_usd is None
 
 
 def test_memory_right_sizing() -> None:
@@ -98,6 +148,7 @@ def test_billing_mode() -> None:
     assert spiky is not None and spiky.recommended == "PAY_PER_REQUEST"
     steady = r.billing_mode("t", "PAY_PER_REQUEST", [100, 110, 95, 105])
     assert steady is not None and steady.recommended == "PROVISIONED"
+    assert "set capacity and auto scaling by hand" in steady.reason
     assert r.billing_mode("t", "PROVISIONED", [100, 110, 95, 105]) is None
 
 
@@ -105,24 +156,3 @@ def test_apply_refuses_values_outside_the_hard_limits() -> None:
     rec = r.Recommendation("lambda_memory", "fn", 128, 10_240, "too big")
     with pytest.raises(ValueError, match="outside"):
         r.apply_recommendation(rec, clients=lambda service: None)
-
-
-def test_peak_memory_from_logs_insights_with_stubber() -> None:
-    """moto accepts the Logs Insights query but does not evaluate `stats` (it answers only
-    @ptr), so the parsing of a real answer is checked with botocore's Stubber."""
-    import boto3
-    from botocore.stub import ANY, Stubber
-
-    from aurastream_obs.ops.analytics.figures import max_memory_used_mb
-
-    logs = boto3.client("logs", region_name="us-east-1", aws_access_key_id="x",
-                        aws_secret_access_key="x")  # fmt: skip
-    with Stubber(logs) as stub:
-        stub.add_response("start_query", {"queryId": "q1"},
-                          {"logGroupName": "/aws/lambda/fn", "startTime": ANY,
-                           "endTime": ANY, "queryString": ANY})  # fmt: skip
-        stub.add_response("get_query_results", {"status": "Running", "results": []})
-        stub.add_response("get_query_results", {
-            "status": "Complete", "results": [[{"field": "mb", "value": "151.2"}]]})  # fmt: skip
-        assert max_memory_used_mb(lambda service: logs, "fn") == pytest.approx(151.2)
-        stub.assert_no_pending_responses()

@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from aurastream_obs.ops.analytics.business import modeled_cost
+from aurastream_obs.definitions.deployment import names
 from aurastream_obs.ops.analytics.figures import build_analytics
 from aurastream_obs.ops.backends.cloudwatch import CloudWatchBackend
 from aurastream_obs.ops.backends.logs_insights import (
     QUERY,
+    REQUESTS_QUERY,
     LogsInsightsCustomers,
     LogsInsightsError,
 )
@@ -35,6 +36,13 @@ GROUP = "/aurastream/test/business"
 def test_the_query_counts_analyses_and_sums_nested_revenue_per_customer() -> None:
     assert QUERY.startswith('filter event_type = "business_analysis"\n')
     assert "stats count(*) as analyses, sum(data.revenue_usd) as revenue by customer_id" in QUERY
+
+
+def test_the_requests_query_counts_each_customers_answers_by_status() -> None:
+    assert REQUESTS_QUERY.startswith(
+        'filter event_type = "api_response" and ispresent(customer_id)\n'
+    )
+    assert "stats count(*) as requests by customer_id, status_code" in REQUESTS_QUERY
 
 
 # --- a real moto server (`clients`, `moto_url`: tests/conftest.py) ----------------------
@@ -115,20 +123,36 @@ def _rows(**customers: tuple[int, float | None]) -> list[list[dict[str, str]]]:
     return rows
 
 
-# acme: 100 + 100 (flat); globex: 100 then 20 (-80 %); initech: 50 then none (-100 %).
+def _requests(**customers: dict[int, int]) -> list[list[dict[str, str]]]:
+    return [
+        [{"field": "customer_id", "value": cid}, {"field": "status_code", "value": str(status)},
+         {"field": "requests", "value": str(count)}]
+        for cid, by_status in customers.items() for status, count in by_status.items()
+    ]  # fmt: skip
+
+
+# This hour: acme 100 (flat), globex 20 (was 100: -80 %), initech none (was 50: stopped).
 # Plus a row without customer id (events lacking the field), which is left out.
 NO_CUSTOMER = [{"field": "analyses", "value": "7"}, {"field": "revenue", "value": "0.07"}]
-WINDOW = [*_rows(acme=(200, 2.0), globex=(120, 1.2), initech=(50, 0.5)), NO_CUSTOMER]
-RECENT = _rows(acme=(100, 1.0), globex=(20, 0.2))
-EARLIER = _rows(acme=(100, 1.0), globex=(100, 1.0), initech=(50, 0.5))
+THIS_HOUR = [*_rows(acme=(100, 1.0), globex=(20, 0.2)), NO_CUSTOMER]
+PREVIOUS_HOUR = _rows(acme=(100, 1.0), globex=(100, 1.0), initech=(50, 0.5))
+# acme: 6 of its 109 requests failed (500 and 429 do, 400 does not); globex none.
+REQUESTS = _requests(acme={200: 100, 500: 4, 429: 2, 400: 3}, globex={200: 20})
+TWO_HOURS = _rows(acme=(200, 2.0), globex=(120, 1.2), initech=(50, 0.5))
+APPLICATION = "/aurastream/test/application"
 
 
-def _stub_logs(logs: Any, group: str, ranges: list[tuple[Any, Any]]) -> Any:
-    from botocore.stub import Stubber
+def _stub_logs(logs: Any, group: str, requests_group: str, exact: bool = True) -> Any:
+    from botocore.stub import ANY, Stubber
 
     stub = Stubber(logs)
-    for n, ((start, end), rows) in enumerate(zip(ranges, (WINDOW, RECENT, EARLIER), strict=True)):
-        params = {"logGroupName": group, "startTime": start, "endTime": end, "queryString": QUERY}
+    queries = [((T - 3600, T), THIS_HOUR, QUERY, group),
+               ((T - 7200, T - 3600), PREVIOUS_HOUR, QUERY, group),
+               ((T - 3600, T), REQUESTS, REQUESTS_QUERY, requests_group),
+               ((T - 7200, T), TWO_HOURS, QUERY, group)]  # fmt: skip
+    for n, ((start, end), rows, query, where) in enumerate(queries):
+        params = {"logGroupName": where, "startTime": start if exact else ANY,
+                  "endTime": end if exact else ANY, "queryString": query}  # fmt: skip
         stub.add_response("start_query", {"queryId": f"q{n}"}, params)
         stub.add_response("get_query_results", {"status": "Running"}, {"queryId": f"q{n}"})
         stub.add_response(
@@ -137,69 +161,78 @@ def _stub_logs(logs: Any, group: str, ranges: list[tuple[Any, Any]]) -> Any:
     return stub
 
 
-def _stub_cache_ratio(cw: Any) -> Any:
+def _stub_metrics(cw: Any) -> Any:
+    """GetMetricData in the order the report asks: usage since (2 h), request totals, cache
+    hits, median latency, usage since (14 d), load. Usage began 2 h ago; no API metrics."""
     from botocore.stub import ANY, Stubber
 
     stub = Stubber(cw)
-    answer = {"MetricDataResults": [{"Id": "hits", "Values": [185.0]},
-                                    {"Id": "misses", "Values": [185.0]}]}  # fmt: skip
-    stub.add_response("get_metric_data", answer, {"MetricDataQueries": ANY, "StartTime": ANY,
-                                                  "EndTime": ANY})  # fmt: skip
+    began = {"Id": "usage", "Timestamps": [NOW - dt.timedelta(hours=2)], "Values": [7.0]}
+    answers = [[began], [], [{"Id": "hits", "Values": [185.0]}, {"Id": "misses",
+               "Values": [185.0]}], [], [began], []]  # fmt: skip
+    for results in answers:
+        stub.add_response("get_metric_data", {"MetricDataResults": results},
+                          {"MetricDataQueries": ANY, "StartTime": ANY, "EndTime": ANY})  # fmt: skip
     return stub
 
 
 def test_stubbed_rows_become_the_per_customer_report() -> None:
     logs, cw = _client("logs"), _client("cloudwatch")
-    # the window, its recent half and its earlier half (1h window, 1800 s halves)
-    ranges = [(T - 3600, T), (T - 1800, T), (T - 3600, T - 1800)]
-    with _stub_logs(logs, GROUP, ranges) as logs_stub, _stub_cache_ratio(cw) as cw_stub:
+    with _stub_logs(logs, GROUP, APPLICATION) as logs_stub, _stub_metrics(cw) as cw_stub:
         customers = LogsInsightsCustomers(
-            logs, log_group=GROUP, now=lambda: NOW, sleep=lambda _: None
-        )
-        backend = CloudWatchBackend(cw, now=lambda: NOW, customers=customers)
+            logs, log_group=GROUP, requests_log_group=APPLICATION, now=lambda: NOW,
+            sleep=lambda _: None,
+        )  # fmt: skip
+        deployment = names("test", api_id="abc123")
+        backend = CloudWatchBackend(cw, now=lambda: NOW, customers=customers,
+                                    deployment=deployment)  # fmt: skip
         report = build_analytics(backend, "1h", lifetime_months=12)
         logs_stub.assert_no_pending_responses()
         cw_stub.assert_no_pending_responses()
     rows = {row.customer_id: row for row in report.customers}
-    assert list(rows) == ["acme", "globex", "initech"]  # by revenue; the id-less row is out
-    assert report.analyses == 370 and report.revenue_usd == pytest.approx(3.7)
+    assert list(rows) == ["acme", "initech", "globex"]  # at risk first, then by score
+    assert report.analyses == 120 and report.revenue.observed_usd == pytest.approx(1.2)
     assert report.cache_hit_ratio == pytest.approx(0.5)
+    assert report.previous_period_covered
     acme, globex, initech = rows["acme"], rows["globex"], rows["initech"]
-    assert (acme.analyses, acme.revenue_usd, acme.trend_percent) == (200, 2.0, 0.0)
-    assert acme.mrr_usd == pytest.approx(2.0 * 30 * 24)  # 1 h of revenue as a 30-day run-rate
-    assert acme.clv_usd == pytest.approx(acme.mrr_usd * 12)
-    assert acme.cost_usd == pytest.approx(modeled_cost(200, 0.5).total)
-    assert acme.health_score == 100
-    assert globex.trend_percent == pytest.approx(-80.0) and globex.health_score == 80
-    assert initech.trend_percent == pytest.approx(-100.0) and initech.analyses_before == 50
-    assert report.at_risk == []  # falling usage alone takes at most 20 points (seed rule)
+    assert (acme.analyses, acme.revenue_usd, acme.health.signals.trend_percent) == (100, 1.0, 0)
+    assert acme.health.error_rate_percent == pytest.approx(600 / 109)  # 6 of 109
+    assert (acme.health.score, acme.at_risk) == (70, True)  # over 5 % errors
+    assert globex.health.signals.trend_percent == pytest.approx(-80.0)
+    assert (globex.health.score, globex.at_risk) == (80, False)
+    assert initech.health.signals.usage_before == 50 and initech.at_risk
+    assert [f.name for f in initech.health.factors] == ["usage", "no_usage"]
+    assert [r.customer_id for r in report.at_risk] == ["acme", "initech"]
+    assert report.revenue.monthly_usd is None  # two hours of data make no month
+    assert acme.clv_usd is None
+    assert report.churn.revenue_at_risk_usd == pytest.approx(2.5)  # both periods
+    assert report.unit_cost is not None
+    assert acme.cost_usd == pytest.approx(100 * report.unit_cost.total)
 
 
-def test_command_json_reads_the_given_log_group(
+def test_command_json_reads_the_given_log_groups(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import boto3
-    from botocore.stub import ANY
 
     logs, cw = _client("logs"), _client("cloudwatch")
     made = {"logs": logs, "cloudwatch": cw}
     monkeypatch.setattr(boto3, "client", lambda service, *a, **kw: made[service])
-    with _stub_logs(logs, "/custom/business", [(ANY, ANY)] * 3), _stub_cache_ratio(cw):
-        code, out = run_command(
-            "analytics", ["--cloudwatch", "--log-group", "/custom/business", "--json"]
-        )
+    with _stub_logs(logs, "/custom/business", "/custom/app", exact=False), _stub_metrics(cw):
+        code, out = run_command("analytics", [
+            "--cloudwatch", "--api-id", "abc123", "--log-group", "/custom/business",
+            "--requests-log-group", "/custom/app", "--json",
+        ])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     doc = json.loads(out)
-    assert doc["source"] == "cloudwatch" and doc["analyses"] == 370
-    assert doc["revenue_usd"] == pytest.approx(3.7)
-    assert doc["mrr_usd"] == pytest.approx(3.7 * 30 * 24)
-    assert [c["customer_id"] for c in doc["customers"]] == ["acme", "globex", "initech"]
-    globex = doc["customers"][1]
-    assert (globex["analyses"], globex["health_score"]) == (120, 80)
+    assert doc["source"] == "cloudwatch" and doc["analyses"] == 120
+    assert doc["revenue"]["observed_usd"] == pytest.approx(1.2)
+    assert doc["revenue"]["monthly_usd"] is None
+    assert [c["customer_id"] for c in doc["customers"]] == ["acme", "initech", "globex"]
+    globex = doc["customers"][2]
+    assert (globex["usage"], globex["health_score"]) == (20, 80)
     assert globex["trend_percent"] == pytest.approx(-80.0)
-    assert globex["cost_usd"] == pytest.approx(modeled_cost(120, 0.5).total)
-    assert doc["at_risk"] == []
-    assert doc["cost_per_analysis_usd"] == pytest.approx(modeled_cost(370, 0.5).total / 370)
+    assert doc["at_risk"] == ["acme", "initech"]
 
 
 def test_command_reports_a_failed_query_and_exits_2(
@@ -208,15 +241,17 @@ def test_command_reports_a_failed_query_and_exits_2(
     import boto3
     from botocore.stub import ANY, Stubber
 
-    logs = _client("logs")
-    monkeypatch.setattr(boto3, "client", lambda service, *a, **kw: logs)
+    logs, cw = _client("logs"), _client("cloudwatch")
+    made = {"logs": logs, "cloudwatch": cw}
+    monkeypatch.setattr(boto3, "client", lambda service, *a, **kw: made[service])
     monkeypatch.setenv("AURASTREAM_ENVIRONMENT", "prod")
-    with Stubber(logs) as stub:
+    with Stubber(logs) as stub, Stubber(cw) as metrics:
+        metrics.add_response("get_metric_data", {"MetricDataResults": []})  # usage since
         stub.add_response("start_query", {"queryId": "q0"}, {
             "logGroupName": "/aurastream/prod/business", "startTime": ANY, "endTime": ANY,
             "queryString": QUERY})  # fmt: skip
         stub.add_response("get_query_results", {"status": "Failed"}, {"queryId": "q0"})
-        code, out = run_command("analytics", ["--cloudwatch"])
+        code, out = run_command("analytics", ["--cloudwatch", "--api-id", "abc123"])
     assert (code, out) == (2, "")
     err = capsys.readouterr().err
     assert "query q0 on log group /aurastream/prod/business ended with status Failed" in err

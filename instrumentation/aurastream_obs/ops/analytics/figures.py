@@ -1,160 +1,201 @@
-"""`build_analytics`: customer, revenue and cost figures from a `MetricsBackend`, actual costs
-from Cost Explorer when asked, and recommendations from AWS (boto3 lazily, injectable)."""
+"""`build_analytics`: customer health, revenue, costs and the capacity forecast from one
+`MetricsBackend` (plus a ticket source, and AWS for actual costs and recommendations).
+
+Periods: "this period" is the report window ending at the backend's end time, "the previous
+period" the same length just before it. The usage trend compares the two, but only when the
+data reaches back over the previous period (else there is nothing to compare with: no
+trend). Revenue, run-rates and fixed costs use the days the window's data actually covers."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from aurastream_obs.core import conventions as c
 from aurastream_obs.core.conventions import window_seconds
+from aurastream_obs.ops.analytics import costs as k
+from aurastream_obs.ops.analytics import forecast as f
 from aurastream_obs.ops.analytics import recommend as r
 from aurastream_obs.ops.analytics.business import (
-    CostBreakdown,
-    CustomerRow,
-    customer_rows,
-    modeled_cost,
+    MIN_RUN_RATE_DAYS,
+    Churn,
+    Period,
+    RunRate,
+    churn_estimate,
+    run_rate,
 )
-from aurastream_obs.ops.backends.base import MetricsBackend
+from aurastream_obs.ops.analytics.health import (
+    GUIDE_THRESHOLDS,
+    CustomerHealth,
+    CustomerSignals,
+    HealthThresholds,
+    assess_all,
+)
+from aurastream_obs.ops.analytics.prices import DEFAULT_PRICES, PriceTable
+from aurastream_obs.ops.analytics.tickets import TicketSource
+from aurastream_obs.ops.backends.base import LoadSeries, MetricsBackend
 
 Clients = Callable[[str], Any]
+FORECAST_WINDOW = "14d"
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    health: CustomerHealth
+    revenue_usd: float
+    run_rate: RunRate
+    clv_usd: float | None  # None: no monthly run-rate (insufficient data)
+    cost: k.CostBreakdown | None
+
+    @property
+    def customer_id(self) -> str:
+        return self.health.customer_id
+
+    @property
+    def analyses(self) -> float:
+        return self.health.signals.usage
+
+    @property
+    def at_risk(self) -> bool:
+        return self.health.at_risk
+
+    @property
+    def cost_usd(self) -> float | None:
+        return None if self.cost is None else self.cost.total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.health.to_dict(),
+            "revenue_usd": self.revenue_usd,
+            "mrr_usd": self.run_rate.monthly_usd,
+            "clv_usd": self.clv_usd,
+            "cost_usd": None if self.cost is None else self.cost.to_dict(),
+            "margin_usd": None if self.cost is None else self.revenue_usd - self.cost.total,
+        }
 
 
 @dataclass
 class AnalyticsReport:
     source: str
-    window: str
+    period: Period
     analyses: float
-    revenue_usd: float
-    mrr_usd: float
+    revenue: RunRate
     cache_hit_ratio: float | None
-    modeled_cost: CostBreakdown
+    median_latency_s: float | None
+    requests_per_second: float | None
+    unit_cost: k.CostBreakdown | None  # one analysis
     customers: list[CustomerRow]
+    churn: Churn
+    forecasts: list[f.CapacityForecast]
+    lifetime_months: float
+    thresholds: HealthThresholds = GUIDE_THRESHOLDS
+    prices: PriceTable = DEFAULT_PRICES
+    tickets_source: str | None = None
+    previous_period_covered: bool = False
+    load: LoadSeries | None = None
     actual_costs_usd: dict[str, float] | None = None  # Cost Explorer, last 30 days by service
     recommendations: list[r.Recommendation] = field(default_factory=list)
+    apply: bool = False
 
     @property
-    def cost_per_analysis(self) -> float | None:
-        return self.modeled_cost.total / self.analyses if self.analyses else None
+    def window(self) -> str:
+        return self.period.window
 
     @property
     def at_risk(self) -> list[CustomerRow]:
         return [row for row in self.customers if row.at_risk]
 
+    @property
+    def cost_per_analysis(self) -> float | None:
+        return None if self.unit_cost is None else self.unit_cost.total
+
+    @property
+    def failed_actions(self) -> list[r.Recommendation]:
+        return [rec for rec in self.recommendations if rec.state == "FAILED"]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
-            "window": self.window,
+            "period": self.period.to_dict(),
+            "previous_period_covered": self.previous_period_covered,
             "analyses": self.analyses,
-            "revenue_usd": self.revenue_usd,
-            "mrr_usd": self.mrr_usd,
+            "revenue": self.revenue.to_dict(),
             "cache_hit_ratio": self.cache_hit_ratio,
-            "modeled_cost_usd": self.modeled_cost.to_dict(),
-            "cost_per_analysis_usd": self.cost_per_analysis,
-            "customers": [
-                {**asdict(row), "at_risk": row.at_risk, "margin_usd": row.margin_usd}
-                for row in self.customers
-            ],
+            "cost_per_analysis_usd": None if self.unit_cost is None else self.unit_cost.to_dict(),
+            "customers": [row.to_dict() for row in self.customers],
             "at_risk": [row.customer_id for row in self.at_risk],
+            "churn": self.churn.to_dict(),
+            "forecasts": [fc.to_dict() for fc in self.forecasts],
+            "lifetime_months": self.lifetime_months,
+            "health_thresholds": self.thresholds.source,
+            "tickets": self.tickets_source,
+            "prices": [
+                {"key": p.key, "usd": p.usd, "unit": p.unit, "source": p.source, "as_of": p.as_of}
+                for p in self.prices.rows()
+            ],
             "actual_costs_usd": self.actual_costs_usd,
-            "recommendations": [asdict(rec) for rec in self.recommendations],
+            "dry_run": not self.apply,
+            "recommendations": [
+                {
+                    "kind": x.kind,
+                    "target": x.target,
+                    "current": x.current,
+                    "recommended": x.recommended,
+                    "reason": x.reason,
+                    "state": x.state,
+                    "error": x.error,
+                    "saving_usd_month": x.saving_usd_month,
+                }
+                for x in self.recommendations
+            ],
         }
 
 
-def cost_explorer_costs(clients: Clients, days: int = 30) -> dict[str, float]:
-    """Seed CostMonitor.track_service_costs: BlendedCost by SERVICE over the last days."""
-    end = dt.datetime.now(dt.UTC).date()
-    kwargs: dict[str, Any] = {
-        "TimePeriod": {"Start": str(end - dt.timedelta(days=days)), "End": str(end)},
-        "Granularity": "DAILY",
-        "Metrics": ["BlendedCost"],
-        "GroupBy": [{"Type": "DIMENSION", "Key": "SERVICE"}],
-    }
-    costs: dict[str, float] = {}
-    while True:
-        page = clients("ce").get_cost_and_usage(**kwargs)
-        for result in page.get("ResultsByTime", []):
-            for group in result.get("Groups", []):
-                amount = float(group["Metrics"]["BlendedCost"]["Amount"])
-                costs[group["Keys"][0]] = costs.get(group["Keys"][0], 0.0) + amount
-        if not page.get("NextPageToken"):
-            return costs
-        kwargs["NextPageToken"] = page["NextPageToken"]
-
-
-def max_memory_used_mb(
-    clients: Clients, function: str, hours: int = 24, poll_s: float = 0.5
-) -> float | None:
-    """Peak `@maxMemoryUsed` of the function's REPORT lines (Logs Insights)."""
-    logs = clients("logs")
-    now = int(time.time())
-    query = logs.start_query(
-        logGroupName=f"/aws/lambda/{function}",
-        startTime=now - 3600 * hours,
-        endTime=now,
-        queryString='filter @type = "REPORT" | stats max(@maxMemoryUsed / 1000 / 1000) as mb',
-    )["queryId"]
-    for _ in range(30):
-        answer = logs.get_query_results(queryId=query)
-        if answer["status"] in ("Complete", "Failed", "Cancelled", "Timeout"):
-            for row in answer.get("results", []):
-                for cell in row:
-                    if cell.get("field") == "mb" and cell.get("value"):
-                        return float(cell["value"])
-            return None
-        time.sleep(poll_s)
-    return None
-
-
-def gather_recommendations(
-    clients: Clients,
+def _signals(
     backend: MetricsBackend,
     window: str,
-    *,
-    function: str | None,
-    table: str | None,
-    qualifier: str = "live",
-) -> list[r.Recommendation]:
-    recs: list[r.Recommendation | None] = []
-    if function:
-        config = clients("lambda").get_function_configuration(FunctionName=function)
-        used = max_memory_used_mb(clients, function)
-        if used is not None:
-            recs.append(r.right_size_memory(function, int(config["MemorySize"]), used))
-        lambda_client = clients("lambda")
-        try:
-            current = lambda_client.get_provisioned_concurrency_config(
-                FunctionName=function, Qualifier=qualifier
-            )["RequestedProvisionedConcurrentExecutions"]
-        except lambda_client.exceptions.ProvisionedConcurrencyConfigNotFoundException:
-            current = 0  # none configured; any other error (access, throttling) is raised
-        p99 = backend.latency_quantile(0.99, window)
-        totals = backend.request_totals(window)
-        errors = 100 * totals.errors_5xx / totals.requests if totals and totals.requests else None
-        recs.append(
-            r.provisioned_concurrency(
-                function, int(current), None if p99 is None else 1000 * p99, errors
-            )
+    period: Period,
+    previous_covered: bool,
+    tickets: TicketSource | None,
+) -> tuple[dict[str, CustomerSignals], Mapping[str, float]]:
+    usage = backend.counter_by(c.USAGE, c.CUSTOMER_ID, window)
+    before = backend.counter_by(c.USAGE, c.CUSTOMER_ID, window, offset=window)
+    revenue = backend.counter_by(c.REVENUE, c.CUSTOMER_ID, window)
+    requests = backend.customer_requests(window)
+    opened: Mapping[str, int] = {}
+    if tickets is not None:
+        start, end = (dt.datetime.fromtimestamp(t, dt.UTC) for t in (period.start, period.end))
+        opened = tickets.count_by_customer(start, end)
+    ids = sorted({*usage, *before, *revenue, *requests, *opened} - {""})
+    signals = {
+        cid: CustomerSignals(
+            cid,
+            usage.get(cid, 0.0),
+            before.get(cid, 0.0) if previous_covered else None,
+            requests.get(cid),
+            None if tickets is None else opened.get(cid, 0),
         )
-    if table:
-        described = clients("dynamodb").describe_table(TableName=table)["Table"]
-        mode = described.get("BillingModeSummary", {}).get("BillingMode", "PROVISIONED")
-        end = dt.datetime.now(dt.UTC)
-        points = clients("cloudwatch").get_metric_statistics(
-            Namespace="AWS/DynamoDB",
-            MetricName="ConsumedReadCapacityUnits",
-            Dimensions=[{"Name": "TableName", "Value": table}],
-            StartTime=end - dt.timedelta(days=1),
-            EndTime=end,
-            Period=3600,
-            Statistics=["Sum"],
-        )["Datapoints"]
-        hourly = [p["Sum"] for p in sorted(points, key=lambda p: p["Timestamp"])]
-        recs.append(r.billing_mode(table, mode, hourly))
-    return [rec for rec in recs if rec is not None]
+        for cid in ids
+    }
+    return signals, revenue
+
+
+def _forecasts(
+    backend: MetricsBackend, end: float, forecast_window: str
+) -> tuple[list[f.CapacityForecast], LoadSeries | None]:
+    since = backend.data_since(forecast_window)
+    span = end - since if since is not None else window_seconds(forecast_window)
+    step = int(max(1, min(300, span / 30)))  # 5-minute steps, finer for a short history
+    load = backend.load_series(forecast_window, step)
+    if load is None:
+        return [f.forecast("requests per second", f.DESIGN_RPS, (), ())], None
+    out = [f.forecast("requests per second", f.DESIGN_RPS, load.times, load.requests_per_second)]
+    if load.concurrency is not None:
+        out.append(f.forecast("concurrent executions", f.LAMBDA_CONCURRENCY_LIMIT, load.times,
+                              load.concurrency))  # fmt: skip
+    return out, load
 
 
 def build_analytics(
@@ -162,92 +203,75 @@ def build_analytics(
     window: str = "1h",
     *,
     lifetime_months: float = 24.0,
+    min_run_rate_days: float = MIN_RUN_RATE_DAYS,
+    tickets: TicketSource | None = None,
+    thresholds: HealthThresholds = GUIDE_THRESHOLDS,
+    prices: PriceTable = DEFAULT_PRICES,
+    assumptions: k.Assumptions = k.DEFAULT_ASSUMPTIONS,
+    forecast_window: str = FORECAST_WINDOW,
     cost_explorer: bool = False,
     function: str | None = None,
     table: str | None = None,
+    bucket: str | None = None,
     apply: bool = False,
     clients: Clients | None = None,
 ) -> AnalyticsReport:
     seconds = window_seconds(window)
-    half = f"{max(1, seconds // 2)}s"
-    usage = backend.counter_by(c.USAGE, c.CUSTOMER_ID, window)
-    revenue = backend.counter_by(c.REVENUE, c.CUSTOMER_ID, window)
-    recent = backend.counter_by(c.USAGE, c.CUSTOMER_ID, half)
-    earlier = backend.counter_by(c.USAGE, c.CUSTOMER_ID, half, offset=half)
+    end = backend.end_time()
+    since = backend.data_since(f"{2 * seconds}s")
+    period = Period(window, end - seconds, end, since)
+    # The previous period counts when about half of it (or more) holds data.
+    previous_covered = since is not None and since <= end - 1.49 * seconds
+    signals, revenue = _signals(backend, window, period, previous_covered, tickets)
+    health = assess_all(signals, thresholds)
+    days = period.covered_days
+    totals = backend.request_totals(window)
     hit = backend.cache_hit_ratio(window)
-    miss = 1.0 - hit if hit is not None else 1.0  # no cache data: assume every call misses
-    days = seconds / 86400
-    rows = customer_rows(
-        usage,
-        revenue,
-        recent,
-        earlier,
-        window_days=days,
-        miss_ratio=miss,
-        lifetime_months=lifetime_months,
+    inputs = k.CostInputs(
+        sum(s.usage for s in signals.values()),
+        days,
+        None if hit is None else 1.0 - hit,
+        backend.latency_quantile(0.5, window),
+        totals.per_second if totals else None,
+        max(1, len(signals)),
     )
-    analyses, total_revenue = sum(usage.values()), sum(revenue.values())
+    unit = k.per_analysis(inputs, prices, assumptions)
+    rows = []
+    for h in health:
+        rate = run_rate(revenue.get(h.customer_id, 0.0), days, min_run_rate_days)
+        clv = None if rate.monthly_usd is None else rate.monthly_usd * lifetime_months
+        cost = None if unit is None else unit.scaled(h.signals.usage)
+        rows.append(CustomerRow(h, revenue.get(h.customer_id, 0.0), rate, clv, cost))
+    # A customer who stopped brought its revenue before: churn counts both periods.
+    recent = backend.counter_by(c.REVENUE, c.CUSTOMER_ID, f"{2 * seconds}s")
+    churn = churn_estimate(
+        [(recent.get(row.customer_id, 0.0), row.at_risk) for row in rows],
+        (end - max(end - 2 * seconds, since)) / 86400 if since is not None else 0.0,
+        min_run_rate_days,
+    )
+    forecasts, load = _forecasts(backend, end, forecast_window)
     report = AnalyticsReport(
-        backend.name,
-        window,
-        analyses,
-        total_revenue,
-        total_revenue * 30 / days,
-        hit,
-        modeled_cost(analyses, miss),
-        rows,
-    )
-    if cost_explorer or function or table:
+        backend.name, period, inputs.analyses,
+        run_rate(sum(revenue.values()), days, min_run_rate_days), hit, inputs.median_latency_s,
+        inputs.requests_per_second, unit, rows, churn, forecasts, lifetime_months, thresholds,
+        prices, None if tickets is None else tickets.name, previous_covered, load, apply=apply,
+    )  # fmt: skip
+    if cost_explorer or function or table or bucket:
+        from aurastream_obs.ops.analytics.gather import (
+            apply_all,
+            cost_explorer_costs,
+            gather_recommendations,
+        )
+
         if clients is None:
             from aurastream_obs.ops.health_probes import boto3_clients
 
             clients = boto3_clients(10.0)
         if cost_explorer:
             report.actual_costs_usd = cost_explorer_costs(clients)
-        recs = gather_recommendations(clients, backend, window, function=function, table=table)
-        report.recommendations = [r.apply_recommendation(x, clients) if apply else x for x in recs]
+        recs = gather_recommendations(
+            clients, backend, window, function=function, table=table, bucket=bucket,
+            prices=prices,
+        )  # fmt: skip
+        report.recommendations = apply_all(recs, clients) if apply else recs
     return report
-
-
-def render_analytics(report: AnalyticsReport) -> str:
-    cpa = report.cost_per_analysis
-    out = [
-        f"Business and cost analytics  source: {report.source}  window: {report.window}",
-        f"  analyses {report.analyses:,.0f}   revenue ${report.revenue_usd:,.4f}   "
-        f"MRR (run-rate) ${report.mrr_usd:,.2f}   cache hit "
-        + ("-" if report.cache_hit_ratio is None else f"{100 * report.cache_hit_ratio:.1f} %"),
-        f"  modeled cost ${report.modeled_cost.total:,.6f}  per analysis "
-        + ("-" if cpa is None else f"${cpa:.7f}")
-        + "  ("
-        + ", ".join(
-            f"{k} ${v:.6f}" for k, v in report.modeled_cost.to_dict().items() if k != "total"
-        )
-        + ")",
-        "",
-        f"  {'customer':<16} {'analyses':>9} {'trend':>8} {'revenue $':>10} {'MRR $':>10} "
-        f"{'CLV $':>10} {'cost $':>10} {'health':>6}",
-    ]
-    for row in report.customers:
-        trend = "-" if row.trend_percent is None else f"{row.trend_percent:+.0f} %"
-        flag = "  AT RISK" if row.at_risk else ""
-        out.append(
-            f"  {row.customer_id[:16]:<16} {row.analyses:>9,.0f} {trend:>8} "
-            f"{row.revenue_usd:>10,.4f} {row.mrr_usd:>10,.2f} {row.clv_usd:>10,.2f} "
-            f"{row.cost_usd:>10.6f} {row.health_score:>6}{flag}"
-        )
-    out.append(
-        f"\n  at risk (< 70): {', '.join(r_.customer_id for r_ in report.at_risk) or 'none'}"
-    )
-    if report.actual_costs_usd is not None:
-        total = sum(report.actual_costs_usd.values())
-        out.append(
-            f"  Cost Explorer (30 d): ${total:,.2f} "
-            + ", ".join(f"{k} ${v:,.2f}" for k, v in sorted(report.actual_costs_usd.items()))
-        )
-    for rec in report.recommendations:
-        state = "APPLIED" if rec.applied else "recommend"
-        out.append(
-            f"  [{state}] {rec.kind} {rec.target}: {rec.current} -> {rec.recommended} "
-            f"({rec.reason})"
-        )
-    return "\n".join(out)

@@ -1,13 +1,15 @@
 """The seed's CostOptimizer/AutoScaler rules as recommendations: Lambda memory right-sizing,
-provisioned concurrency, DynamoDB billing mode. Rules are pure; `gather_*` read AWS and
-`apply_recommendation` acts, only when asked (`--apply`) and within hard limits."""
+provisioned concurrency, DynamoDB billing mode (S3 storage: storage.py). Rules are pure;
+gather.py reads AWS and `apply_recommendation` acts, only when asked (`--apply`) and within
+hard limits. An API the endpoint does not implement (moto has no provisioned-concurrency API)
+is reported in one line naming it (`missing_capability`), never a traceback."""
 
 from __future__ import annotations
 
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
 MIN_MEMORY_MB: Final = 128
@@ -17,17 +19,57 @@ MIN_PROVISIONED: Final = 10  # seed AutoScaler: max(current * 0.8, 10)
 MEMORY_HEADROOM: Final = 1.5  # right-size to 1.5x the peak used, in 64 MB steps
 CV_ON_DEMAND: Final = 0.5  # seed CostOptimizer: variance > 0.5 -> on-demand
 
-Kind = Literal["lambda_memory", "provisioned_concurrency", "dynamodb_billing"]
+Kind = Literal[
+    "lambda_memory",
+    "provisioned_concurrency",
+    "dynamodb_billing",
+    "s3_lifecycle",
+    "s3_compression",
+    "s3_archive",
+]
+# Error codes meaning "this endpoint does not know the operation" rather than "the resource or
+# the request is wrong": AWS's own, and the bare HTTP status moto answers for a route it lacks.
+_NOT_IMPLEMENTED: Final = frozenset(
+    {"NotImplemented", "NotImplementedException", "UnknownOperationException",
+     "InvalidAction", "404", "501"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Recommendation:
+    """`error`: why it could not be evaluated or applied (one line); `saving_usd_month`: the
+    estimated monthly saving where the rule can price it."""
+
     kind: Kind
     target: str
     current: Any
     recommended: Any
     reason: str
     applied: bool = False
+    error: str | None = None
+    saving_usd_month: float | None = None
+
+    @property
+    def state(self) -> str:
+        if self.error is not None:
+            return "FAILED" if self.recommended is not None else "unavailable"
+        return "APPLIED" if self.applied else "recommend"
+
+
+def missing_capability(error: BaseException, service: str) -> str | None:
+    """One line naming the operation when `error` says the endpoint does not implement it
+    (e.g. moto's provisioned-concurrency API), else None (a real error: re-raise it)."""
+    from botocore.exceptions import ClientError
+
+    if not isinstance(error, ClientError):
+        return None
+    code = str(error.response.get("Error", {}).get("Code", ""))
+    if code not in _NOT_IMPLEMENTED:
+        return None
+    return (
+        f"{service}:{error.operation_name} is not available at this endpoint (answered "
+        f"{code}: the operation is not implemented there)"
+    )
 
 
 def right_size_memory(
@@ -74,14 +116,17 @@ def billing_mode(table: str, current: str, hourly_reads: Sequence[float]) -> Rec
     if wanted == current:
         return None
     reason = f"hourly read variation {cv:.2f} {'>' if cv > CV_ON_DEMAND else '<='} {CV_ON_DEMAND}"
+    if wanted == "PROVISIONED":
+        reason += "; not applied by --apply: set capacity and auto scaling by hand"
     return Recommendation("dynamodb_billing", table, current, wanted, reason)
 
 
 def apply_recommendation(
     rec: Recommendation, clients: Any, qualifier: str = "live"
 ) -> Recommendation:
-    """Act on one recommendation (re-checking the hard limits); returns it marked applied.
-    Provisioned PROVISIONED billing is not applied: it needs capacity numbers a human sets."""
+    """Act on one Lambda or DynamoDB recommendation (re-checking the hard limits); returns it
+    marked applied. PROVISIONED billing is not applied: it needs capacity numbers a human
+    sets (the recommendation says so)."""
     if rec.kind == "lambda_memory":
         memory = int(rec.recommended)
         if not MIN_MEMORY_MB <= memory <= MAX_MEMORY_MB:
@@ -96,8 +141,8 @@ def apply_recommendation(
             Qualifier=qualifier,
             ProvisionedConcurrentExecutions=count,
         )
-    elif rec.recommended == "PAY_PER_REQUEST":
+    elif rec.kind == "dynamodb_billing" and rec.recommended == "PAY_PER_REQUEST":
         clients("dynamodb").update_table(TableName=rec.target, BillingMode="PAY_PER_REQUEST")
     else:
         return rec
-    return Recommendation(rec.kind, rec.target, rec.current, rec.recommended, rec.reason, True)
+    return replace(rec, applied=True)

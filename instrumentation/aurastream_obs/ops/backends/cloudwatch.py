@@ -29,7 +29,7 @@ from aurastream_obs.definitions import kpi_queries as k
 from aurastream_obs.definitions.deployment import DEFAULT_ENVIRONMENT, RESOURCES, DeployedNames
 from aurastream_obs.definitions.deployment import names as deployment_names
 from aurastream_obs.definitions.spec import SLO, CwExpression, CwMetric
-from aurastream_obs.ops.backends.base import RequestTotals
+from aurastream_obs.ops.backends.base import CustomerRequests, LoadSeries, RequestTotals
 from aurastream_obs.ops.backends.logs_insights import LogsInsightsCustomers
 from aurastream_obs.ops.deployment_lookup import DeploymentLookupError
 
@@ -79,6 +79,7 @@ class CloudWatchBackend:
         logs_client: Any = None,
         log_group: str | None = None,
         customers: LogsInsightsCustomers | None = None,
+        requests_log_group: str | None = None,
     ) -> None:
         """`deployment` is what to read (default: the default environment's names; its HTTP
         API id is needed for the API metrics). `customers` (or `logs_client`/`log_group` for
@@ -93,13 +94,17 @@ class CloudWatchBackend:
         self.now = now
         self._logs_client = logs_client
         self._log_group = log_group or self.deployment.log_group("business")
+        self._requests_log_group = requests_log_group or self.deployment.log_group("application")
         self._customers = customers
 
     @property
     def customers(self) -> LogsInsightsCustomers:
         if self._customers is None:
             self._customers = LogsInsightsCustomers(
-                self._logs_client, log_group=self._log_group, now=self.now
+                self._logs_client,
+                log_group=self._log_group,
+                requests_log_group=self._requests_log_group,
+                now=self.now,
             )
         return self._customers
 
@@ -183,3 +188,61 @@ class CloudWatchBackend:
             )
         totals = self.customers.totals(window, offset)
         return totals.analyses if spec.name == c.USAGE.name else totals.revenue
+
+    def end_time(self) -> float:
+        return self.now().timestamp()
+
+    def customer_requests(
+        self, window: str, offset: str | None = None
+    ) -> Mapping[str, CustomerRequests]:
+        return self.customers.requests(window, offset)
+
+    def series(
+        self, metrics: Mapping[str, CwMetric], window: str, period_s: int
+    ) -> dict[str, dict[float, float]]:
+        """Each metric's datapoints over the window at `period_s` ({epoch s: value})."""
+        end = self.now()
+        queries = [
+            {"Id": mid, "ReturnData": True, "MetricStat": {
+                "Metric": {"Namespace": m.namespace, "MetricName": m.name,
+                           "Dimensions": self.dimensions(m)},
+                "Period": period_s, "Stat": m.stat}}
+            for mid, m in metrics.items()
+        ]  # fmt: skip
+        kwargs: dict[str, Any] = {
+            "MetricDataQueries": queries,
+            "StartTime": end - dt.timedelta(seconds=window_seconds(window)),
+            "EndTime": end,
+        }
+        out: dict[str, dict[float, float]] = {mid: {} for mid in metrics}
+        while True:
+            answer = self.client.get_metric_data(**kwargs)
+            for result in answer.get("MetricDataResults", []):
+                stamps = result.get("Timestamps") or []
+                for stamp, value in zip(stamps, result.get("Values") or [], strict=False):
+                    out[result["Id"]][stamp.timestamp()] = float(value)
+            if not answer.get("NextToken"):
+                return out
+            kwargs["NextToken"] = answer["NextToken"]
+
+    def data_since(self, window: str) -> float | None:
+        """The first period (at most 720 over the window) with usage in the EMF namespace."""
+        period = max(60, -(-window_seconds(window) // 720 // 60) * 60)
+        usage = self.series({"usage": k.USAGE}, window, period)["usage"]
+        stamps = [stamp for stamp, value in usage.items() if value > 0]
+        return min(stamps) if stamps else None
+
+    def load_series(self, window: str, step_s: int) -> LoadSeries | None:
+        """API Gateway `Count` per period as a rate, and Lambda's own ConcurrentExecutions
+        (Maximum) of the API function."""
+        period = max(60, step_s // 60 * 60)
+        got = self.series({"count": k.REQUESTS, "busy": k.CONCURRENCY}, window, period)
+        if not got["count"]:
+            return None
+        times = tuple(sorted(got["count"]))
+        busy = got["busy"]
+        return LoadSeries(
+            times,
+            tuple(got["count"][t] / period for t in times),
+            tuple(busy.get(t, 0.0) for t in times) if busy else None,
+        )

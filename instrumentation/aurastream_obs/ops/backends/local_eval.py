@@ -137,6 +137,12 @@ class PointStore:
         starts = [s.start_ns or s.time_ns for s in self._samples.get(spec.name, [])]
         return min(starts, default=None)
 
+    def first_data_ns(self, spec: InstrumentSpec) -> int | None:
+        """The first export that holds a non-zero value (a cumulative series' start is the
+        reader's start, which may precede the first increment by a long time)."""
+        times = [s.time_ns for s in self._samples.get(spec.name, []) if any(s.values)]
+        return min(times, default=None)
+
     def increase(
         self, spec: InstrumentSpec, window: Window, keep: PromSelector | None = None
     ) -> list[tuple[Attributes, tuple[float, ...]]]:

@@ -6,7 +6,9 @@ analysis is logged as one `business_analysis` event in the business category's l
 object with `revenue_usd`. Logs Insights flattens JSON at ingestion, so the nested field is
 addressed as `data.revenue_usd`. One query per time range answers both counters (analyses =
 the metric `aurastream.usage`, revenue = `aurastream.revenue`); results are memoized per
-(window, offset), so the analytics report runs three queries (window, recent and earlier half).
+(window, offset), so the analytics report runs two (this period and the previous one). The
+customer's own error rate comes from the `api_response` lines in the application group
+(`REQUESTS_QUERY`), the same figure the per-customer counter gives on Prometheus.
 
 The poll is bounded: a query that is still Scheduled/Running after `timeout_s` is stopped
 (best effort) and reported as an error, as is a Failed/Cancelled/Timeout/Unknown status."""
@@ -21,15 +23,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from aurastream_obs.core.conventions import window_seconds
+from aurastream_obs.core.conventions import is_failed_status, window_seconds
 from aurastream_obs.core.env_vars import ENVIRONMENT
 from aurastream_obs.core.log_categories import log_group_name
+from aurastream_obs.ops.backends.base import CustomerRequests
 
 EVENT_TYPE: Final = "business_analysis"  # logs.events.business_event("analysis", ...)
 MAX_ROWS: Final = 10_000  # the most rows one Logs Insights query returns
 QUERY: Final = (
     f'filter event_type = "{EVENT_TYPE}"\n'
     "| stats count(*) as analyses, sum(data.revenue_usd) as revenue by customer_id\n"
+    f"| limit {MAX_ROWS}"
+)
+# The customer's own requests and failures: every answered request is one `api_response` line
+# in the application category's group, with the customer id (when authenticated) and the
+# status code. Grouped by status too, so "failed" (5xx or 429: core.conventions) is decided
+# here, in one place, rather than in the query language.
+REQUESTS_QUERY: Final = (
+    'filter event_type = "api_response" and ispresent(customer_id)\n'
+    "| stats count(*) as requests by customer_id, status_code\n"
     f"| limit {MAX_ROWS}"
 )
 FAILED: Final = frozenset({"Failed", "Cancelled", "Timeout", "Unknown"})
@@ -39,10 +51,10 @@ class LogsInsightsError(RuntimeError):
     """A query that could not be started, ended other than Complete, or did not finish."""
 
 
-def default_log_group(environment: str | None = None) -> str:
-    """The business category's group for `environment` (default: $AURASTREAM_ENVIRONMENT)."""
+def default_log_group(environment: str | None = None, category: str = "business") -> str:
+    """A category's group for `environment` (default: $AURASTREAM_ENVIRONMENT)."""
     env = environment or os.environ.get(ENVIRONMENT.name) or ENVIRONMENT.default
-    return log_group_name("business", env)
+    return log_group_name(category, env)
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,23 @@ def parse_results(results: list[list[Mapping[str, str]]]) -> CustomerTotals:
     return CustomerTotals(analyses, revenue)
 
 
+def parse_requests(results: list[list[Mapping[str, str]]]) -> dict[str, CustomerRequests]:
+    """Rows of REQUESTS_QUERY (customer, status, count) into requests and failures."""
+    totals: dict[str, list[float]] = {}
+    for row in results:
+        cells = {cell.get("field", ""): cell.get("value") for cell in row}
+        customer = cells.get("customer_id")
+        if not customer:
+            continue
+        count = _number(cells.get("requests"))
+        counts = totals.setdefault(customer, [0.0, 0.0])
+        counts[0] += count
+        status = cells.get("status_code") or ""
+        if status.isdigit() and is_failed_status(int(status)):
+            counts[1] += count
+    return {k: CustomerRequests(n, bad) for k, (n, bad) in totals.items()}
+
+
 def _number(value: str | None) -> float:
     try:
         return float(value) if value else 0.0
@@ -82,6 +111,7 @@ class LogsInsightsCustomers:
         client: Any = None,
         *,
         log_group: str | None = None,
+        requests_log_group: str | None = None,
         timeout_s: float = 60.0,
         poll_s: float = 1.0,
         now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
@@ -94,33 +124,48 @@ class LogsInsightsCustomers:
             client = boto3.client("logs")
         self.client = client
         self.log_group = log_group or default_log_group()
+        self.requests_log_group = requests_log_group or default_log_group(category="application")
         self.timeout_s = timeout_s
         self.poll_s = poll_s
         self.now, self.clock, self.sleep = now, clock, sleep
         self._memo: dict[tuple[str, str | None], CustomerTotals] = {}
 
+    def _range(self, window: str, offset: str | None) -> tuple[int, int]:
+        end = int(self.now().timestamp()) - (window_seconds(offset) if offset else 0)
+        return end - window_seconds(window), end
+
     def totals(self, window: str, offset: str | None = None) -> CustomerTotals:
         """Totals over the window ending `offset` before now."""
         key = (window, offset)
         if key not in self._memo:
-            end = int(self.now().timestamp()) - (window_seconds(offset) if offset else 0)
-            self._memo[key] = parse_results(self.run(end - window_seconds(window), end))
+            self._memo[key] = parse_results(self.run(*self._range(window, offset)))
         return self._memo[key]
 
-    def run(self, start: int, end: int) -> list[list[Mapping[str, str]]]:
+    def requests(self, window: str, offset: str | None = None) -> dict[str, CustomerRequests]:
+        """Each customer's requests and failures over the window ending `offset` before now,
+        from the `api_response` lines of the application group."""
+        start, end = self._range(window, offset)
+        rows = self.run(start, end, REQUESTS_QUERY, self.requests_log_group)
+        return parse_requests(rows)
+
+    def run(
+        self, start: int, end: int, query: str = QUERY, log_group: str | None = None
+    ) -> list[list[Mapping[str, str]]]:
         """Start the query over [start, end] (epoch seconds) and poll until it ends."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        where = f"log group {self.log_group}"
+        group = log_group or self.log_group
+        where = f"log group {group}"
         try:
             query_id = self.client.start_query(
-                logGroupName=self.log_group, startTime=start, endTime=end, queryString=QUERY
+                logGroupName=group, startTime=start, endTime=end, queryString=query
             )["queryId"]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                option = "--log-group" if group == self.log_group else "--requests-log-group"
                 raise LogsInsightsError(
                     f"{where} not found: per-customer analytics read the business events "
-                    "there; pass --log-group or set AURASTREAM_ENVIRONMENT"
+                    f"and api_response lines there; pass {option} or set AURASTREAM_ENVIRONMENT"
                 ) from exc
             raise LogsInsightsError(f"Logs Insights query on {where} not started: {exc}") from exc
         except BotoCoreError as exc:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Final
 
+from aurastream_obs.ops.html_page import PAGE_CSS
 from aurastream_obs.ops.traces.analysis import (
     PathStep,
     Trace,
@@ -36,14 +37,10 @@ _COLORS: Final = {
     "consumer": "#f59e0b",
 }
 _ERROR: Final = "#ef4444"
-_CSS: Final = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
-background:#f4f6fa;color:#1f2937}
-header{background:#111827;color:#f9fafb;padding:18px 28px}
-header h1{margin:0;font-size:20px;font-weight:600}
-header p{margin:4px 0 0;color:#9ca3af;font-size:13px}
+_CSS: Final = (
+    PAGE_CSS
+    + """
 main{padding:20px 28px;display:flex;flex-direction:column;gap:18px}
-section{background:#fff;border-radius:10px;box-shadow:0 1px 3px rgba(0,0,0,.08);padding:14px 18px}
 section h2{font-size:15px;margin:0 0 2px;font-weight:600}
 .meta{font-size:12px;color:#6b7280;margin-bottom:8px;font-family:ui-monospace,monospace}
 .badge{display:inline-block;border-radius:9px;padding:1px 8px;font-size:11px;margin-left:8px;
@@ -52,6 +49,7 @@ color:#fff;background:#6b7280}.badge.slow{background:#f59e0b}.badge.err{backgrou
 .legend i{display:inline-block;width:12px;height:12px;border-radius:3px;margin-right:5px;
 vertical-align:-2px}
 """
+)
 
 
 def _tree_rows(trace: Trace) -> Iterator[tuple[Span, int]]:

@@ -21,15 +21,27 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 _lock = threading.Lock()
-_counts = {"spans": 0, "logs": 0, "metric_requests": 0, "requests": 0, "bytes": 0}
+_counts = {
+    "spans": 0,
+    "server_spans": 0,
+    "logs": 0,
+    "metric_requests": 0,
+    "requests": 0,
+    "bytes": 0,
+}
+_SERVER = 2  # Span.SpanKind.SPAN_KIND_SERVER
 _metric_names: set[str] = set()
 
 
 def _count(path: str, body: bytes) -> None:
     if path == "/v1/traces":
         req: Any = ExportTraceServiceRequest.FromString(body)
-        n = sum(len(ss.spans) for rs in req.resource_spans for ss in rs.scope_spans)
+        spans = [s for rs in req.resource_spans for ss in rs.scope_spans for s in ss.spans]
+        n = len(spans)
         key = "spans"
+        servers = sum(1 for s in spans if s.kind == _SERVER)
+        with _lock:
+            _counts["server_spans"] += servers
     elif path == "/v1/logs":
         req = ExportLogsServiceRequest.FromString(body)
         n = sum(len(sl.log_records) for rl in req.resource_logs for sl in rl.scope_logs)

@@ -18,9 +18,8 @@ import contextvars
 import functools
 import logging
 import os
-import threading
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, TypeVar, overload
 
 from opentelemetry import context as context_api
 from opentelemetry import trace
@@ -28,6 +27,7 @@ from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, Status, Sta
 
 from aurastream_obs.aws_lambda.context import ColdStart
 from aurastream_obs.aws_lambda.triggers import Trigger, describe
+from aurastream_obs.aws_lambda.watchdog import Cancellable, TimerFactory, Watchdog
 from aurastream_obs.core.conventions import CORRELATION_ID, LAMBDA_COLDSTARTS
 from aurastream_obs.core.errors import error_type
 from aurastream_obs.core.version import __version__
@@ -181,21 +181,6 @@ def _drop_runtime_log_handlers(ours: logging.Handler | None) -> None:
             root.removeHandler(existing)
 
 
-class Cancellable(Protocol):
-    def cancel(self) -> None: ...
-
-
-# (delay in seconds, callback) -> a started timer. Tests inject one that fires on demand.
-TimerFactory = Callable[[float, Callable[[], None]], Cancellable]
-
-
-def _start_timer(delay_s: float, callback: Callable[[], None]) -> Cancellable:
-    timer = threading.Timer(delay_s, callback)
-    timer.daemon = True
-    timer.start()
-    return timer
-
-
 class _Instrumented:
     """The state one decorated handler keeps across the invocations of an environment."""
 
@@ -208,7 +193,7 @@ class _Instrumented:
         max_flush_ms: int,
         margin_ms: int,
         env: Mapping[str, str] | None,
-        timer_factory: TimerFactory = _start_timer,
+        timer_factory: TimerFactory | None = None,
     ) -> None:
         if telemetry is None:
             from aurastream_obs.bootstrap import configure
@@ -219,7 +204,8 @@ class _Instrumented:
         self.cold_start = cold_start
         self.max_flush_ms = max_flush_ms
         self.margin_ms = margin_ms
-        self.timer_factory = timer_factory
+        # One watchdog thread per decorated handler, armed per invocation (watchdog.py).
+        self.timer_factory = timer_factory if timer_factory is not None else Watchdog()
         self.env = os.environ if env is None else env
         provider = telemetry.tracer_provider or trace.get_tracer_provider()
         self.tracer = provider.get_tracer("aurastream_obs.lambda", __version__)
@@ -344,7 +330,7 @@ def instrument_handler(
     max_flush_ms: int = DEFAULT_MAX_FLUSH_MS,
     margin_ms: int = DEFAULT_MARGIN_MS,
     env: Mapping[str, str] | None = None,
-    timer_factory: TimerFactory = ...,
+    timer_factory: TimerFactory | None = None,
 ) -> Callable[[_F], _F]: ...
 def instrument_handler(
     handler: Callable[..., Any] | None = None,
@@ -354,13 +340,14 @@ def instrument_handler(
     max_flush_ms: int = DEFAULT_MAX_FLUSH_MS,
     margin_ms: int = DEFAULT_MARGIN_MS,
     env: Mapping[str, str] | None = None,
-    timer_factory: TimerFactory = _start_timer,
+    timer_factory: TimerFactory | None = None,
 ) -> Any:
     """Decorate a Lambda handler: `@instrument_handler` or `@instrument_handler(...)`.
 
     `telemetry` defaults to `aurastream_obs.configure()` (run at decoration, i.e. in Lambda's
     init phase); `cold_start` to a fresh tracker per decorated handler; `env` to os.environ;
-    `timer_factory` starts the watchdog (a `threading.Timer`; tests fire it on demand).
+    `timer_factory` arms the watchdog (default: one `Watchdog` thread per decorated handler;
+    tests fire it on demand).
     """
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:

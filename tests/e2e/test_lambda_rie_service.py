@@ -55,7 +55,7 @@ def test_analyze_collectorless_everything_out_before_the_response(service: RieFu
     assert {"http.server.request.duration", "aurastream.sentiment.analyses"} <= emf_keys
     assert {"aurastream.cache.lookups", "aurastream.revenue"} <= emf_keys
     # Log lines: the request/response/business events, correlated with the segment.
-    assert {"api_request", "api_response"} <= {line["message"] for line in inv.logs}
+    assert "api_response" in {line["message"] for line in inv.logs}  # one record per request
     for line in inv.logs:
         assert line["xray_trace_id"] == root["trace_id"], line
         assert line["function_request_id"] == inv.request_id

@@ -108,8 +108,8 @@ def test_service_exports_all_three_signals_over_otlp(
     assert ("http.response.status_code", 400) in routes
 
     records = otlp_receiver.log_records()
-    assert {"api_request", "api_response"} <= {r.body.string_value for r in records}
-    assert {"api_request", "api_response"} <= {r.event_name for r in records}
+    assert "api_response" in {r.body.string_value for r in records}  # one per request
+    assert "api_response" in {r.event_name for r in records}
     correlated = [r for r in records if r.trace_id.hex() == PARENT_TRACE]
     assert correlated, "log records inside the request carry its trace id"
     assert all(r.span_id == continued.span_id for r in correlated)

@@ -75,7 +75,8 @@ def json_logging(service: str) -> None:
     import logging
     import sys
 
-    from aurastream_obs.logs.pipeline import JsonLogHandler, build_log_pipeline
+    from aurastream_obs.logs.handler import JsonLogHandler
+    from aurastream_obs.logs.pipeline import build_log_pipeline
 
     root = logging.getLogger()
     if any(isinstance(h, JsonLogHandler) for h in root.handlers):

@@ -33,10 +33,14 @@ class _EventsModule(Protocol):
         self,
         *,
         request_id: str,
-        status_code: int,
+        status_code: int | None,
         response_time_ms: float,
-        cache_hit: bool,
+        cache_hit: bool | None,
         customer_id: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        user_agent: str | None = None,
+        ip_address: str | None = None,
     ) -> None: ...
 
     def error(
@@ -116,10 +120,14 @@ class EventSink:
         self,
         *,
         request_id: str,
-        status_code: int,
+        status_code: int | None,
         response_time_ms: float,
-        cache_hit: bool,
+        cache_hit: bool | None,
         customer_id: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        user_agent: str | None = None,
+        ip_address: str | None = None,
     ) -> None:
         self._emit(
             "api_response",
@@ -129,6 +137,10 @@ class EventSink:
                 response_time_ms=response_time_ms,
                 cache_hit=cache_hit,
                 customer_id=customer_id,
+                method=method,
+                path=path,
+                user_agent=user_agent,
+                ip_address=ip_address,
             ),
         )
 

@@ -6,12 +6,8 @@ that looks for a span.
 
 from aurastream_obs.core.log_categories import DEFAULT_CATEGORY, LOG_CATEGORIES, LogCategory
 from aurastream_obs.logs import events
-from aurastream_obs.logs.pipeline import (
-    JsonLogHandler,
-    LogPipeline,
-    LogSink,
-    build_log_pipeline,
-)
+from aurastream_obs.logs.handler import JsonLogHandler, LogSink
+from aurastream_obs.logs.pipeline import LogPipeline, build_log_pipeline
 from aurastream_obs.logs.processors import (
     CategoryAdder,
     EventDict,

@@ -9,8 +9,8 @@ queries work as written (`filter event_type = "failed_authentication"`,
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Final
+from collections.abc import Callable, Mapping
+from typing import Final, cast
 
 _logger: Final = logging.getLogger("aurastream.events")
 
@@ -31,12 +31,47 @@ def _emit(
 ) -> None:
     if not _logger.isEnabledFor(level):
         return
-    extra: dict[str, object] = {"event_type": event_type, "category": category}
+    extra: dict[str, object] = {"event_type": event_type}
     for key, value in fields.items():
         extra[f"{key}_" if key in _RESERVED else key] = value
+    if exc is None:
+        emit_event = _direct_emitter(level)
+        if emit_event is not None:
+            emit_event(level, _logger.name, event_type, category, extra)
+            return
+    extra["category"] = category
     exc_info = (type(exc), exc, exc.__traceback__) if exc is not None else None
     # stacklevel=3: funcName/lineno of the service code, not of this module.
     _logger.log(level, event_type, extra=extra, exc_info=exc_info, stacklevel=3)
+
+
+def _direct_emitter(level: int) -> Callable[[int, str, str, str, dict[str, object]], None] | None:
+    """The JSON handler's `emit_event` when it is the only place a record of ours could reach.
+
+    Then an event skips stdlib logging's per-record machinery (LogRecord, findCaller, the
+    handler chain: about a third of an event's cost) and yields the same line and OTLP record.
+    Anyone else listening (a handler or filter on the way, a second root handler such as
+    pytest's caplog, a Lambda log gate) gets the records through `logging`, as before.
+    """
+    root = logging.root
+    handlers = root.handlers
+    if len(handlers) != 1 or _logger.filters:  # logging applies only the origin's filters
+        return None
+    handler = handlers[0]
+    emit_event = getattr(handler, "emit_event", None)
+    if emit_event is None or handler.filters or level < handler.level:
+        return None
+    if getattr(handler, "gate", None) is not None:  # Lambda sampling/buffering: a LogRecord
+        return None
+    logger: logging.Logger = _logger
+    while logger is not root:
+        if logger.handlers or not logger.propagate:
+            return None
+        parent = logger.parent
+        if parent is None:
+            return None
+        logger = parent
+    return cast("Callable[[int, str, str, str, dict[str, object]], None]", emit_event)
 
 
 def api_request(
@@ -66,21 +101,27 @@ def api_request(
 def api_response(
     *,
     request_id: str,
-    status_code: int,
+    status_code: int | None,
     response_time_ms: float,
     cache_hit: bool | None,
     customer_id: str | None = None,
+    method: str | None = None,
+    path: str | None = None,
+    user_agent: str | None = None,
+    ip_address: str | None = None,
 ) -> None:
-    """`customer_id` (the authenticated customer) lets Logs Insights count each customer's
-    requests and failures from these lines alone (customer health, ops/analytics)."""
-    fields: dict[str, object] = {
-        "request_id": request_id,
-        "status_code": status_code,
-        "response_time": response_time_ms,  # milliseconds, as the seed's queries expect
-        "cache_hit": cache_hit,
-    }
-    if customer_id is not None:
-        fields["customer_id"] = customer_id
+    """The one record of a finished request: what was asked (method, path, the customer,
+    user agent, client address) and how it went (status, time, cache). `customer_id` lets
+    Logs Insights count each customer's requests and failures from these lines alone
+    (customer health, ops/analytics). `status_code` is None when no response was sent."""
+    fields: dict[str, object] = {"request_id": request_id}
+    for key, value in (("method", method), ("path", path), ("customer_id", customer_id),
+                       ("user_agent", user_agent), ("ip_address", ip_address)):  # fmt: skip
+        if value is not None:
+            fields[key] = value
+    fields["status_code"] = status_code
+    fields["response_time"] = response_time_ms  # milliseconds, as the seed's queries expect
+    fields["cache_hit"] = cache_hit
     _emit(logging.INFO, "api_response", "application", fields)
 
 

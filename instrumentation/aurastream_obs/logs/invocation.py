@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aurastream_obs.logs.processors import EventDict
 
 if TYPE_CHECKING:
-    from aurastream_obs.logs.pipeline import JsonLogHandler
+    from aurastream_obs.logs.handler import JsonLogHandler
 
 
 class Invocation:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final
 from aurastream_obs.logs.invocation import CURRENT
 
 if TYPE_CHECKING:
-    from aurastream_obs.logs.pipeline import JsonLogHandler
+    from aurastream_obs.logs.handler import JsonLogHandler
     from aurastream_obs.logs.processors import EventDict
 
 _RECORD_OVERHEAD: Final = 200  # bytes a JSON line adds to its message (keys, ids, timestamp)

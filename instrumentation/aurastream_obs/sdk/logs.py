@@ -66,6 +66,8 @@ _SEVERITY: Final = {
     logging.CRITICAL: 21,
 }
 _SCALARS: Final = frozenset({str, bool, int, float})
+# One encoder, built once: json.dumps with options builds a new one per call.
+_to_json: Final = json.JSONEncoder(default=repr, separators=(",", ":")).encode
 # How long a JSON line may wait in a piped stdout's buffer (a log driver sees it that late).
 STDOUT_FLUSH_INTERVAL_S: Final = 0.2
 
@@ -101,7 +103,7 @@ def _attribute_value(value: Any) -> Any:
     if value is None:
         return ""
     # Nested structures (e.g. business event data) travel as JSON text.
-    return json.dumps(value, default=repr, separators=(",", ":"))
+    return _to_json(value)
 
 
 def readable_snapshot(record: ReadWriteLogRecord) -> Any:

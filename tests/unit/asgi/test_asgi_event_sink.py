@@ -45,7 +45,8 @@ def _emit_all(sink: EventSink) -> None:
         user_agent="ua", ip_address="10.0.0.1",
     )  # fmt: skip
     sink.api_response(request_id="r1", status_code=200, response_time_ms=1.5, cache_hit=True,
-                      customer_id="acme")  # fmt: skip
+                      customer_id="acme", method="POST", path="/v1/analyze", user_agent="ua",
+                      ip_address="10.0.0.1")  # fmt: skip
     sink.error(request_id="r1", error_type="ValueError", error_message="bad")
     sink.business_event("analysis", customer_id="acme", data={"chars": 3})
     sink.security_event("auth_failed", reason="bad key")
@@ -62,7 +63,8 @@ def test_every_event_is_forwarded_with_its_fields() -> None:
                              "ip_address": "10.0.0.1"}),
         ("api_response", (), {"request_id": "r1", "status_code": 200,
                               "response_time_ms": 1.5, "cache_hit": True,
-                              "customer_id": "acme"}),
+                              "customer_id": "acme", "method": "POST", "path": "/v1/analyze",
+                              "user_agent": "ua", "ip_address": "10.0.0.1"}),
         ("error", (), {"request_id": "r1", "error_type": "ValueError", "error_message": "bad",
                        "client_error": False, "exc": None}),
         ("business_event", ("analysis",), {"customer_id": "acme", "data": {"chars": 3}}),

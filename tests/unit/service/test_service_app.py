@@ -305,15 +305,14 @@ def test_real_events_module_receives_the_events(
     records = [r for r in caplog.records if r.name == "aurastream.events"]
     kinds = [getattr(r, "event_type", None) for r in records]
     assert kinds == [
-        "api_request",
         "business_analysis",
         "api_response",
-        "api_request",
         "failed_authentication",
         "api_response",
     ]
-    assert records[2].cache_hit is False and records[5].status_code == 401
-    assert records[4].key_fingerprint == key_fingerprint("leaked-key-123")
+    assert records[1].cache_hit is False and records[3].status_code == 401
+    assert records[1].method == "POST" and records[1].path == "/v1/analyze"
+    assert records[2].key_fingerprint == key_fingerprint("leaked-key-123")
     for record in records:  # neither the key nor the text is ever logged
         assert "leaked-key-123" not in str(vars(record))
         assert "I love it" not in str(vars(record))

@@ -40,10 +40,6 @@ if TYPE_CHECKING:
     # Link validation as the SDK Span does it (a link without a valid context is dropped).
     from opentelemetry.sdk.trace import _is_valid_link as is_valid_link
 
-    # The API's context manager that is also a decorator of sync and async functions: what
-    # `Tracer.start_as_current_span` returns; the Lambda mode's tracer returns the same.
-    from opentelemetry.util._decorator import _agnosticcontextmanager as agnosticcontextmanager
-
 __all__ = [
     "BaseConfigurator",
     "LogRecordExportResult",
@@ -53,7 +49,6 @@ __all__ = [
     "ReadWriteLogRecord",
     "ReadableLogRecord",
     "SeverityNumber",
-    "agnosticcontextmanager",
     "call_on_ending",
     "clean_attribute_value",
     "encode_logs",
@@ -76,7 +71,6 @@ _WHERE: Final[dict[str, tuple[str, str]]] = {
     "LogRecordExporter": ("opentelemetry.sdk._logs.export", "LogRecordExporter"),
     "LogRecordExportResult": ("opentelemetry.sdk._logs.export", "LogRecordExportResult"),
     "is_valid_link": ("opentelemetry.sdk.trace", "_is_valid_link"),
-    "agnosticcontextmanager": ("opentelemetry.util._decorator", "_agnosticcontextmanager"),
 }
 
 

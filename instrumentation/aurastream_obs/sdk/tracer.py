@@ -1,25 +1,24 @@
 """`LeanTracer`: the SDK Tracer with LeanSpans and a class-based `start_as_current_span`.
 
 The SDK's `start_as_current_span` nests two generator-based context managers
-(`_agnosticcontextmanager` around `use_span`); `SpanScope` does the same work in one small
-object. `make_lean` is applied by `traces.AuraTracerProvider` to the tracers the SDK builds,
-so tracer caching, configurators, resource and processors stay the SDK's.
+(`_agnosticcontextmanager` around `use_span`); `SpanScope` (span_scope.py, shared with the
+Lambda mode's tracer) does the same work in one small object. `make_lean` is applied by
+`traces.AuraTracerProvider` to the tracers the SDK builds, so tracer caching, configurators,
+resource and processors stay the SDK's.
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable, Mapping, Sequence
-from types import TracebackType
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from opentelemetry import context as context_api
 from opentelemetry import trace as trace_api
 from opentelemetry.sdk import trace as sdk_trace
 from opentelemetry.sdk.trace.sampling import Decision
-from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace import SpanContext, SpanKind, TraceFlags
 
+from aurastream_obs.sdk import span_scope
 from aurastream_obs.sdk.spans import LeanSpan
 
 _FLAGS: Final = tuple(TraceFlags(i) for i in range(4))  # bit 0 sampled, bit 1 random id
@@ -31,24 +30,7 @@ _DROP: Final = Decision.DROP  # is_recording() is "not DROP"
 class LeanTracer(sdk_trace.Tracer):
     """An SDK Tracer whose spans are LeanSpans (state and configuration are the SDK's)."""
 
-    def start_as_current_span(  # type: ignore[override]  # noqa: PLR0917 - OTel signature
-        self,
-        name: str,
-        context: context_api.Context | None = None,
-        kind: SpanKind = _INTERNAL,
-        attributes: Mapping[str, Any] | None = None,
-        links: Sequence[trace_api.Link] | None = (),
-        start_time: int | None = None,
-        record_exception: bool = True,
-        set_status_on_exception: bool = True,
-        end_on_exit: bool = True,
-    ) -> SpanScope:
-        return SpanScope(
-            self,
-            (name, context, kind, attributes, links, start_time, record_exception,
-             set_status_on_exception),
-            end_on_exit,
-        )  # fmt: skip
+    start_as_current_span = span_scope.start_as_current_span  # type: ignore[assignment]
 
     def start_span(  # noqa: PLR0917 - the OTel Tracer signature
         self,
@@ -102,63 +84,6 @@ class LeanTracer(sdk_trace.Tracer):
         )
         span.start(start_time=start_time, parent_context=context)
         return span
-
-
-class SpanScope:
-    """`start_as_current_span`: a context manager, or a decorator of sync and async functions,
-    with `opentelemetry.trace.use_span`'s behaviour (an `Exception` leaving the block is
-    recorded and sets an ERROR status; BaseExceptions such as GeneratorExit are not)."""
-
-    __slots__ = ("_args", "_end_on_exit", "_span", "_token", "_tracer")
-
-    def __init__(self, tracer: LeanTracer, args: tuple[Any, ...], end_on_exit: bool) -> None:
-        self._tracer = tracer
-        self._args = args
-        self._end_on_exit = end_on_exit
-
-    def __enter__(self) -> trace_api.Span:
-        span = self._span = self._tracer.start_span(*self._args)
-        self._token = context_api.attach(trace_api.set_span_in_context(span))
-        return span
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        span = self._span
-        try:
-            context_api.detach(self._token)
-            if isinstance(exc, Exception) and span.is_recording():
-                _, _, _, _, _, _, record_exception, set_status = self._args
-                if record_exception:
-                    span.record_exception(exc)
-                if set_status:
-                    span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
-        finally:
-            if self._end_on_exit:
-                span.end()
-
-    def _fresh(self) -> SpanScope:
-        return SpanScope(self._tracer, self._args, self._end_on_exit)
-
-    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        if inspect.iscoroutinefunction(func):
-
-            @functools.wraps(func)
-            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                with self._fresh():
-                    return await func(*args, **kwargs)
-
-            return async_wrapper
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self._fresh():
-                return func(*args, **kwargs)
-
-        return wrapper
 
 
 _TRACER_FIELDS: Final = (

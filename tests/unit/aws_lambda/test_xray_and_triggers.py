@@ -105,3 +105,44 @@ def test_decorator_with_and_without_arguments() -> None:
 
     assert with_args({}, None) == "ok"
     assert with_args.__name__ == "with_args"
+
+
+def test_start_as_current_span_is_a_context_manager_and_a_decorator() -> None:
+    import asyncio
+
+    import pytest
+    from opentelemetry import trace
+    from opentelemetry.trace import StatusCode
+
+    always = LambdaTracerProvider(lambda *_: True, lambda s: True)
+    tracer = always.get_tracer("t")
+
+    @tracer.start_as_current_span("sync")
+    def sync_work() -> int:
+        return trace.get_current_span().get_span_context().span_id
+
+    @tracer.start_as_current_span("async")
+    async def async_work() -> int:
+        return trace.get_current_span().get_span_context().span_id
+
+    def build(t) -> None:  # type: ignore[no-untyped-def]
+        with t.start_as_current_span("outer") as outer:
+            assert trace.get_current_span() is outer
+            with pytest.raises(ValueError), t.start_as_current_span("failing"):
+                raise ValueError("boom")
+            assert trace.get_current_span() is outer  # detached on the way out
+        with t.start_as_current_span("kept", end_on_exit=False) as kept:
+            pass
+        assert kept.is_recording()
+        kept.end()
+
+    spans = {span.name: span for span in spans_of(build)}
+    assert set(spans) == {"outer", "failing", "kept"}
+    failing = spans["failing"]
+    assert failing.status.status_code is StatusCode.ERROR
+    assert [event.name for event in failing.events] == ["exception"]
+    assert failing.parent is not None
+    assert failing.parent.span_id == spans["outer"].context.span_id
+    assert sync_work() != sync_work()  # a fresh span per call
+    assert asyncio.run(async_work()) != 0
+    assert not trace.get_current_span().get_span_context().is_valid

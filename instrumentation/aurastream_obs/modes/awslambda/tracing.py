@@ -19,7 +19,7 @@ import traceback
 # (hashlib's sha512, bisect, math, a module-level instance). Seeded from os.urandom, and again
 # in a forked child, so two processes never share ids (what `random` does for its own).
 from _random import Random as _Random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final, NamedTuple
 
 from opentelemetry import context as context_api
@@ -29,7 +29,7 @@ from opentelemetry.util.types import Attributes, AttributeValue
 
 from aurastream_obs.core.errors import error_type
 from aurastream_obs.core.forking import after_fork_call
-from aurastream_obs.core.otel_compat import agnosticcontextmanager
+from aurastream_obs.sdk import span_scope
 
 MAX_ATTRIBUTES: Final = 128  # the OTel default span limits (OTEL_SPAN_*_COUNT_LIMIT)
 MAX_EVENTS: Final = 128
@@ -182,6 +182,11 @@ class LambdaSpan(trace_api.Span):
 
 
 class LambdaTracer(trace_api.Tracer):
+    """`start_as_current_span` is one small object (SpanScope) instead of the API's two
+    generator-based context managers; like theirs, a context manager or a decorator."""
+
+    start_as_current_span = span_scope.start_as_current_span  # type: ignore[assignment]
+
     def __init__(self, provider: LambdaTracerProvider, scope: str) -> None:
         self._provider = provider
         self._scope = scope
@@ -223,28 +228,6 @@ class LambdaTracer(trace_api.Tracer):
         )
         span.set_attributes(attrs)
         return span
-
-    @agnosticcontextmanager  # what the API's Tracer uses (a context manager and decorator)
-    def start_as_current_span(  # noqa: PLR0917  (signature fixed by the OTel API)
-        self,
-        name: str,
-        context: context_api.Context | None = None,
-        kind: SpanKind = SpanKind.INTERNAL,
-        attributes: Attributes = None,
-        links: Sequence[Link] | None = None,
-        start_time: int | None = None,
-        record_exception: bool = True,
-        set_status_on_exception: bool = True,
-        end_on_exit: bool = True,
-    ) -> Iterator[trace_api.Span]:
-        span = self.start_span(name, context, kind, attributes, links, start_time)
-        with trace_api.use_span(
-            span,
-            end_on_exit=end_on_exit,
-            record_exception=record_exception,
-            set_status_on_exception=set_status_on_exception,
-        ) as current:
-            yield current
 
 
 class LambdaTracerProvider(trace_api.TracerProvider):

@@ -34,6 +34,16 @@ _ANNOTATION_KEY: Final = r"[^A-Za-z0-9_]"
 _NAME_CHARS: Final = r"[^\w\s.:/%&#=+\\\-@]"  # compiled at first use: a Unicode class costs ms
 _MAX_NAME: Final = 200
 _MAX_ANNOTATION_TEXT: Final = 1000
+_MEMO_MAX: Final = 1024  # cleaned span names and annotation keys, per encoder (names may vary)
+_ANNOTATION_TYPES: Final = (str, bool, int, float)
+_AWS_KEYS: Final = (
+    ("rpc.method", "operation"),
+    ("cloud.region", "region"),
+    ("cloud.account.id", "account_id"),
+    ("aws.request_id", "request_id"),
+    ("faas.invocation_id", "request_id"),
+    ("aws.sqs.queue.url", "queue_url"),
+)
 # Attributes the http/aws blocks carry; kept out of metadata to save datagram bytes.
 _HTTP_KEYS: Final = {
     "http.request.method": "method",
@@ -77,18 +87,7 @@ def _http_block(attrs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _aws_block(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    block = {
-        out: attrs[key]
-        for key, out in (
-            ("rpc.method", "operation"),
-            ("cloud.region", "region"),
-            ("cloud.account.id", "account_id"),
-            ("aws.request_id", "request_id"),
-            ("faas.invocation_id", "request_id"),
-            ("aws.sqs.queue.url", "queue_url"),
-        )
-        if isinstance(attrs.get(key), str)
-    }
+    block = {out: value for key, out in _AWS_KEYS if isinstance(value := attrs.get(key), str)}
     tables = attrs.get("aws.dynamodb.table_names")
     if isinstance(tables, tuple | list) and tables:
         block["table_name"] = tables[0]
@@ -106,6 +105,26 @@ class SegmentEncoder:
         self.indexed = frozenset(keys)
         self.service_name = service_name
         self.resource = dict(resource)
+        # Shared by every segment document: serialised, never mutated.
+        self._xray = {"sdk": "aurastream_obs (OpenTelemetry)", "sdk_version": __version__}
+        self._names: dict[str, str] = {}
+        self._annotation_keys: dict[str, str] = {}
+
+    def _name(self, name: str) -> str:
+        clean = self._names.get(name)
+        if clean is None:
+            clean = re.sub(_NAME_CHARS, "_", name)[:_MAX_NAME] or "span"
+            if len(self._names) < _MEMO_MAX:
+                self._names[name] = clean
+        return clean
+
+    def _annotation_key(self, key: str) -> str:
+        clean = self._annotation_keys.get(key)
+        if clean is None:
+            clean = annotation_key(key)
+            if len(self._annotation_keys) < _MEMO_MAX:
+                self._annotation_keys[key] = clean
+        return clean
 
     def document(self, span: LambdaSpan, *, nested: bool = False) -> dict[str, Any]:
         ctx, attrs = span.context, span.attributes
@@ -115,7 +134,7 @@ class SegmentEncoder:
         if aws_call and isinstance(attrs.get("rpc.service"), str):
             name = str(attrs["rpc.service"])  # the X-Ray service map node: "DynamoDB"
         doc: dict[str, Any] = {
-            "name": re.sub(_NAME_CHARS, "_", name)[:_MAX_NAME] or "span",
+            "name": self._name(name),
             "id": f"{ctx.span_id:016x}",
             "start_time": span.start_time / 1e9,
             "end_time": (span.end_time or span.start_time) / 1e9,
@@ -127,9 +146,7 @@ class SegmentEncoder:
                 doc["parent_id"] = f"{span.parent.span_id:016x}"
         if is_segment:
             doc["origin"] = "AWS::Lambda::Function"
-            doc["aws"] = {
-                "xray": {"sdk": "aurastream_obs (OpenTelemetry)", "sdk_version": __version__}
-            }
+            doc["aws"] = {"xray": self._xray}
             arn = attrs.get("cloud.resource_id")
             if isinstance(arn, str):
                 doc["resource_arn"] = arn
@@ -156,11 +173,10 @@ class SegmentEncoder:
     def _split(self, attrs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         annotations: dict[str, Any] = {}
         metadata: dict[str, Any] = {}
+        index_all, indexed = self.index_all, self.indexed
         for key, value in attrs.items():
-            if (self.index_all or key in self.indexed) and isinstance(
-                value, str | bool | int | float
-            ):
-                annotations[annotation_key(key)] = (
+            if (index_all or key in indexed) and isinstance(value, _ANNOTATION_TYPES):
+                annotations[self._annotation_key(key)] = (
                     value[:_MAX_ANNOTATION_TEXT] if isinstance(value, str) else value
                 )
             elif key not in _HTTP_KEYS:
@@ -281,5 +297,9 @@ class XRayUdpExporter:
             self._on_drop(count)
 
 
+# Built once: json.dumps with options builds a new encoder on every call.
+_encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+
+
 def _dumps(doc: dict[str, Any]) -> bytes:
-    return json.dumps(doc, separators=(",", ":"), default=str).encode()
+    return _encode(doc).encode()

@@ -37,6 +37,10 @@ def _scenario(telemetry: Telemetry) -> None:
             span.set_attribute("aurastream.sizes", [1, 2, 3])
             span.add_event("cache.miss", {"key": "abc"})
             logger.info("analysis done", extra={"customer_id": "acme", "data": {"n": 1}})
+            logger.warning(  # an event: EventName and the `event.name` attribute
+                "failed_authentication",
+                extra={"event_type": "failed_authentication", "category": "security"},
+            )
         with tracer.start_as_current_span("store") as failing:
             failing.set_status(Status(StatusCode.ERROR, "throttled"))
         telemetry.metrics.record_cache_lookup(hit=False)
@@ -123,6 +127,7 @@ def _summary(traces: list[Any], logs: list[Any], metrics: list[Any]) -> dict[str
             (
                 r.severity_text,
                 int(r.severity_number),
+                r.event_name,
                 bool(r.trace_id),
                 tuple(sorted(_attrs(r.attributes, _VOLATILE).items())),
             )
@@ -173,17 +178,27 @@ def _local(path: str, folder: Path) -> dict[str, Any]:
     return summary
 
 
+def _has_the_event(summary: dict[str, Any]) -> bool:
+    """The scenario's event with its name as the EventName field and the `event.name`
+    attribute (the one the collector's CloudWatch Logs exporter keeps)."""
+    return any(
+        log[2] == "failed_authentication" and ("event.name", "failed_authentication") in log[4]
+        for log in summary["logs"]
+    )
+
+
 def test_both_paths_send_the_same_otlp() -> None:
     results = {}
     for path in ("lean", "stock"):
         with OtlpReceiver() as receiver:
             results[path] = _otlp(path, receiver)
     assert results["lean"]["spans"] and results["lean"]["logs"]
+    assert _has_the_event(results["lean"])
     assert results["lean"] == results["stock"]
 
 
 def test_both_paths_write_the_same_local_files(tmp_path: Path) -> None:
     lean = _local("lean", tmp_path / "lean")
     stock = _local("stock", tmp_path / "stock")
-    assert lean["spans"] and lean["logs"]
+    assert lean["spans"] and lean["logs"] and _has_the_event(lean)
     assert lean == stock

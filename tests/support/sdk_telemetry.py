@@ -8,12 +8,16 @@
   would receive (`records()` decodes them); `fail = True` makes exports fail.
 - `build_spans()`/`build_sdk_logs()`: rich spans and log records (every field the encoders
   write, `ALL_TYPES` of attribute values) for the encoding tests.
+- `events_exported(service)`: the `aurastream.events` logger wired as otlp mode wires it (JSON
+  lines on stdout, OTLP records into a `RecordingLogExporter`) for the block, then restored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import contextlib
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from opentelemetry import context as context_api
@@ -37,6 +41,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.span import TraceState
 
+from aurastream_obs.core.batching import DropCounter
+from aurastream_obs.core.settings import Settings
 from aurastream_obs.encoding.proto import encode_logs
 
 ALL_TYPES: dict[str, Any] = {
@@ -275,3 +281,32 @@ class RecordingLogExporter(LogRecordExporter):
             for scope_logs in rl.scope_logs
             for record in scope_logs.log_records
         ]
+
+
+@contextlib.contextmanager
+def events_exported(service: str) -> Iterator[RecordingLogExporter]:
+    """The `aurastream.events` logger (logs/events.py) with the handler otlp mode builds: each
+    event a JSON line on stdout and an OTLP record, flushed into the exporter when the block
+    ends. The logger's level, propagation and handlers are restored."""
+    from aurastream_obs.sdk.logs import build_logging
+
+    wire = RecordingLogExporter()
+    settings = replace(Settings(), mode="otlp", log_stdout=True, service_name=service)
+    provider, handler, _worker = build_logging(
+        settings, Resource.create({"service.name": service}), wire, drops=DropCounter()
+    )
+    assert provider is not None
+    logger = logging.getLogger("aurastream.events")
+    saved = (logger.level, logger.propagate)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        yield wire
+        handler.flush()
+        assert provider.force_flush(5_000)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+        provider.shutdown()

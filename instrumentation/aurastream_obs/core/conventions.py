@@ -356,14 +356,17 @@ RECORDED_SERIES: Final = frozenset(
 
 # --- Log records: the stdout JSON line ↔ the OTLP log record ---------------------------------
 # A JSON line's field → the OTLP attribute it is exported as: the semantic-conventions key
-# where one exists, else an `aurastream.` key. The record's own fields take the rest: the
-# message is the body, `event_type` the event name, level and timestamp the severity and time,
-# the ids the trace context; `service`/`environment` are the resource's; the logger is the
-# instrumentation scope (as the SDK's LoggingHandler does). The collector's CloudWatch Logs
-# pipeline maps the attributes back (artifacts/collector_configs), so CloudWatch holds the
-# same JSON lines on every deployment shape and the saved Logs Insights queries work as written.
+# where one exists, else an `aurastream.` key. `event_type` is the record's EventName field and
+# also the `event.name` attribute: issue 10 lists it, and the collector's awscloudwatchlogs
+# exporter writes attributes but not EventName (semconv deprecates the attribute for the
+# field; we send both). The record's own fields take the rest: the message is the body, level
+# and timestamp the severity and time, the ids the trace context; `service`/`environment` are
+# the resource's; the logger is the instrumentation scope (as the SDK's LoggingHandler does).
+# CloudWatch holds both: the line (Lambda, stdout) and the collector's record (sidecars); the
+# Logs Insights queries read either through this table (definitions/log_fields.py).
 LOG_ATTRIBUTE_KEYS: Final[dict[str, str]] = {
     "category": "aurastream.log.category",
+    "event_type": "event.name",
     "request_id": "aurastream.request.id",
     "method": "http.request.method",
     "path": "url.path",

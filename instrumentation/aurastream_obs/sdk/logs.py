@@ -4,12 +4,11 @@ The JSON handler runs the processor pipeline once (trace ids, service, category,
 and hands the *redacted* event and its rendered JSON line to `OtlpLogSink`, so what is
 exported is exactly what is printed: no second, unredacted path.
 
-The record's body is that JSON line (the stdout line, byte for byte), its attributes the same
-fields, structured. The ADOT collector's `awscloudwatchlogs` exporters run with `raw_log: true`
-and store the body as the CloudWatch event, so the per-category log groups of ECS/EKS hold the
-same JSON lines as Lambda's stdout capture and the Logs Insights queries (`filter event_type
-= ...`, `sum(data.revenue_usd)`) find their fields at the top level. OTLP backends that index
-attributes still get them as attributes.
+The record is in the semantic-conventions shape: body = the message, EventName = `event_type`
+(also the `event.name` attribute), the other fields as attributes under the keys of
+core/conventions.LOG_ATTRIBUTE_KEYS. The sidecar's `awscloudwatchlogs` exporters store it as
+their JSON (`{"body", "severity_text", "attributes": {...}, "resource": {...}}`), and the Logs
+Insights queries read that shape and the stdout line alike (definitions/log_fields.py).
 
 Why the sink does not go through the SDK `Logger.emit`: that path builds a ReadWriteLogRecord
 (BoundedAttributes with a lock, a warnings check, the API LogRecord's own context lookup) and
@@ -50,10 +49,11 @@ if TYPE_CHECKING:
     from aurastream_obs.core.settings import Settings
     from aurastream_obs.logs import JsonLogHandler
 
-# JSON-line fields that are the record's own (body, severity, time, trace context, event
-# name), the resource's (service, environment) or the scope's (logger): not attributes.
+# JSON-line fields that are the record's own (body, severity, time, trace context), the
+# resource's (service, environment) or the scope's (logger): not attributes. `event_type` is
+# both the EventName field and the `event.name` attribute (core/conventions.py says why).
 _NOT_ATTRIBUTES: Final = frozenset(
-    {"message", "level", "timestamp", "trace_id", "span_id", "xray_trace_id", "event_type",
+    {"message", "level", "timestamp", "trace_id", "span_id", "xray_trace_id",
      "service", "environment", "logger", "exception"}
 )  # fmt: skip
 _SCOPE_CACHE_MAX: Final = 256  # logger names → scopes; a program has a handful of loggers
@@ -137,8 +137,9 @@ class AuraLoggerProvider(LoggerProvider):
 
 class OtlpLogSink:
     """Turns a processed (redacted) event dict into a queued OTLP log record in the
-    semantic-conventions shape: body = the message, event name = `event_type`, attributes
-    under semconv keys (`otlp_attributes`), scope = the logger. No field is sent twice.
+    semantic-conventions shape: body = the message, event name = `event_type` (the field and
+    the `event.name` attribute), attributes under semconv keys (`otlp_attributes`), scope =
+    the logger. No other field is sent twice.
     """
 
     def __init__(

@@ -124,7 +124,7 @@ def test_health_command_json_against_moto(clients: Clients) -> None:
     clients("s3").create_bucket(Bucket="cli-bucket")
     code, out = run_command("health", ["--bucket", "cli-bucket", "--table", "absent", "--json"])
     document = json.loads(out)
-    assert code == 1 and document["status"] == "degraded"  # the cache table is not critical
+    assert code == 3 and document["status"] == "degraded"  # the cache table is not critical
     assert document["checks"]["s3"]["status"] == "healthy"
     assert "ResourceNotFoundException" in document["checks"]["dynamodb"]["error"]
 

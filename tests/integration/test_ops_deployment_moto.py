@@ -90,10 +90,10 @@ def test_kpi_reads_the_deployment_named_by_flags_and_variables(
     assert report["requests"] == 1000
     assert report["kpis"]["availability"]["value"] == pytest.approx(97.0)
     assert report["kpis"]["error_rate"]["value"] == pytest.approx(1.0)
-    assert code == 3  # 3 % of 5xx breaches the 99.9 % availability SLO
+    assert code == 1  # 3 % of 5xx breaches the 99.9 % availability SLO
     # The flag wins over the variable: another environment, whose API does not exist.
     code, _ = run_command("kpi", ["--cloudwatch", "--environment", "elsewhere"])
-    assert code == 2
+    assert code == 4  # could not run: no such API
 
 
 def test_kpi_without_an_api_says_so(
@@ -102,7 +102,7 @@ def test_kpi_without_an_api_says_so(
     monkeypatch.delenv("AURASTREAM_API_ID", raising=False)
     monkeypatch.delenv("AURASTREAM_STACK", raising=False)
     code, out = run_command("kpi", ["--cloudwatch", "--environment", "noapi"])
-    assert code == 2 and out == ""
+    assert code == 4 and out == ""
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "no HTTP API named aurastream-api-noapi" in err
 
@@ -120,4 +120,4 @@ def test_health_checks_the_deployment_of_an_environment(clients: Clients) -> Non
     assert checks["lambda"]["function"] == "aurastream-api-healthenv"
     assert checks["dynamodb"]["table"] == "aurastream-cache-healthenv"
     code, out = run_command("health", ["--environment", "absentenv", "--json"])
-    assert code == 2 and json.loads(out)["checks"]["lambda"]["status"] == "unhealthy"
+    assert code == 1 and json.loads(out)["checks"]["lambda"]["status"] == "unhealthy"

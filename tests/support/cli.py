@@ -1,4 +1,5 @@
-"""Run one `aurastream-obs` subcommand in-process (no subprocess): its exit code and stdout."""
+"""Run one `aurastream-obs` subcommand in-process (no subprocess): its exit code and stdout.
+Errors are reported as the console script reports them (`cli.dispatch`: one line on stderr)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import contextlib
 import importlib
 import io
 from collections.abc import Sequence
+
+from aurastream_obs.cli import dispatch
 
 
 def run_command(module: str, argv: Sequence[str]) -> tuple[int, str]:
@@ -18,5 +21,5 @@ def run_command(module: str, argv: Sequence[str]) -> tuple[int, str]:
     args = parser.parse_args([module, *argv])
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        code = int(args.handler(args))
+        code = dispatch(args)
     return code, out.getvalue()

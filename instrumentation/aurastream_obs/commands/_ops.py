@@ -8,6 +8,9 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Final
 
+from aurastream_obs.commands._args import duration
+from aurastream_obs.core.exit_codes import ExitCode
+
 if TYPE_CHECKING:
     from aurastream_obs.ops.deployment_lookup import DeploymentChoice
 
@@ -31,7 +34,9 @@ def add_metrics_backend(parser: argparse.ArgumentParser) -> None:
         "--cloudwatch", action="store_true", help="CloudWatch (boto3, default credentials)"
     )
     group.add_argument("--telemetry-dir", metavar="DIR", help="local-mode OTLP/JSON files")
-    parser.add_argument("--window", default="1h", help="report window, Prometheus duration (1h)")
+    parser.add_argument(
+        "--window", default="1h", type=duration, help="report window, e.g. 30m, 1h, 7d (1h)"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -43,9 +48,11 @@ def print_json(document: Any) -> None:
         sys.stderr.close()
 
 
-def fail(message: str, code: int = 2) -> int:
+def fail(message: str, code: ExitCode = ExitCode.USAGE) -> int:
+    """One line on stderr; the exit code (default: a usage error, which argparse cannot see,
+    such as a flag that applies only with another)."""
     print(f"aurastream-obs: {message}", file=sys.stderr)
-    return code
+    return int(code)
 
 
 def add_deployment_args(parser: argparse.ArgumentParser, *, skip: tuple[str, ...] = ()) -> None:

@@ -4,20 +4,36 @@ from __future__ import annotations
 
 import argparse
 
+from aurastream_obs.commands._args import PORT, command_parser
 from aurastream_obs.commands._types import SubParsers
 
 
 def register(sub: SubParsers) -> None:
-    alerts = sub.add_parser("alerts", help="alert router: SNS/Alertmanager → Slack/PagerDuty")
-    actions = alerts.add_subparsers(dest="alerts_command", required=True)
-    serve = actions.add_parser(
+    alerts = command_parser(
+        sub,
+        "alerts",
+        summary="alert router: SNS/Alertmanager → Slack/PagerDuty",
+        description="The alert router: one alert model from SNS (CloudWatch alarms) and "
+        "Alertmanager, routed critical → PagerDuty + Slack, warning → Slack.",
+        examples=("aurastream-obs alerts serve --port 9095",),
+    )
+    actions = alerts.add_subparsers(dest="alerts_command", required=True, metavar="action")
+    serve = command_parser(
+        actions,
         "serve",
-        help="serve POST /sns, /alertmanager, /notify and GET /healthz, /metrics (secrets from "
-        "SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY, AURASTREAM_ALERTS_TOKEN; SNS topics from "
-        "AURASTREAM_SNS_TOPIC_ARNS; each request answered within AURASTREAM_ALERTS_DEADLINE_S)",
+        summary="serve the router over HTTP",
+        description="Serves POST /sns, /alertmanager, /notify and GET /healthz, /metrics. "
+        "Secrets from SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY and AURASTREAM_ALERTS_TOKEN; "
+        "SNS topics from AURASTREAM_SNS_TOPIC_ARNS; each request answered within "
+        "AURASTREAM_ALERTS_DEADLINE_S. Runs until Ctrl-C.",
+        examples=(
+            "AURASTREAM_ALERTS_TOKEN=secret SLACK_WEBHOOK_URL=https://hooks.slack.com/... "
+            "aurastream-obs alerts serve",
+            "aurastream-obs alerts serve --host 0.0.0.0 --port 9095 --runbooks",
+        ),
     )
     serve.add_argument("--host", default="127.0.0.1", help="bind address (127.0.0.1)")
-    serve.add_argument("--port", type=int, default=9095, help="port (9095; 0 = any)")
+    serve.add_argument("--port", type=PORT, default=9095, help="port (9095; 0 = any)")
     serve.add_argument(
         "--runbooks",
         action="store_true",
@@ -30,11 +46,16 @@ def serve_command(args: argparse.Namespace) -> int:
     import sys
 
     from aurastream_obs.ops.alerts.router import AlertRouter
+    from aurastream_obs.ops.alerts.secrets import SecretError, with_secrets
     from aurastream_obs.ops.alerts.server import AlertServer
     from aurastream_obs.ops.alerts.settings import RouterSettings
 
     json_logging("aurastream-alerts")
-    settings = RouterSettings.from_env()
+    try:  # the channel secrets from Secrets Manager when AURASTREAM_ALERTS_*SECRET_ID are set
+        settings = with_secrets(RouterSettings.from_env())
+    except SecretError as exc:
+        print(f"alerts serve: {exc}", file=sys.stderr)
+        return 2
     on_alert = None
     if args.runbooks:
         from aurastream_obs.ops.runbooks.trigger import dry_run_hook
@@ -46,6 +67,7 @@ def serve_command(args: argparse.Namespace) -> int:
         name
         for name, value in (
             ("slack", settings.slack_webhook_url),
+            ("slack-security", settings.security_slack_webhook_url),
             ("pagerduty", settings.pagerduty_routing_key),
             ("alertmanager-token", settings.alerts_token),
             ("sns-topics", settings.sns_topic_arns),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 
+from aurastream_obs.commands._args import command_parser, duration, float_range
 from aurastream_obs.commands._ops import (
     add_deployment_args,
     add_metrics_backend,
@@ -17,15 +18,27 @@ from aurastream_obs.commands._types import SubParsers
 
 
 def register(sub: SubParsers) -> None:
-    analytics = sub.add_parser(
+    analytics = command_parser(
+        sub,
         "analytics",
-        help="customers at risk, MRR/CLV with their period, churn, capacity forecast, cost "
+        summary="customers at risk, MRR/CLV with their period, churn, capacity forecast, cost "
         "per analysis and per customer, recommendations (--apply to act), --html page",
+        description="Business and cost figures from Prometheus, CloudWatch (per-customer "
+        "figures from Logs Insights) or local-mode files: customer health and the at-risk "
+        "list, revenue run-rates, churn, the capacity forecast, cost per analysis and per "
+        "customer, and recommendations (a dry run unless --apply; exit 1 when --apply could "
+        "not act).",
+        examples=(
+            "aurastream-obs analytics --telemetry-dir .telemetry --html business.html",
+            "aurastream-obs analytics --prometheus http://localhost:9090 --window 30d --json",
+            "AWS_DEFAULT_REGION=eu-west-1 aurastream-obs analytics --cloudwatch --environment prod "
+            "--tickets tickets.csv",
+        ),
     )
     add_metrics_backend(analytics)
     analytics.add_argument(
         "--lifetime-months",
-        type=float,
+        type=float_range(0, low_open=True),
         default=24.0,
         help="expected customer lifetime for CLV (24)",
     )
@@ -70,13 +83,16 @@ def register(sub: SubParsers) -> None:
     )
     analytics.add_argument(
         "--min-run-rate-days",
-        type=float,
+        type=float_range(0, low_open=True),
         default=7.0,
         help="days of data a monthly run-rate (MRR, CLV) needs; fewer: insufficient data (7)",
     )
     analytics.add_argument("--prices", metavar="FILE", help="JSON {price key: USD} overrides")
     analytics.add_argument(
-        "--forecast-window", default="14d", help="history for the capacity forecast (14d)"
+        "--forecast-window",
+        default="14d",
+        type=duration,
+        help="history for the capacity forecast (14d)",
     )
     analytics.add_argument(
         "--bucket", help="S3 bucket to review (lifecycle, compression, archiving)"
@@ -87,6 +103,7 @@ def register(sub: SubParsers) -> None:
     analytics.add_argument(
         "--end",
         metavar="TIME",
+        type=_end,
         help="end of the window: ISO 8601 (UTC when no offset) or epoch seconds (default: "
         "now; local files: the newest point)",
     )
@@ -94,6 +111,7 @@ def register(sub: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aurastream_obs.commands.errors import CommandError, check_writable
     from aurastream_obs.ops.analytics.figures import build_analytics
     from aurastream_obs.ops.analytics.health import GUIDE_THRESHOLDS, load_thresholds
     from aurastream_obs.ops.analytics.html_report import write_html
@@ -106,6 +124,8 @@ def run(args: argparse.Namespace) -> int:
     for option in ("log_group", "requests_log_group"):
         if getattr(args, option) and not args.cloudwatch:
             return fail(f"--{option.replace('_', '-')} applies to --cloudwatch only")
+    if args.html:
+        check_writable(args.html)  # before the analysis, not after
     try:
         deployment = None
         if args.cloudwatch:  # the API's metrics: request rate, latency, the load forecast
@@ -118,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
             log_group=args.log_group,
             deployment=deployment,
             requests_log_group=args.requests_log_group,
-            end=_end(args.end),
+            end=args.end,
         )
         report = build_analytics(
             backend,
@@ -140,13 +160,9 @@ def run(args: argparse.Namespace) -> int:
             apply=args.apply,
         )
         page = write_html(report, args.html) if args.html else None
-    except (OSError, RuntimeError, ValueError) as error:
-        return fail(str(error))
-    except Exception as error:
-        # AWS API errors (access denied, throttling) from boto3: one clear line, not a trace.
-        if type(error).__module__.startswith("botocore"):
-            return fail(f"AWS error: {error}")
-        raise
+    except (RuntimeError, ValueError) as error:  # a backend, a source file's content
+        # Files and AWS errors (access denied, throttling) reach cli.main: one line with the fix.
+        raise CommandError(str(error)) from error
     if args.json:
         print_json(report.to_dict())
     else:
@@ -157,10 +173,8 @@ def run(args: argparse.Namespace) -> int:
     return 1 if report.failed_actions else 0
 
 
-def _end(text: str | None) -> float | None:
-    """--end as epoch seconds; ValueError (one line) when it is neither form."""
-    if not text:
-        return None
+def _end(text: str) -> float:
+    """--end as epoch seconds; a usage error (argparse) when it is neither form."""
     try:
         return float(text)
     except ValueError:
@@ -170,4 +184,4 @@ def _end(text: str | None) -> float | None:
     try:
         return parse_time(text).timestamp()
     except ValueError:
-        raise ValueError(f"--end {text!r}: not ISO 8601 nor epoch seconds") from None
+        raise argparse.ArgumentTypeError(f"{text!r}: not ISO 8601 nor epoch seconds") from None

@@ -1,18 +1,30 @@
-"""`aurastream-obs health`: concurrent health checks; exit 0 healthy, 1 degraded, 2 unhealthy."""
+"""`aurastream-obs health`: concurrent health checks; exit 0 healthy, 3 degraded, 1 unhealthy."""
 
 from __future__ import annotations
 
 import argparse
 
+from aurastream_obs.commands._args import command_parser, float_range
 from aurastream_obs.commands._ops import add_deployment_args, deployment_choice, fail, print_json
 from aurastream_obs.commands._types import SubParsers
 
 
 def register(sub: SubParsers) -> None:
-    health = sub.add_parser(
+    health = command_parser(
+        sub,
         "health",
-        help="health checks (API, Lambda, DynamoDB, Comprehend, S3, collector, "
-        "Prometheus); exit 0 healthy, 1 degraded, 2 unhealthy",
+        summary="health checks (API, Lambda, DynamoDB, Comprehend, S3, collector, "
+        "Prometheus); exit 0 healthy, 3 degraded, 1 unhealthy",
+        description="Runs the checks you name concurrently, each within --timeout, and folds "
+        "them: a failing critical check (API, Lambda, Comprehend) is unhealthy (exit 1), any "
+        "other failing check degraded (exit 3), all passing healthy (exit 0).",
+        examples=(
+            "aurastream-obs health --api-url http://localhost:8080 --timeout 3",
+            "aurastream-obs health --collector http://localhost:13133 --prometheus "
+            "http://localhost:9090",
+            "AWS_DEFAULT_REGION=eu-west-1 aurastream-obs health --deployment --environment prod "
+            "--json",
+        ),
     )
     health.add_argument("--api-url", help="service base URL (GETs /v1/health)")
     health.add_argument("--prometheus", metavar="URL", help="Prometheus (GETs /-/ready)")
@@ -27,7 +39,12 @@ def register(sub: SubParsers) -> None:
     add_deployment_args(health, skip=("function", "table", "api_id", "stage"))
     health.add_argument("--bucket", help="S3 bucket name")
     health.add_argument("--comprehend", action="store_true", help="a fixed DetectSentiment call")
-    health.add_argument("--timeout", type=float, default=5.0, help="per check, seconds (5)")
+    health.add_argument(
+        "--timeout",
+        type=float_range(0, 300, low_open=True),
+        default=5.0,
+        help="per check, seconds, at most 300 (5)",
+    )
     health.add_argument("--json", action="store_true", help="machine-readable output")
     health.set_defaults(handler=run)
 
@@ -46,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
             if choice.stack and not args.api_url:
                 args.api_url = _stack_api_url(choice.stack, args.timeout)
         except DeploymentLookupError as error:
-            return fail(str(error))
+            from aurastream_obs.commands.errors import CommandError
+
+            raise CommandError(str(error)) from error
         args.function = args.function or names.function
         args.table = args.table or names.table
     if args.api_url:
@@ -56,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     if args.collector:
         checks.append(p.collector_check(args.collector, args.timeout))
     if args.function or args.table or args.bucket or args.comprehend:
+        from aurastream_obs.commands.errors import require_aws
+
+        require_aws()  # else every AWS check would fail alike, and "unhealthy" would be wrong
         clients = p.boto3_clients(args.timeout)
         if args.function:
             checks.append(p.lambda_check(args.function, clients))

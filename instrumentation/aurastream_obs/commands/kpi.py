@@ -1,24 +1,35 @@
-"""`aurastream-obs kpi`: KPIs vs targets, error budget and burn rate per SLO (exit 3 on breach)."""
+"""`aurastream-obs kpi`: KPIs vs targets, error budget and burn rate per SLO (exit 1 on breach)."""
 
 from __future__ import annotations
 
 import argparse
 
+from aurastream_obs.commands._args import command_parser
 from aurastream_obs.commands._ops import (
     add_deployment_args,
     add_metrics_backend,
     deployment_choice,
-    fail,
     print_json,
 )
 from aurastream_obs.commands._types import SubParsers
 
 
 def register(sub: SubParsers) -> None:
-    kpi = sub.add_parser(
+    kpi = command_parser(
+        sub,
         "kpi",
-        help="KPI/SLO report: availability, p99, error rate, throughput, cache hit rate; "
-        "exit 3 when an SLO is breached",
+        summary="KPI/SLO report: availability, p99, error rate, throughput, cache hit rate; "
+        "exit 1 when an SLO is breached",
+        description="Availability, p99 latency, error rate, throughput and cache hit rate "
+        "against their targets, and per SLO the error budget left and the burn rate, read "
+        "from Prometheus, CloudWatch or local-mode files with the rules' own expressions. "
+        "Exit 0 when every SLO is met, 1 when one is breached, 4 when the backend cannot be "
+        "read.",
+        examples=(
+            "aurastream-obs kpi --telemetry-dir .telemetry",
+            "aurastream-obs kpi --prometheus http://localhost:9090 --window 6h --json",
+            "AWS_DEFAULT_REGION=eu-west-1 aurastream-obs kpi --cloudwatch --environment prod",
+        ),
     )
     add_metrics_backend(kpi)
     add_deployment_args(kpi)
@@ -26,6 +37,7 @@ def register(sub: SubParsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from aurastream_obs.commands.errors import CommandError
     from aurastream_obs.ops.backends import metrics_backend
     from aurastream_obs.ops.deployment_lookup import boto3_clients, resolve
     from aurastream_obs.ops.kpi import build_kpi_report, render_kpi_table
@@ -41,12 +53,8 @@ def run(args: argparse.Namespace) -> int:
             deployment=deployment,
         )
         report = build_kpi_report(backend, args.window)
-    except (OSError, RuntimeError, ValueError) as error:  # unreachable backend, bad window
-        return fail(str(error))
-    except Exception as error:
-        if type(error).__module__.startswith("botocore"):  # AWS said no: one line
-            return fail(f"AWS error: {error}")
-        raise
+    except (RuntimeError, ValueError) as error:  # an unreachable backend, a lookup that failed
+        raise CommandError(str(error)) from error
     if args.json:
         print_json(report.to_dict())
     else:

@@ -5,20 +5,35 @@ from __future__ import annotations
 import argparse
 import sys
 
+from aurastream_obs.commands._args import command_parser
 from aurastream_obs.commands._types import SubParsers
+from aurastream_obs.core.exit_codes import ExitCode
 
 
 def register(sub: SubParsers) -> None:
-    render = sub.add_parser(
-        "render", help="render definitions into collector/, deploy/ and grafana/"
+    render = command_parser(
+        sub,
+        "render",
+        summary="render definitions into collector/, deploy/ and grafana/",
+        description="Writes every generated artifact (collector configs, deploy templates, "
+        "Prometheus rules and their promtool tests, Alertmanager config, Grafana dashboards) "
+        "from the definitions, then prints the custom-metric cost. --check writes nothing and "
+        "exits 1 when a committed artifact differs from what the definitions render.",
+        examples=("aurastream-obs render", "aurastream-obs render --check"),
     )
     render.add_argument(
         "--check", action="store_true", help="exit 1 if committed artifacts are stale"
     )
     render.add_argument("--root", default=".", help="repository root (.)")
     render.set_defaults(handler=run_render)
-    validate = sub.add_parser(
-        "validate", help="check collector configs, templates, rules and dashboards"
+    validate = command_parser(
+        sub,
+        "validate",
+        summary="check collector configs, templates, rules and dashboards",
+        description="Checks the committed artifacts with the real tools (promtool, amtool, "
+        "cfn-lint, the collector build) and the metric catalogs; one line per problem, exit "
+        "1 when there is any.",
+        examples=("aurastream-obs validate", "aurastream-obs validate --root /path/to/checkout"),
     )
     validate.add_argument("--root", default=".", help="repository root (.)")
     validate.set_defaults(handler=run_validate)
@@ -33,13 +48,13 @@ def run_render(args: argparse.Namespace) -> int:
         artifacts = render_all()
     except ValueError as exc:  # an invalid definition: say which, write nothing
         print(f"render: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.PROBLEM
     if args.check:
         problems = check_artifacts(Path(args.root), artifacts)
         for problem in problems:
             print(problem, file=sys.stderr)
         print(f"render --check: {len(artifacts)} artifacts, {len(problems)} stale")
-        return 1 if problems else 0
+        return ExitCode.PROBLEM if problems else ExitCode.OK
     written = write_artifacts(Path(args.root), artifacts)
     for path in written:
         print(f"wrote {path}")
@@ -65,4 +80,4 @@ def run_validate(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"  {problem}")
         failures += len(problems)
-    return 1 if failures else 0
+    return ExitCode.PROBLEM if failures else ExitCode.OK

@@ -1,25 +1,48 @@
 """`aurastream-obs runbook run <name> --alert-file alert.json [--execute]`.
 
-Exit codes: 0 every action done (or planned), 1 an action failed or was refused at execution
-(e.g. a reservation below the peak usage; nothing else was undone), 2 the alert file cannot
-be used (one line says why), 3 the plan breaks a hard limit (nothing ran).
+Exit codes (core/exit_codes.py): 0 every action done (or planned), 1 an action failed or was
+refused at execution (e.g. a reservation below the peak usage; nothing else was undone), 4 the
+alert file cannot be used (one line says why), 5 the plan breaks a hard limit (nothing ran).
 """
 
 from __future__ import annotations
 
 import argparse
 
+from aurastream_obs.commands._args import command_parser, int_range
 from aurastream_obs.commands._types import SubParsers
+from aurastream_obs.core.exit_codes import ExitCode
 from aurastream_obs.definitions.runbooks import RUNBOOK_NAMES
+
+# Lambda's bounds for a function's memory (AWS Lambda guide, "Configure function memory").
+LAMBDA_MEMORY_MB = (128, 10240)
 
 
 def register(sub: SubParsers) -> None:
-    runbook = sub.add_parser("runbook", help="incident runbooks (dry-run unless --execute)")
-    actions = runbook.add_subparsers(dest="runbook_command", required=True)
-    run = actions.add_parser(
+    runbook = command_parser(
+        sub,
+        "runbook",
+        summary="incident runbooks (dry-run unless --execute)",
+        description="The incident runbooks of docs/runbooks.md: each plans its actions from "
+        "an alert, within hard limits, and acts only with --execute; every action is "
+        "audit-logged.",
+        examples=("aurastream-obs runbook run high-error-rate --alert-file alert.json",),
+    )
+    actions = runbook.add_subparsers(dest="runbook_command", required=True, metavar="action")
+    run = command_parser(
+        actions,
         "run",
-        help="plan (and with --execute, perform) a runbook; notifications go to the alert "
-        "router at AURASTREAM_ALERTS_ROUTER_URL with AURASTREAM_ALERTS_TOKEN",
+        summary="plan (and with --execute, perform) a runbook",
+        description="Plans the runbook NAME for the alert in --alert-file (Alert.to_dict "
+        "JSON) and prints the plan; --execute performs it on AWS. Notifications go to the "
+        "alert router at AURASTREAM_ALERTS_ROUTER_URL with AURASTREAM_ALERTS_TOKEN. Exit 0 "
+        "done or planned, 1 an action failed, 4 the alert file cannot be used, 5 a hard "
+        "limit refused the plan (nothing ran).",
+        examples=(
+            "aurastream-obs runbook run high-error-rate --alert-file alert.json",
+            "aurastream-obs runbook run high-latency --alert-file alert.json --environment "
+            "prod --memory 2048 --execute",
+        ),
     )
     run.add_argument("name", choices=RUNBOOK_NAMES)
     run.add_argument("--alert-file", required=True, help="the alert as JSON (Alert.to_dict)")
@@ -33,11 +56,16 @@ def register(sub: SubParsers) -> None:
     )
     run.add_argument(
         "--concurrency",
-        type=int,
+        type=int_range(1),
         default=100,
         help="reserved concurrency (100); raised to the peak usage + 20 %% when higher",
     )
-    run.add_argument("--memory", type=int, default=1024, help="Lambda memory in MB (1024)")
+    run.add_argument(
+        "--memory",
+        type=int_range(*LAMBDA_MEMORY_MB),
+        default=1024,
+        help="Lambda memory in MB, 128 to 10240 (1024)",
+    )
     run.add_argument(
         "--failover-analyzer",
         default="lexicon",
@@ -67,7 +95,7 @@ def run_command(args: argparse.Namespace) -> int:
         alert = load_alert_file(args.alert_file)
     except AlertFileError as exc:
         print(f"runbook: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.UNAVAILABLE
     json_logging("aurastream-runbooks")
     settings = RunbookSettings(
         environment=args.environment,
@@ -88,9 +116,10 @@ def run_command(args: argparse.Namespace) -> int:
         results = executor.run(plan, execute=args.execute)
     except RunbookRefused as exc:
         print(f"REFUSED: {exc}", file=sys.stderr)
-        return 3
+        return ExitCode.REFUSED
     mode = "EXECUTE" if args.execute else "DRY-RUN (pass --execute to act)"
     print(f"runbook {plan.runbook} for {plan.alert_name} — {mode}")
     for r in results:
         print(f"  [{r.outcome}] {r.action.describe()}" + (f" — {r.detail}" if r.detail else ""))
-    return 1 if any(r.outcome in ("failed", "refused") for r in results) else 0
+    failed = any(r.outcome in ("failed", "refused") for r in results)
+    return ExitCode.PROBLEM if failed else ExitCode.OK

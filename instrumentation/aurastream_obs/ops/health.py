@@ -18,9 +18,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
+from aurastream_obs.core.exit_codes import ExitCode
+
 Status = Literal["healthy", "degraded", "unhealthy"]
 STATUSES: Final[tuple[Status, ...]] = ("healthy", "degraded", "unhealthy")
-EXIT_CODES: Final[Mapping[Status, int]] = {"healthy": 0, "degraded": 1, "unhealthy": 2}
+EXIT_CODES: Final[Mapping[Status, int]] = {
+    "healthy": ExitCode.OK,
+    "degraded": ExitCode.DEGRADED,
+    "unhealthy": ExitCode.PROBLEM,
+}
 DEFAULT_TIMEOUT_S: Final = 5.0
 
 

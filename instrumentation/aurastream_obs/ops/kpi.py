@@ -12,10 +12,11 @@ from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
 from aurastream_obs.core.conventions import window_seconds
+from aurastream_obs.core.exit_codes import ExitCode
 from aurastream_obs.definitions import Definitions, load_definitions
 from aurastream_obs.ops.backends.base import MetricsBackend
 
-BREACH_EXIT_CODE: Final = 3
+BREACH_EXIT_CODE: Final = int(ExitCode.PROBLEM)  # a breached SLO is a problem found
 Direction = Literal["min", "max"]  # the value must stay at or above / at or below the target
 
 

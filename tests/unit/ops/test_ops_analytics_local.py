@@ -127,7 +127,7 @@ def test_command_text_json_and_html(folder: Path) -> None:
 
 
 def test_command_refuses_a_bad_end(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _ = run_command("analytics", ["--telemetry-dir", str(folder), "--end", "yesterday"])
-    assert code == 2 and "--end 'yesterday': not ISO 8601 nor epoch seconds" in (
-        capsys.readouterr().err
-    )
+    with pytest.raises(SystemExit) as usage:  # argparse: a usage error before anything runs
+        run_command("analytics", ["--telemetry-dir", str(folder), "--end", "yesterday"])
+    assert usage.value.code == 2
+    assert "--end: 'yesterday': not ISO 8601 nor epoch seconds" in capsys.readouterr().err

@@ -28,11 +28,11 @@ def _boom() -> Probe:
 
 def test_folding_critical_and_non_critical() -> None:
     degraded = run_checks([HealthCheck("api", _ok), HealthCheck("s3", _boom, critical=False)])
-    assert degraded.status == "degraded" and degraded.exit_code == 1
+    assert degraded.status == "degraded" and degraded.exit_code == 3
     (s3,) = [c for c in degraded.checks if c.name == "s3"]
     assert s3.status == "unhealthy" and "ConnectionError: refused" in s3.detail["error"]
     unhealthy = run_checks([HealthCheck("api", _boom), HealthCheck("s3", _ok, critical=False)])
-    assert unhealthy.status == "unhealthy" and unhealthy.exit_code == 2
+    assert unhealthy.status == "unhealthy" and unhealthy.exit_code == 1
     assert run_checks([HealthCheck("api", _ok)]).status == "healthy"
 
 
@@ -105,7 +105,7 @@ def test_cli_json(server: str) -> None:
     _Handler.routes = {"/v1/health": (200, b'{"status": "ok", "health": "healthy"}')}
     code, out = run_command("health", ["--api-url", server, "--prometheus", server, "--json"])
     document = json.loads(out)
-    assert code == 1 and document["status"] == "degraded"
+    assert code == 3 and document["status"] == "degraded"
     assert document["checks"]["api"]["status"] == "healthy"
     assert document["checks"]["prometheus"]["http"] == 404
     assert document["checks"]["prometheus"]["critical"] is False
@@ -113,8 +113,8 @@ def test_cli_json(server: str) -> None:
 
 def test_cli_unreachable_api_is_unhealthy() -> None:
     code, out = run_command("health", ["--api-url", "http://127.0.0.1:9", "--timeout", "2"])
-    assert code == 2 and "overall: unhealthy" in out and "[FAIL] api" in out
+    assert code == 1 and "overall: unhealthy" in out and "[FAIL] api" in out
 
 
 def test_cli_needs_something_to_check() -> None:
-    assert run_command("health", [])[0] == 2
+    assert run_command("health", [])[0] == 2  # a usage error

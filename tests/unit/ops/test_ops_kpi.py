@@ -101,4 +101,4 @@ def test_cli_table(telemetry: Path) -> None:
 
 def test_cli_missing_directory_is_an_error(tmp_path: Path) -> None:
     code, _ = run_command("kpi", ["--telemetry-dir", str(tmp_path / "nope")])
-    assert code == 2
+    assert code == 4  # could not run (README "Exit codes")

@@ -235,7 +235,7 @@ def test_command_json_reads_the_given_log_groups(
     assert doc["at_risk"] == ["acme", "initech"]
 
 
-def test_command_reports_a_failed_query_and_exits_2(
+def test_command_reports_a_failed_query_and_exits_4(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import boto3
@@ -252,7 +252,7 @@ def test_command_reports_a_failed_query_and_exits_2(
             "queryString": QUERY})  # fmt: skip
         stub.add_response("get_query_results", {"status": "Failed"}, {"queryId": "q0"})
         code, out = run_command("analytics", ["--cloudwatch", "--api-id", "abc123"])
-    assert (code, out) == (2, "")
+    assert (code, out) == (4, "")  # could not run (README "Exit codes")
     err = capsys.readouterr().err
     assert "query q0 on log group /aurastream/prod/business ended with status Failed" in err
 

@@ -41,7 +41,11 @@ class LocalFilesBackend:
     def store(self) -> PointStore:
         path = os.path.join(self.directory, METRICS_FILE)
         if not os.path.exists(path):
-            raise FileNotFoundError(f"no {METRICS_FILE} in {self.directory}")
+            raise FileNotFoundError(
+                f"no {METRICS_FILE} in {self.directory}: give --telemetry-dir the folder a "
+                "service in local mode writes (AURASTREAM_TELEMETRY_DIR; `aurastream-obs demo` "
+                "fills .telemetry)"
+            )
         return PointStore(read_metric_points(path))
 
     def _window(self, window: str, offset: str | None = None) -> Window:

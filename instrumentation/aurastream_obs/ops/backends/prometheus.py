@@ -77,8 +77,12 @@ class PrometheusBackend:
         except urllib.error.HTTPError as error:  # 400/422 carry Prometheus' own message
             detail = error.read().decode("utf-8", "replace")[:300]
             raise PrometheusError(f"{error.code} for {expr!r}: {detail}") from error
-        except (OSError, ValueError) as error:
-            raise PrometheusError(f"{self.url}: {error}") from error
+        except (OSError, ValueError) as error:  # refused, timed out, not JSON
+            reason = getattr(error, "reason", None) or error
+            raise PrometheusError(
+                f"cannot query Prometheus at {self.url} ({reason}): check the --prometheus URL "
+                "and that the server is up"
+            ) from error
         if body.get("status") != "success":
             raise PrometheusError(f"{expr!r}: {body.get('error', body)}")
         data: dict[str, Any] = body.get("data", {})

@@ -35,5 +35,9 @@ class LocalTraceSource:
 
     def spans(self) -> Sequence[Span]:
         if not os.path.exists(self.path):
-            raise FileNotFoundError(f"no {TRACES_FILE}: {self.path}")
+            raise FileNotFoundError(
+                f"no {TRACES_FILE}: {self.path}: give --telemetry-dir the folder a service in "
+                "local mode writes (AURASTREAM_TELEMETRY_DIR; `aurastream-obs demo` fills "
+                ".telemetry)"
+            )
         return read_spans(self.path)

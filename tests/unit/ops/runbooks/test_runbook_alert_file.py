@@ -1,5 +1,5 @@
 """`runbook run --alert-file F`: every way the file can be unusable is one line on stderr and
-exit code 2, before anything is planned (no traceback, nothing logged, AWS untouched)."""
+exit code 4, before anything is planned (no traceback, nothing logged, AWS untouched)."""
 
 from __future__ import annotations
 
@@ -37,14 +37,14 @@ GOOD = alert("error-rate").to_dict()
         (" " * (300 * 1024), "over 262144 bytes"),
     ],
 )
-def test_every_unusable_file_is_one_line_and_exit_2(
+def test_every_unusable_file_is_one_line_and_exit_4(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str, message: str
 ) -> None:
     path = tmp_path / "alert.json"
     path.write_text(content)
     code, stdout = run_command("runbook", ["run", "high-error-rate", "--alert-file", str(path)])
     err = capsys.readouterr().err
-    assert code == 2 and stdout == ""
+    assert code == 4 and stdout == ""
     assert err.count("\n") == 1 and err.startswith(f"runbook: {path}: "), err
     assert message in err and "Traceback" not in err
 
@@ -53,7 +53,7 @@ def test_missing_and_unreadable_files(tmp_path: Path, capsys: pytest.CaptureFixt
     for path in (tmp_path / "absent.json", tmp_path):  # absent; a directory
         code, _ = run_command("runbook", ["run", "service-down", "--alert-file", str(path)])
         err = capsys.readouterr().err
-        assert code == 2 and err.count("\n") == 1 and "cannot read" in err, err
+        assert code == 4 and err.count("\n") == 1 and "cannot read" in err, err
 
 
 def test_a_good_file_round_trips(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """`aurastream-obs runbook run` end to end: a real process whose boto3 clients follow
 AWS_ENDPOINT_URL to a moto server (fake credentials). Dry-run prints `[planned]` lines and
 audit JSON lines and leaves AWS as it was; `--execute` changes it within the limits; a
-request over a hard limit is refused (exit 3) before anything runs."""
+request over a hard limit is refused (exit 5) before anything runs."""
 
 from __future__ import annotations
 
@@ -89,14 +89,14 @@ def test_execute_changes_aws_within_the_limits(
 
 
 @pytest.mark.parametrize("execute", [True, False])
-def test_over_the_limit_is_refused_with_exit_3(
+def test_over_the_limit_is_refused_with_exit_5(
     clients: Callable[[str], Any], aws: dict[str, Any], moto_url: str, tmp_path: Path,
     execute: bool,
 ) -> None:  # fmt: skip
     before = state(clients, aws)
     done = run_cli(moto_url, tmp_path, aws, "--concurrency", "5000",
                    *(["--execute"] if execute else []))  # fmt: skip
-    assert done.returncode == 3, done.stdout + done.stderr
+    assert done.returncode == 5, done.stdout + done.stderr
     assert "REFUSED" in done.stderr and "concurrency 5000 outside 1..200" in done.stderr
     assert "[succeeded]" not in done.stdout and "[planned]" not in done.stdout
     assert state(clients, aws) == before

@@ -226,6 +226,26 @@ def test_demo_ends_with_kpis_bottlenecks_and_a_waterfall(run: DemoRun) -> None:
     assert "<svg" in page and slowest.group(1) in page
 
 
+def test_demo_closes_with_the_business_view(run: DemoRun) -> None:
+    """initech stops calling half-way (the demo's traffic plan): at risk from its usage alone,
+    read back from the run's own files; the forecast and the cost per customer follow."""
+    tail = run.stdout.split("\nResult: OK\n", 1)[1]
+    view = tail[tail.index("Business view (aurastream-obs analytics --telemetry-dir") :]
+    lines = view.splitlines()
+    at_risk = [line for line in lines if line.startswith("  at risk: ")]
+    assert [line.split()[2] for line in at_risk] == ["initech"], view
+    assert "no usage in this period" in at_risk[0]
+    assert any(line.startswith("  forecast: requests per second peak ") for line in lines)
+    assert "insufficient history" in view  # seconds of data are no trend
+    costs = next(line for line in lines if line.startswith("  cost per customer: "))
+    assert "acme-corp $" in costs and "globex $" in costs and "per analysis $" in costs
+    assert "MRR: insufficient data" in view
+    page = run.folder / "analytics.html"
+    assert lines[-1] == f"Business report with charts: {page}"
+    html = page.read_text(encoding="utf-8")
+    assert html.count("<svg") == 4 and "<script" not in html and "initech" in html
+
+
 def test_bad_arguments_exit_non_zero(tmp_path: Path) -> None:
     done = subprocess.run(
         [*_command(), "demo", "--requests", "0", "--telemetry-dir", str(tmp_path)],

@@ -9,16 +9,11 @@ from typing import Any
 
 import pytest
 
-from aurastream_obs.bootstrap import build_telemetry
-from aurastream_obs.core.settings import resolve_settings
 from aurastream_obs.ops.backends.local_files import LocalFilesBackend
 from aurastream_obs.ops.backends.prometheus import PrometheusBackend, PrometheusError
 from aurastream_obs.ops.kpi import BREACH_EXIT_CODE, build_kpi_report
-from aurastream_obs.service import create_app
-from aurastream_obs.service.analyzer import AnalysisResult, LexiconAnalyzer
-from aurastream_obs.service.customers import CustomerDirectory
-from aurastream_obs.service.server import run_in_thread
-from support.promstack import PrometheusHandle, free_port, start_prometheus, wait_until
+from support.promstack import PrometheusHandle, free_port, wait_until
+from support.scraped_service import scraped_service
 from support.service_client import analyze
 
 pytestmark = pytest.mark.integration
@@ -26,40 +21,10 @@ JOB = "aurastream-api"
 COUNTERS = '__name__=~"http_server_request_duration_seconds_count|aurastream_cache_lookups_total"'
 
 
-class FailingAnalyzer(LexiconAnalyzer):
-    """Fails (a 500) on texts containing "boom": server errors on demand."""
-
-    def analyze(self, text: str, language_code: str) -> AnalysisResult:
-        if "boom" in text:
-            raise RuntimeError("analyzer exploded")
-        return super().analyze(text, language_code)
-
-
 @pytest.fixture
-def stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    settings = resolve_settings(
-        JOB,
-        "local",
-        env={"AURASTREAM_TELEMETRY_DIR": str(tmp_path), "OTEL_TRACES_SAMPLER": "always_on"},
-        prometheus_port=free_port(),
-    )
-    telemetry = build_telemetry(settings)
-    app = create_app(
-        analyzer=FailingAnalyzer(), customers=CustomerDirectory.demo(),
-        metrics=telemetry.metrics, tracer_provider=telemetry.tracer_provider,
-        meter_provider=telemetry.meter_provider,
-    )  # fmt: skip
-    config = (
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-        f"scrape_configs:\n  - job_name: {JOB}\n    static_configs:\n"
-        f"      - targets: ['127.0.0.1:{telemetry.prometheus_port}']\n"
-    )
-    try:
-        with run_in_thread(app) as server, start_prometheus(config) as prometheus:
-            yield {"url": server.url, "prometheus": prometheus, "telemetry": telemetry,
-                   "dir": tmp_path}  # fmt: skip
-    finally:
-        telemetry.shutdown(5000)
+def stack(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    with scraped_service(tmp_path) as running:
+        yield running
 
 
 def _newest_scrape(prometheus: PrometheusHandle) -> tuple[float, list[dict[str, Any]]]:

@@ -88,6 +88,16 @@ def test_client_errors_are_what_they_claim() -> None:
     assert customers["acme-corp"] > customers["initech"]
 
 
+def test_the_churned_customer_calls_only_in_the_first_half() -> None:
+    plan = plan_traffic(600, 7, fake_slow)
+    half = TrafficMix().churn_at * len(plan)
+    by_half = Counter((r.customer_id, r.index >= half) for r in plan if r.customer_id)
+    assert by_half[("initech", False)] > 30 and by_half[("initech", True)] == 0
+    assert by_half[("acme-corp", True)] > by_half[("acme-corp", False)]  # its share moved
+    stays = plan_traffic(600, 7, fake_slow, mix=TrafficMix(churned=None))
+    assert any(r.customer_id == "initech" and r.index >= half for r in stays)
+
+
 def test_small_runs_keep_one_slow_request() -> None:
     kinds = Counter(r.kind for r in plan_traffic(12, 1, fake_slow))
     assert kinds["slow"] == 1

@@ -113,7 +113,10 @@ class AnalyticsReport:
 
     @property
     def failed_actions(self) -> list[r.Recommendation]:
-        return [rec for rec in self.recommendations if rec.state == "FAILED"]
+        """With --apply: what could not be evaluated or applied (without: nothing failed)."""
+        if not self.apply:
+            return []
+        return [rec for rec in self.recommendations if rec.error is not None]
 
     def to_dict(self) -> dict[str, Any]:
         return {

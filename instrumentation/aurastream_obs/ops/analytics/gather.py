@@ -59,10 +59,16 @@ def max_memory_used_mb(
     for _ in range(30):
         answer = logs.get_query_results(queryId=query)
         if answer["status"] in ("Complete", "Failed", "Cancelled", "Timeout"):
-            for row in answer.get("results", []):
+            rows = answer.get("results", [])
+            for row in rows:
                 for cell in row:
                     if cell.get("field") == "mb" and cell.get("value"):
                         return float(cell["value"])
+            if rows:  # rows, but not the statistic asked for: stats are not evaluated there
+                raise r.CapabilityMissing(
+                    "logs:GetQueryResults answered rows without the `mb` statistic: this "
+                    "endpoint does not evaluate Logs Insights stats (peak memory unknown)"
+                )
             return None
         time.sleep(poll_s)
     return None

@@ -56,11 +56,18 @@ class Recommendation:
         return "APPLIED" if self.applied else "recommend"
 
 
+class CapabilityMissing(RuntimeError):
+    """The endpoint answered, but without what the rule needs (moto's Logs Insights returns
+    rows without the statistics it was asked for)."""
+
+
 def missing_capability(error: BaseException, service: str) -> str | None:
     """One line naming the operation when `error` says the endpoint does not implement it
     (e.g. moto's provisioned-concurrency API), else None (a real error: re-raise it)."""
     from botocore.exceptions import ClientError
 
+    if isinstance(error, CapabilityMissing):
+        return str(error)
     if not isinstance(error, ClientError):
         return None
     code = str(error.response.get("Error", {}).get("Code", ""))

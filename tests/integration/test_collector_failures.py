@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
 REQUESTS = 20_000
 FLUSH_MS, SHUTDOWN_MS = 1000, 2000
 
-# Each request: one SERVER span, two log events (api_request, api_response), one duration point.
+# Each request: one SERVER span, one log event (api_response), one duration point.
 DRIVER = f"""
     import asyncio, json, time
     import aurastream_obs
@@ -99,9 +99,9 @@ def test_black_hole_collector(tmp_path: Path) -> None:
     assert result["flushed"] is False
     drops = result["drops"]
     assert _total(drops, "traces") == REQUESTS  # nothing arrived: every span counted
-    assert _total(drops, "logs") == 2 * REQUESTS
+    assert _total(drops, "logs") == REQUESTS
     assert _total(drops, "metrics") > 0
-    assert "shutdown: dropped logs 40000 (export_failed 40000)" in stderr
+    assert "shutdown: dropped logs 20000 (export_failed 20000)" in stderr
 
 
 def test_dead_collector(tmp_path: Path) -> None:
@@ -110,7 +110,7 @@ def test_dead_collector(tmp_path: Path) -> None:
     assert "aurastream_obs: dropping" in stderr  # the loss is visible while it happens
     drops = result["drops"]
     assert _total(drops, "traces") == REQUESTS
-    assert _total(drops, "logs") == 2 * REQUESTS
+    assert _total(drops, "logs") == REQUESTS
     assert _total(drops, "metrics") > 0
 
 
@@ -120,7 +120,7 @@ def test_collector_answering_503(tmp_path: Path, otlp_receiver: OtlpReceiver) ->
     _assert_budgets(result)
     assert otlp_receiver.span_count() == 0
     assert _total(result["drops"], "traces") == REQUESTS
-    assert _total(result["drops"], "logs") == 2 * REQUESTS
+    assert _total(result["drops"], "logs") == REQUESTS
     assert len(otlp_receiver.attempts) > 1  # retried within the budget
 
 
@@ -136,7 +136,7 @@ def test_slow_collector_drops_exactly_what_did_not_arrive(
     # A batch whose answer came after the deadline is counted and may still have arrived.
     assert delivered_spans + _total(result["drops"], "traces") >= REQUESTS
     assert _total(result["drops"], "traces") <= REQUESTS - delivered_spans + 512
-    assert delivered_logs + _total(result["drops"], "logs") >= 2 * REQUESTS
+    assert delivered_logs + _total(result["drops"], "logs") >= REQUESTS
 
 
 def test_small_queue_counts_overflow_and_failures_together(tmp_path: Path) -> None:
@@ -153,5 +153,5 @@ def test_healthy_collector_gets_everything_and_nothing_is_counted(
     result, _ = _run(otlp_receiver.base_url, tmp_path)
     assert result["flushed"] is True
     assert otlp_receiver.span_count() == REQUESTS
-    assert len(otlp_receiver.log_records()) == 2 * REQUESTS
+    assert len(otlp_receiver.log_records()) == REQUESTS
     assert result["drops"] == {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -106,6 +107,20 @@ def test_sigterm_after_the_last_requests_writes_every_span_local(tmp_path: Path)
     assert status in (0, -signal.SIGTERM), stderr
     spans = read_spans(tmp_path / ".telemetry" / "traces.jsonl")
     assert sum(s.name == "POST /v1/analyze" for s in spans) == REQUESTS
+
+
+def test_sigterm_with_a_dead_collector_says_what_was_dropped(tmp_path: Path) -> None:
+    """The process dies by the re-raised signal (no atexit): the stop flush sums up the drops
+    on stderr, every server span of the requests counted among them."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    proc, port = _serve({"OTEL_EXPORTER_OTLP_ENDPOINT": dead}, tmp_path)
+    _drive(port)
+    status, stderr = _stop(proc)
+    assert status in (0, -signal.SIGTERM), stderr
+    (summary,) = [line for line in stderr.splitlines() if "server stop: dropped" in line]
+    counts = dict(re.findall(r"(traces|logs|metrics) (\d+) \(", summary))
+    assert int(counts["traces"]) >= REQUESTS  # every server span, at least
+    assert int(counts["logs"]) >= REQUESTS  # every api_response record, at least
 
 
 def _route(point: object) -> object:

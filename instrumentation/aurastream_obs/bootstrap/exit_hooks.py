@@ -82,10 +82,15 @@ def _chain(previous: Any, signum: int, frame: FrameType | None) -> None:
 
 
 def flush_installed() -> bool:
-    """Flush the installed Telemetry within its shutdown budget (True if nothing was lost)."""
+    """Flush the installed Telemetry within its shutdown budget (True if nothing was lost).
+
+    Run at a server's graceful stop, after which the process usually dies by the re-raised
+    signal (no atexit): so what was dropped is summed up on stderr here."""
     from aurastream_obs.bootstrap.configure import current
 
     telemetry = current()
     if telemetry is None:
         return True
-    return telemetry.force_flush(telemetry.settings.shutdown_timeout_ms)
+    delivered = telemetry.force_flush(telemetry.settings.shutdown_timeout_ms)
+    telemetry.report_drops("server stop")
+    return delivered

@@ -53,6 +53,7 @@ class Telemetry:
     metric_readers: list[PeriodicMetricReader] = field(default_factory=list)
     _metrics: AuraStreamMetrics | None = None
     _shut_down: bool = False
+    _drops_reported: int = 0
     _shutdown_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -121,8 +122,15 @@ class Telemetry:
         steps += [self._remove_log_handler, partial(self._stop_providers, deadline)]
         for step in steps:
             _bounded_call(step)
-        if self.drops.total():
-            _stderr(f"aurastream_obs: shutdown: dropped {self.drops.summary()}\n")
+        self.report_drops("shutdown")
+
+    def report_drops(self, when: str) -> None:
+        """One stderr line summing up what was dropped, unless already said (e.g. at a
+        server's stop, and again at shutdown with nothing new)."""
+        total = self.drops.total()
+        if total and total != self._drops_reported:
+            self._drops_reported = total
+            _stderr(f"aurastream_obs: {when}: dropped {self.drops.summary()}\n")
 
     def _stop_providers(self, deadline: float) -> None:
         # Our processors and readers are stopped already: these return at once for them.

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from support.aws_sinks import emf_metrics, missing_from
 from support.lambda_output import assert_within_limits, http_api_event, root_segment
 from support.lambda_rie import RieFunction, RieInvocation, sample_everything
 from support.otlp_receiver import OtlpReceiver
@@ -66,6 +67,29 @@ def test_analyze_collectorless_everything_out_before_the_response(service: RieFu
     assert root_segment(health)["annotations"]["http_route"] == "/v1/health"
     for done in (inv, health):
         assert done.late_datagrams == [] and done.late_output() == []
+
+
+# One text per sentiment (the lexicon analyzer), each sent twice: a cache miss, then a hit.
+TEXTS = ("I love this phone", "I hate this, terrible", "The box is on the table",
+         "I love the camera but hate the battery")  # fmt: skip
+
+
+def test_collectorless_emf_carries_every_metric_the_alarms_and_dashboards_read(
+    tmp_path: Path,
+) -> None:
+    """Every CloudWatch metric an alarm, SLO or dashboard reads in our EMF namespace (with its
+    dimension set and literal dimension values) is emitted by the function as deployed, cold
+    start included; an invocation's metrics come in one document (they never conflict)."""
+    env = {"AURASTREAM_TELEMETRY_MODE": "lambda", **sample_everything(tmp_path), **SERVICE_ENV}
+    documents = []
+    with RieFunction(ENTRY, env=env) as function:
+        for text in (*TEXTS, *TEXTS):
+            inv = function.invoke(http_api_event({"text": text}))
+            assert inv.body["statusCode"] == 200, inv.body
+            assert_within_limits(inv)
+            assert len(inv.emf) == 1, inv.emf
+            documents += inv.emf
+    assert missing_from(documents, emf_metrics(map(json.dumps, documents))) == []
 
 
 CLIENT_ERRORS = [

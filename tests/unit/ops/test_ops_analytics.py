@@ -14,7 +14,9 @@ from aurastream_obs.ops.analytics.health import (
     GUIDE_THRESHOLDS,
     CustomerSignals,
     Deduction,
+    HealthThresholds,
     assess,
+    at_risk_rule,
     load_thresholds,
 )
 from aurastream_obs.ops.backends.base import CustomerRequests
@@ -99,6 +101,10 @@ def test_thresholds_are_data(tmp_path: Path) -> None:
     health = assess(signals(errors=1.5, tickets=1), custom)
     assert (health.score, health.at_risk) == (55, True)
     assert not assess(signals(usage=0, before=None), custom).at_risk  # rule turned off
+    assert at_risk_rule(custom) == "score under 80, or errors over 5 %"
+    assert at_risk_rule(GUIDE_THRESHOLDS) == "score under 70, no usage, or errors over 5 %"
+    only_score = HealthThresholds(at_risk_error_rate_percent=None, at_risk_without_usage=False)
+    assert at_risk_rule(only_score) == "score under 70"
     assert custom.source == str(path)
     path.write_text(json.dumps({"error_rates": []}))
     with pytest.raises(ValueError, match=r"health\.json: unknown keys \['error_rates'\]"):

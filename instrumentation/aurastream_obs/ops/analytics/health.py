@@ -52,6 +52,16 @@ class HealthThresholds:
 GUIDE_THRESHOLDS = HealthThresholds()
 
 
+def at_risk_rule(thresholds: HealthThresholds) -> str:
+    """What puts a customer at risk, in words: `score under 70, no usage, or errors over 5 %`."""
+    rules = [f"score under {thresholds.at_risk_below}"]
+    if thresholds.at_risk_without_usage:
+        rules.append("no usage")
+    if thresholds.at_risk_error_rate_percent is not None:
+        rules.append(f"errors over {thresholds.at_risk_error_rate_percent:g} %")
+    return ", ".join(rules[:-1]) + (f", or {rules[-1]}" if len(rules) > 1 else rules[0])
+
+
 def _bands(value: Any, key: str) -> tuple[Deduction, ...]:
     """[[over, points], ...] or [{"over": x, "points": p}, ...], highest band first."""
     if not isinstance(value, list):

@@ -12,6 +12,7 @@ from typing import Final
 from aurastream_obs.ops.analytics.business import format_days
 from aurastream_obs.ops.analytics.costs import SERVICES
 from aurastream_obs.ops.analytics.figures import AnalyticsReport
+from aurastream_obs.ops.analytics.health import at_risk_rule
 from aurastream_obs.ops.analytics.svg_charts import (
     PALETTE,
     Bar,
@@ -139,10 +140,9 @@ def render_html(report: AnalyticsReport) -> str:
 to {when} · previous period: {previous}</p></header>
 <main>
 {_cards(report)}
-<section><h2>Customers at risk</h2><p class="meta">Score under
-{report.thresholds.at_risk_below}, no usage, or an error rate over
-{report.thresholds.at_risk_error_rate_percent:g} % (thresholds: {esc(report.thresholds.source)};
-tickets: {esc(report.tickets_source or "no source")})</p>{_at_risk(report)}</section>
+<section><h2>Customers at risk</h2><p class="meta">{esc(at_risk_rule(report.thresholds))}
+(thresholds: {esc(report.thresholds.source)}; tickets: {esc(report.tickets_source or "no source")})
+</p>{_at_risk(report)}</section>
 <section><h2>Health score</h2>{_health(report)}</section>
 <section><h2>Usage: this period and the previous one</h2>{_usage(report)}</section>
 <section><h2>Cost per customer by service, and revenue (◆)</h2><p class="meta">USD over the

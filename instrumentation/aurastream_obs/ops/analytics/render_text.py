@@ -9,6 +9,7 @@ from collections.abc import Callable
 from aurastream_obs.ops.analytics.business import format_days
 from aurastream_obs.ops.analytics.costs import SERVICES
 from aurastream_obs.ops.analytics.figures import AnalyticsReport, CustomerRow
+from aurastream_obs.ops.analytics.health import at_risk_rule
 from aurastream_obs.ops.analytics.prices import AS_OF
 
 
@@ -51,8 +52,7 @@ def _business(report: AnalyticsReport, add: Callable[[str], None]) -> None:
         add(_row(row))
     t = report.thresholds
     add("")
-    add(f"At risk (score under {t.at_risk_below}, no usage, or errors over "
-        f"{t.at_risk_error_rate_percent:g} %): {len(report.at_risk)} of "
+    add(f"At risk ({at_risk_rule(t)}): {len(report.at_risk)} of "
         f"{len(report.customers)} customers  [thresholds: {t.source}; tickets: "
         f"{report.tickets_source or 'no source (--tickets)'}]")  # fmt: skip
     for row in report.at_risk:

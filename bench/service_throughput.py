@@ -126,7 +126,7 @@ class Service:
     def drops(self) -> dict[str, int]:
         """Per signal, what the shutdown summary on stderr says was dropped (and counted)."""
         text = self.stderr_path.read_text(errors="replace")
-        match = re.search(r"shutdown: dropped (.*)", text)
+        match = re.search(r"(?:server stop|shutdown): dropped (.*)", text)
         found = re.findall(r"(traces|logs|metrics) (\d+) \(", match.group(1)) if match else []
         return {signal: int(n) for signal, n in found}
 

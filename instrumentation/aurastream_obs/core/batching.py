@@ -142,7 +142,7 @@ class BatchWorker(Generic[T]):
         *,
         signal: str,
         drops: DropCounter,
-        max_queue_size: int = 65536,
+        max_queue_size: int = 16384,
         max_batch_size: int = 512,
         schedule_delay_s: float = 1.0,
         on_shutdown: Callable[[], None] | None = None,

@@ -94,7 +94,7 @@ CARDINALITY_LIMIT = EnvVar(
 MAX_QUEUE_SIZE = EnvVar(
     "AURASTREAM_MAX_QUEUE_SIZE",
     "Bound of each export queue (spans, log records); overflow is counted, never blocking.",
-    "65536",
+    "16384",
 )
 LAMBDA_SAMPLED0 = EnvVar(
     "AURASTREAM_LAMBDA_SAMPLED0",

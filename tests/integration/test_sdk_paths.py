@@ -1,6 +1,7 @@
-"""The lean path (our spans and encoders inside the SDK providers) and the stock path
-(`AURASTREAM_SDK_PATH=stock`: the SDK's own spans, log records and OTLP encoders) deliver the
-same telemetry for the same scenario, over OTLP to a decoding receiver and into local files."""
+"""The lean path (our spans, metric instruments and encoders inside the SDK providers) and the
+stock path (`AURASTREAM_SDK_PATH=stock`: the SDK's own spans, measurement path, log records and
+OTLP encoders) deliver the same telemetry for the same scenario, over OTLP to a decoding
+receiver and into local files (metric points, exemplars and all)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ def _scenario(telemetry: Telemetry) -> None:
                 "failed_authentication",
                 extra={"event_type": "failed_authentication", "category": "security"},
             )
+            # Metric points inside a sampled span: exemplars with its ids.
+            telemetry.metrics.record_sentiment_analysis("POSITIVE", 0.93, 0.012, "vader")
+            telemetry.metrics.record_customer_activity("acme", "analysis")
+            telemetry.metrics.record_revenue("acme", 0.25, 3)
         with tracer.start_as_current_span("store") as failing:
             failing.set_status(Status(StatusCode.ERROR, "throttled"))
         telemetry.metrics.record_cache_lookup(hit=False)
@@ -103,13 +108,6 @@ def _summary(traces: list[Any], logs: list[Any], metrics: list[Any]) -> dict[str
         for sl in rl.scope_logs
         for r in sl.log_records
     ]
-    names = {
-        m.name
-        for req in metrics
-        for rm in req.resource_metrics
-        for sm in rm.scope_metrics
-        for m in sm.metrics
-    }
     return {
         "spans": sorted(
             (
@@ -133,8 +131,48 @@ def _summary(traces: list[Any], logs: list[Any], metrics: list[Any]) -> dict[str
             )
             for r in records
         ),
-        "metrics": sorted(names),
+        "metrics": _metrics(metrics),
     }
+
+
+def _metrics(requests: list[Any]) -> list[Any]:
+    """Every metric stream as its last export has it (cumulative: kind, unit, description,
+    temporality, the points' attributes and values) with the exemplars of every export (each
+    export has those sampled since the one before). Request durations are wall time: only
+    their count and the buckets' bounds."""
+    last: dict[tuple[str, str], Any] = {}
+    exemplars: dict[tuple[str, str, Any], list[Any]] = {}
+    for req in requests:
+        for rm in req.resource_metrics:
+            for sm in rm.scope_metrics:
+                for m in sm.metrics:
+                    last[(sm.scope.name, m.name)] = m
+                    for p in getattr(m, m.WhichOneof("data")).data_points:
+                        key = (sm.scope.name, m.name, tuple(sorted(_attrs(p.attributes).items())))
+                        exemplars.setdefault(key, []).extend(
+                            (tuple(sorted(_attrs(e.filtered_attributes).items())), bool(e.span_id))
+                            for e in p.exemplars
+                        )
+    out = []
+    for (scope, name), metric in sorted(last.items()):
+        kind = metric.WhichOneof("data")
+        data = getattr(metric, kind)
+        points = []
+        for p in data.data_points:
+            attributes = tuple(sorted(_attrs(p.attributes).items()))
+            if kind == "histogram":
+                timed = name == "http.server.request.duration"
+                numbers: tuple[Any, ...] = (p.count, tuple(p.explicit_bounds)) + (
+                    () if timed else (p.sum, tuple(p.bucket_counts), p.min, p.max)
+                )
+            else:
+                numbers = (p.WhichOneof("value"), getattr(p, p.WhichOneof("value")))
+            sampled = tuple(sorted(exemplars.get((scope, name, attributes), [])))
+            points.append((attributes, numbers, sampled))
+        out.append((scope, name, kind, metric.unit, metric.description,
+                    getattr(data, "aggregation_temporality", 0),
+                    getattr(data, "is_monotonic", None), tuple(sorted(points))))  # fmt: skip
+    return out
 
 
 def _otlp(path: str, receiver: OtlpReceiver) -> dict[str, Any]:
@@ -167,6 +205,8 @@ def _local(path: str, folder: Path) -> dict[str, Any]:
         with tracer.start_as_current_span("probe") as probe:
             lean = isinstance(probe, LeanSpan)
         assert lean is (path == "lean")  # the switch really switches the span class
+        lookups = type(telemetry.metrics._cache).__name__  # and the metric instruments
+        assert lookups == ("LeanCounter" if path == "lean" else "_Counter")
         _scenario(telemetry)
     finally:
         telemetry.shutdown(5_000)
@@ -187,18 +227,32 @@ def _has_the_event(summary: dict[str, Any]) -> bool:
     )
 
 
+def _has_the_metrics(summary: dict[str, Any]) -> bool:
+    """The scenario's metrics, with exemplars (trace-based: inside the sampled span)."""
+    names = {metric[1] for metric in summary["metrics"]}
+    exemplars = [e for metric in summary["metrics"] for p in metric[7] for e in p[2]]
+    return {
+        "http.server.request.duration",
+        "aurastream.cache.lookups",
+        "aurastream.sentiment.analyses",
+        "aurastream.sentiment.duration",
+        "aurastream.revenue",
+        "aurastream.usage",
+    } <= names and len(exemplars) >= 6
+
+
 def test_both_paths_send_the_same_otlp() -> None:
     results = {}
     for path in ("lean", "stock"):
         with OtlpReceiver() as receiver:
             results[path] = _otlp(path, receiver)
     assert results["lean"]["spans"] and results["lean"]["logs"]
-    assert _has_the_event(results["lean"])
+    assert _has_the_event(results["lean"]) and _has_the_metrics(results["lean"])
     assert results["lean"] == results["stock"]
 
 
 def test_both_paths_write_the_same_local_files(tmp_path: Path) -> None:
     lean = _local("lean", tmp_path / "lean")
     stock = _local("stock", tmp_path / "stock")
-    assert lean["spans"] and lean["logs"] and _has_the_event(lean)
+    assert lean["spans"] and lean["logs"] and _has_the_event(lean) and _has_the_metrics(lean)
     assert lean == stock

@@ -2,7 +2,8 @@
 
 The SDK is pinned to the minor versions the test suite runs (pyproject.toml); an upgrade that
 moves one of these names fails here, at one import, and `AURASTREAM_SDK_PATH=stock` switches
-the span and export path back to the SDK's own (sdk/traces.py, modes/otlp/exporters.py).
+the span, metric and export path back to the SDK's own (sdk/traces.py, sdk/metrics.py,
+modes/otlp/exporters.py).
 
 Names load on first use (PEP 562), so that importing this module costs nothing and the Lambda
 cold-start path pulls in only what it touches (never `opentelemetry.sdk`).
@@ -51,10 +52,14 @@ __all__ = [
     "SeverityNumber",
     "call_on_ending",
     "clean_attribute_value",
+    "current_span_source",
     "encode_logs",
     "is_non_custom_str",
     "is_valid_link",
+    "meter_provider_config",
+    "reader_preferences",
     "set_logger_provider",
+    "wrap_reader_collect",
 ]
 
 _WHERE: Final[dict[str, tuple[str, str]]] = {
@@ -81,6 +86,42 @@ def call_on_ending(processor: Any, span: Any) -> None:
     hook = getattr(processor, "_on_ending", None)
     if hook is not None:
         hook(span)
+
+
+# --- The lean metric path (sdk/lean_meter.py) -----------------------------------------------
+# A MetricReader's collect() calls the callback its MeterProvider set with the private
+# `_set_collect_callback`; the lean provider wraps that callback to add its own streams to the
+# collection (no public hook exists between the measurement consumer and the reader).
+def wrap_reader_collect(reader: Any, wrap: Any) -> None:
+    """Make `reader.collect()` call `wrap(current_callback)` instead of the callback."""
+    reader._set_collect_callback(wrap(reader._collect))
+
+
+def reader_preferences(reader: Any) -> tuple[dict[type, Any], dict[type, Any]]:
+    """A MetricReader's temporality and default aggregation per SDK instrument class, as its
+    constructor resolved them (there is no public getter)."""
+    return reader._instrument_class_temporality, reader._instrument_class_aggregation
+
+
+def meter_provider_config(provider: Any) -> Any:
+    """A MeterProvider's configuration: its `resource` (updated after a fork) and the
+    `exemplar_filter` it resolved (argument or OTEL_METRICS_EXEMPLAR_FILTER)."""
+    return provider._sdk_config
+
+
+def current_span_source() -> tuple[Any, str] | None:
+    """(the ContextVar holding the current Context, the key the trace API stores the current
+    span under): the trace-based exemplar filter reads them on every measurement, where
+    `get_current_span()` is four calls deep. None when the runtime context is not the default
+    contextvars one (OTEL_PYTHON_CONTEXT): then the public API is used."""
+    from opentelemetry import context
+    from opentelemetry.context.contextvars_context import ContextVarsRuntimeContext
+    from opentelemetry.trace.propagation import _SPAN_KEY
+
+    runtime = getattr(context, "_RUNTIME_CONTEXT", None)
+    if type(runtime) is not ContextVarsRuntimeContext:
+        return None
+    return runtime._current_context, _SPAN_KEY
 
 
 def __getattr__(name: str) -> Any:

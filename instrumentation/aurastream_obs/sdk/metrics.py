@@ -1,10 +1,10 @@
 """Metric pipeline: one View per declared instrument, lean exemplar reservoirs, bounded
-cardinality."""
+cardinality, and the lean recording path for the declared instruments (`lean_meter.py`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.metrics import Instrument
 from opentelemetry.sdk.metrics import Counter, Histogram, MeterProvider, UpDownCounter
@@ -67,10 +67,19 @@ def _exemplar_filter(name: str) -> ExemplarFilter:
 def build_meter_provider(
     resource: Resource, readers: Sequence[MetricReader], *, settings: Settings
 ) -> MeterProvider:
-    return MeterProvider(
-        metric_readers=list(readers),
-        resource=resource,
-        exemplar_filter=_exemplar_filter(settings.exemplar_filter),
-        views=build_views(settings),
-        shutdown_on_exit=False,  # Telemetry.shutdown() owns the bounded shutdown
+    """The SDK MeterProvider with our views; on the lean path (the default) the declared
+    instruments record through `lean_meter.py` and export the same streams."""
+    options: dict[str, Any] = {
+        "metric_readers": list(readers),
+        "resource": resource,
+        "exemplar_filter": _exemplar_filter(settings.exemplar_filter),
+        "views": build_views(settings),
+        "shutdown_on_exit": False,  # Telemetry.shutdown() owns the bounded shutdown
+    }
+    if settings.sdk_path == "stock":
+        return MeterProvider(**options)
+    from aurastream_obs.sdk.lean_meter import LeanMeterProvider
+
+    return LeanMeterProvider(
+        **options, declared=ALL_INSTRUMENTS, cardinality_limit=settings.cardinality_limit
     )

@@ -38,17 +38,22 @@ from aurastream_obs.core.conventions import (
     SERVICE_NAME,
 )
 from aurastream_obs.logs.invocation import CURRENT
+from aurastream_obs.modes.awslambda.emf_plan import (
+    MAX_METRICS_PER_DIRECTIVE,
+    MAX_VALUES_PER_METRIC,
+    Layout,
+    MemoKey,
+    Planned,
+    Unit,
+    pack,
+)
 from aurastream_obs.modes.awslambda.metrics import MetricPoint
 
-MAX_METRICS_PER_DIRECTIVE: Final = 100
 MAX_DIMENSIONS_PER_SET: Final = 30
-MAX_VALUES_PER_METRIC: Final = 100
 MAX_DIMENSION_VALUE: Final = 1024
-# Our bound, not the specification's: ≤ 100 metrics of ≤ 100 values keeps a document far below
-# the CloudWatch Logs event size limit (256 KB, now 1 MB) whatever the directives.
-MAX_METRICS_PER_DOCUMENT: Final = 100
 STORAGE_RESOLUTION: Final = 60
 _LAYOUT_MEMO_MAX: Final = 1024
+_PLAN_MEMO_MAX: Final = 256  # shapes of a flush: a function has a handful
 # OTel (UCUM) unit → CloudWatch unit. Annotations in braces ({request}) are counts; currency
 # and ratios ("1") have no CloudWatch unit.
 _UNITS: Final = {
@@ -103,53 +108,12 @@ def _invocation_properties() -> dict[str, Any]:
     return properties
 
 
-class _Unit:
-    """The metrics of one attribute set (one chunk of ≤ 100 values per histogram, ≤ 100
-    metrics): the document members it needs and its metric directives."""
-
-    __slots__ = ("layouts", "members", "names")
-
-    def __init__(self, members: dict[str, Any], names: list[str], layouts: list[_Layout]) -> None:
-        self.members = members  # every top-level member but `_aws`, the base included
-        self.names = names  # its metric names (members too)
-        self.layouts = layouts  # one per metric, in order
-
-
-# (dimension sets, their layout key, the metric definition): shared, serialised, never mutated.
-_Layout = tuple[list[list[str]], str, dict[str, Any]]
-
-
-def _same(a: object, b: object) -> bool:
-    """Equal as JSON renders them (True and 1 are not the same member)."""
-    return a.__class__ is b.__class__ and a == b
-
-
-class _Document:
-    __slots__ = ("members", "metrics", "units")
-
-    def __init__(self, unit: _Unit) -> None:
-        self.members = dict(unit.members)
-        self.metrics = len(unit.names)
-        self.units = [unit]
-
-    def accepts(self, unit: _Unit, split: frozenset[str]) -> bool:
-        if self.metrics + len(unit.names) > MAX_METRICS_PER_DOCUMENT:
-            return False
-        members = self.members
-        for key in split:  # a disputed key: present in both with one value, or in neither
-            if (key in members) != (key in unit.members):
-                return False
-            if key in members and not _same(members[key], unit.members[key]):
-                return False
-        return True
-
-    def add(self, unit: _Unit) -> None:
-        self.members.update(unit.members)
-        self.metrics += len(unit.names)
-        self.units.append(unit)
-
-
 class EmfEncoder:
+    """Points → documents (`documents`, dicts) or their JSON lines (`lines`, what the exporter
+    writes). The plan of a flush (emf_plan.py) is memoised per shape (names, units, kinds and
+    attribute sets of the points), and so is the `_aws` part of each document: per flush only
+    the values and the invocation's ids are new."""
+
     def __init__(
         self,
         service_name: str,
@@ -159,72 +123,124 @@ class EmfEncoder:
         self.service_name = service_name
         self.namespace = namespace
         self.properties = dict(properties or {})
-        self._layouts: dict[tuple[str, str, frozenset[str]], _Layout] = {}
+        self._layouts: dict[MemoKey, Layout] = {}
+        self._plans: dict[tuple[Any, ...], list[Planned]] = {}
 
     def documents(
         self, points: list[MetricPoint], timestamp_ms: int | None = None
     ) -> list[dict[str, Any]]:
         stamp = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
         base = {**self.properties, **_invocation_properties()}
-        groups: dict[tuple[tuple[str, Any], ...], list[MetricPoint]] = {}
-        for point in points:
-            key = tuple(sorted(point.attributes.items(), key=_first))
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [point]
-            else:
-                group.append(point)
-        units = [
-            unit for attrs, group in groups.items() for unit in self._units(base, attrs, group)
-        ]
-        return [self._document(doc, stamp) for doc in _pack(units)]
+        out = []
+        for planned in self._plan(points, base):
+            members = _members(planned, points, base)
+            members["_aws"] = {"Timestamp": stamp, "CloudWatchMetrics": self._directives(planned)}
+            out.append(members)
+        return out
 
-    def _units(
-        self, base: dict[str, Any], attrs: tuple[tuple[str, Any], ...], points: list[MetricPoint]
-    ) -> Iterator[_Unit]:
-        keys = frozenset(k for k, _ in attrs)
+    def lines(
+        self,
+        points: list[MetricPoint],
+        encode: Callable[[Any], str],
+        timestamp_ms: int | None = None,
+    ) -> list[str]:
+        """The documents as `encode` renders them (compact JSON), byte for byte, faster."""
+        stamp = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
+        base = {**self.properties, **_invocation_properties()}
+        out = []
+        for planned in self._plan(points, base):
+            directives = planned.directives_json
+            if directives is None:
+                directives = planned.directives_json = encode(self._directives(planned))
+            members = encode(_members(planned, points, base))  # never empty: service.name
+            out.append(
+                f'{members[:-1]},"_aws":{{"Timestamp":{stamp},"CloudWatchMetrics":{directives}}}}}'
+            )
+        return out
+
+    def _plan(self, points: list[MetricPoint], base: dict[str, Any]) -> list[Planned]:
+        keys = [p.key if p.key is not None else tuple(sorted(p.attributes.items())) for p in points]
+        shape = (
+            tuple(base),
+            *((p.name, p.unit, p.kind, k) for p, k in zip(points, keys, strict=True)),
+        )
+        try:
+            found = self._plans.get(shape)
+        except TypeError:  # an unhashable attribute value: not memoised
+            found, shape = None, ()
+        if found is not None:
+            return found
+        groups: dict[Any, list[int]] = {}
+        for index, key in enumerate(keys):
+            groups.setdefault(key if shape else index, []).append(index)
+        units: list[Unit] = []
+        chunked = False
+        for indices in groups.values():
+            attrs = keys[indices[0]]
+            if len(indices) <= MAX_METRICS_PER_DIRECTIVE and all(
+                len(points[i].values) <= MAX_VALUES_PER_METRIC for i in indices
+            ):
+                units.append(self._unit(base, attrs, points, [(i, -1) for i in indices]))
+            else:
+                chunked = True
+                units.extend(self._chunked(base, attrs, points, indices))
+        plan = pack(units, base)
+        # Memoised unless a histogram was cut (the cut depends on how many values came) or an
+        # attribute replaces a base member (whose value changes per invocation).
+        replaces_base = any(name in base for key in keys for name, _ in key)
+        if shape and not chunked and not replaces_base and len(self._plans) < _PLAN_MEMO_MAX:
+            self._plans[shape] = plan
+        return plan
+
+    def _chunked(
+        self,
+        base: dict[str, Any],
+        attrs: tuple[tuple[str, Any], ...],
+        points: list[MetricPoint],
+        indices: list[int],
+    ) -> Iterator[Unit]:
         # Chunk k of every metric: histograms with > 100 values span several units.
-        chunks: list[list[tuple[MetricPoint, Any]]] = [[]]
-        for point in points:
+        chunks: list[list[tuple[int, int]]] = [[]]
+        for i in indices:
+            point = points[i]
             if point.kind != "histogram":
-                chunks[0].append((point, point.value))
+                chunks[0].append((i, -1))
                 continue
-            values = list(point.values)
-            for index, start in enumerate(range(0, len(values), MAX_VALUES_PER_METRIC)):
+            for index, start in enumerate(range(0, len(point.values), MAX_VALUES_PER_METRIC)):
                 while len(chunks) <= index:
                     chunks.append([])
-                chunks[index].append((point, values[start : start + MAX_VALUES_PER_METRIC]))
+                chunks[index].append((i, start))
+        size = MAX_METRICS_PER_DIRECTIVE
         for chunk in chunks:
-            for start in range(0, len(chunk), MAX_METRICS_PER_DIRECTIVE):
-                yield self._unit(
-                    base, attrs, keys, chunk[start : start + MAX_METRICS_PER_DIRECTIVE]
-                )
+            for start in range(0, len(chunk), size):
+                yield self._unit(base, attrs, points, chunk[start : start + size])
 
     def _unit(
         self,
         base: dict[str, Any],
         attrs: tuple[tuple[str, Any], ...],
-        keys: frozenset[str],
-        part: list[tuple[MetricPoint, Any]],
-    ) -> _Unit:
-        members = dict(base)
-        names, layouts = [], []
-        dimension_keys: set[str] = set()
-        for point, value in part:
+        points: list[MetricPoint],
+        part: list[tuple[int, int]],
+    ) -> Unit:
+        keys = frozenset(k for k, _ in attrs)
+        slots, layouts = [], []
+        dimension_keys: frozenset[str] = frozenset()
+        for index, start in part:
+            point = points[index]
             layout = self._layout(point, keys)
             layouts.append(layout)
-            names.append(point.name)
-            members[point.name] = value
-            for dims in layout[0]:
-                dimension_keys.update(dims)
+            slots.append((point.name, index, start))
+            dimension_keys |= layout[3]
+        members = dict(base)
         for key, value in attrs:
-            members[key] = _dimension_value(value) if key in dimension_keys else value
+            if key != "_aws":  # the metadata member is ours
+                members[key] = _dimension_value(value) if key in dimension_keys else value
         members[SERVICE_NAME] = self.service_name
-        return _Unit(members, names, layouts)
+        return Unit(members, slots, layouts)
 
-    def _layout(self, point: MetricPoint, keys: frozenset[str]) -> _Layout:
+    def _layout(self, point: MetricPoint, keys: frozenset[str]) -> Layout:
         """Dimension sets, their layout key and the metric definition; memoised (the same few
-        metrics flush on every invocation). The parts are shared: serialised, never mutated."""
+        metrics flush on every invocation)."""
         memo_key = (point.name, point.unit, keys)
         found = self._layouts.get(memo_key)
         if found is None:
@@ -234,68 +250,41 @@ class EmfEncoder:
                 "Unit": cloudwatch_unit(point.unit),
                 "StorageResolution": STORAGE_RESOLUTION,
             }
-            found = (dims, repr(dims), metric)
+            found = (dims, repr(dims), metric, frozenset(k for s in dims for k in s), memo_key)
             if len(self._layouts) < _LAYOUT_MEMO_MAX:  # attribute keys may vary: bounded
                 self._layouts[memo_key] = found
         return found
 
-    def _document(self, doc: _Document, stamp: int) -> dict[str, Any]:
+    def _directives(self, planned: Planned) -> list[dict[str, Any]]:
         # One directive per distinct dimension layout: in one document the dimension values
-        # are the same members for every unit, so equal layouts share a directive.
+        # are the same members for every unit, so equal layouts share a directive. Fresh
+        # containers (a caller may change what it gets).
         directives: dict[str, dict[str, Any]] = {}
-        for unit in doc.units:
-            for dims, layout, metric in unit.layouts:
-                directive = directives.get(layout)
-                if directive is None:
-                    directive = directives[layout] = {
-                        "Namespace": self.namespace,
-                        "Dimensions": dims,
-                        "Metrics": [],
-                    }
-                directive["Metrics"].append(metric)
-        members = doc.members
-        members["_aws"] = {"Timestamp": stamp, "CloudWatchMetrics": list(directives.values())}
-        return members
+        for dims, layout, metric, _, _ in planned.layouts:
+            directive = directives.get(layout)
+            if directive is None:
+                directive = directives[layout] = {
+                    "Namespace": self.namespace,
+                    "Dimensions": [list(s) for s in dims],
+                    "Metrics": [],
+                }
+            directive["Metrics"].append(dict(metric))
+        return list(directives.values())
 
 
-def _first(item: tuple[str, Any]) -> str:
-    return item[0]
-
-
-def _pack(units: list[_Unit]) -> list[_Document]:
-    """As few documents as the units allow (first fit, in recording order)."""
-    if not units:
-        return []
-    split = _disputed(units)
-    docs: list[_Document] = []
-    for unit in units:
-        for doc in docs:
-            if doc.accepts(unit, split):
-                doc.add(unit)
-                break
+def _members(planned: Planned, points: list[MetricPoint], base: dict[str, Any]) -> dict[str, Any]:
+    """The document's top-level members but `_aws`: the base, the attributes, the values."""
+    members = base.copy()
+    members.update(planned.static)
+    for name, index, start in planned.slots:
+        point = points[index]
+        if start >= 0:
+            members[name] = list(point.values[start : start + MAX_VALUES_PER_METRIC])
+        elif point.kind == "histogram":
+            members[name] = list(point.values)
         else:
-            docs.append(_Document(unit))
-    return docs
-
-
-def _disputed(units: list[_Unit]) -> frozenset[str]:
-    """Keys two units would write differently, and metric names more than one unit holds
-    (a document holds one value per key)."""
-    seen: dict[str, Any] = {}
-    disputed: set[str] = set()
-    metric_names: set[str] = set()
-    for unit in units:
-        for name in unit.names:
-            if name in metric_names:
-                disputed.add(name)
-            metric_names.add(name)
-        for key, value in unit.members.items():
-            if key in seen:
-                if not _same(seen[key], value):
-                    disputed.add(key)
-            else:
-                seen[key] = value
-    return frozenset(disputed)
+            members[name] = point.value
+    return members
 
 
 class EmfStdoutExporter:
@@ -316,8 +305,7 @@ class EmfStdoutExporter:
 
     def export(self, points: list[MetricPoint]) -> bool:
         try:
-            encode = self._encode
-            lines = [encode(doc) for doc in self.encoder.documents(points)]
+            lines = self.encoder.lines(points, self._encode)
             stream = self._stream if self._stream is not None else sys.stdout
             stream.write("\n".join(lines) + "\n")
             stream.flush()

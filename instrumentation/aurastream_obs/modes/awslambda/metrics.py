@@ -30,7 +30,7 @@ _ALLOWED: Final = {spec.name: frozenset(spec.attributes) for spec in ALL_INSTRUM
 class MetricPoint:
     """One series of one flush (a plain class: dataclass creation costs cold-start time)."""
 
-    __slots__ = ("attributes", "kind", "name", "unit", "value", "values")
+    __slots__ = ("attributes", "key", "kind", "name", "unit", "value", "values")
 
     def __init__(  # noqa: PLR0917  (a record: positional like the dataclass it replaces)
         self,
@@ -40,9 +40,13 @@ class MetricPoint:
         attributes: Mapping[str, AttributeValue],
         value: float = 0.0,
         values: tuple[float, ...] = (),
+        key: AttrKey | None = None,
     ) -> None:
         self.name, self.unit, self.kind = name, unit, kind
         self.attributes, self.value, self.values = attributes, value, values
+        # The attributes as a sorted tuple when the caller has it (a collection does): the
+        # EMF encoder groups points by it.
+        self.key = key
 
 
 class _Instrument:
@@ -56,26 +60,37 @@ class _Instrument:
         self._allowed = _ALLOWED.get(name)
         self._lock = threading.Lock()
         self._data: dict[AttrKey, Any] = {}
+        self._keys: dict[tuple[Any, ...], AttrKey] = {}  # attributes as given -> series key
 
     def _key(self, attributes: Attributes) -> AttrKey:
         if not attributes:
             return ()
-        allowed = self._allowed
-        items = attributes.items()
-        if allowed is not None:
-            items = [(k, v) for k, v in items if k in allowed]  # type: ignore[assignment]
-        key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in items))
+        raw = tuple(attributes.items())
+        try:  # the same few attribute sets come back on every invocation: memoised
+            key, hashable = self._keys.get(raw), True
+        except TypeError:  # an unhashable value (a list): computed each time
+            key, hashable = None, False
+        if key is None:
+            allowed = self._allowed
+            items = attributes.items()
+            if allowed is not None:
+                items = [(k, v) for k, v in items if k in allowed]  # type: ignore[assignment]
+            key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in items))
+            if hashable and len(self._keys) < self._limit:
+                self._keys[raw] = key
         if key not in self._data and len(self._data) >= self._limit:
             return _OVERFLOW
         return key
 
     def collect(self) -> list[MetricPoint]:
+        if not self._data:  # nothing recorded since the last flush (read without the lock)
+            return []
         with self._lock:
             data, self._data = self._data, {}
-        return [self._point(dict(key), value) for key, value in data.items()]
+        return [self._point(key, value) for key, value in data.items()]
 
-    def _point(self, attrs: dict[str, AttributeValue], value: Any) -> MetricPoint:
-        return MetricPoint(self.name, self.unit, self.kind, attrs, value=float(value))
+    def _point(self, key: AttrKey, value: Any) -> MetricPoint:
+        return MetricPoint(self.name, self.unit, self.kind, dict(key), value=float(value), key=key)
 
 
 class _Adder(_Instrument):
@@ -126,8 +141,10 @@ class LambdaHistogram(_Instrument, metrics_api.Histogram):
         except Exception:  # noqa: BLE001 - recording never raises
             return
 
-    def _point(self, attrs: dict[str, AttributeValue], value: Any) -> MetricPoint:
-        return MetricPoint(self.name, self.unit, "histogram", attrs, values=tuple(value))
+    def _point(self, key: AttrKey, value: Any) -> MetricPoint:
+        return MetricPoint(
+            self.name, self.unit, "histogram", dict(key), values=tuple(value), key=key
+        )
 
 
 Callback = CallbackT
@@ -163,7 +180,7 @@ class _Observable(_Instrument):
                     if delta <= 0:
                         continue  # nothing new: no zero points
                     value = delta
-                points.append(self._point(dict(key), value))
+                points.append(self._point(key, value))
         return points
 
 

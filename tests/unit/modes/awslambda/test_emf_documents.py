@@ -236,8 +236,13 @@ def test_any_flush_extracts_exactly_and_keeps_each_points_context(spec: list[Any
             )
         else:
             points.append(_point(name, "{x}", "sum", attrs, next(counter)))
-    docs = EmfEncoder("svc", NAMESPACE).documents(points)
+    encoder = EmfEncoder("svc", NAMESPACE)
+    docs = encoder.documents(points, timestamp_ms=1)
     assert extracted(docs) == expected(points)
+    # What the exporter writes: the same documents, byte for byte (twice: memoised the 2nd time)
+    encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+    for _ in range(2):
+        assert encoder.lines(points, encode, timestamp_ms=1) == [encode(doc) for doc in docs]
     owner = {v: p for p in points for v in (p.values if p.kind == "histogram" else (p.value,))}
     members = rendered(points)
     values: dict[str, set[str]] = {}
@@ -256,3 +261,28 @@ def test_any_flush_extracts_exactly_and_keeps_each_points_context(spec: list[Any
                 assert type(doc[key]) is type(want) and doc[key] == want, (key, doc[key])
         for key in disputed & set(doc):  # a disputed key: every point of the document had it
             assert all(key in source.attributes for source in sources), (key, doc)
+
+
+def test_a_memoised_plan_takes_each_flushs_values_and_ids() -> None:
+    """The plan is memoised per shape; the values and the invocation's ids never are."""
+    encoder = EmfEncoder("svc", NAMESPACE)
+    encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+    for n in (1, 2, 3):
+        points = [
+            _point(
+                "aurastream.cache.lookups", "{lookup}", "sum", {"aurastream.cache.hit": True}, n
+            ),
+            _point("aurastream.sentiment.duration", "s", "histogram", {}, [n / 10] * n),
+        ]
+        token = CURRENT.set(Invocation(f"req-{n}", n == 1, "fn", correlation_id=f"corr-{n}"))
+        try:
+            (line,) = encoder.lines(points, encode, timestamp_ms=n)
+            (doc,) = encoder.documents(points, timestamp_ms=n)
+        finally:
+            CURRENT.reset(token)
+        assert json.loads(line) == doc
+        assert doc["aurastream.cache.lookups"] == n
+        assert doc["aurastream.sentiment.duration"] == [n / 10] * n
+        assert (doc["function_request_id"], doc["correlation_id"]) == (f"req-{n}", f"corr-{n}")
+        assert doc["_aws"]["Timestamp"] == n
+        assert extracted([doc]) == expected(points)

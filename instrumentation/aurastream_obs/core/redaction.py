@@ -106,14 +106,27 @@ def _mask_one_ip(raw: str) -> str:
     return str(ipaddress.ip_network((ip, prefix), strict=False))
 
 
+# Masked addresses by raw value: a client's address repeats in its requests' log record and
+# span, and parsing costs more than a lookup. Bounded: cleared when full (addresses are data).
+_MASKED: dict[str, str] = {}
+_MASKED_MAX: Final = 4096
+
+
 def mask_ip(value: object) -> object:
     """Client IP → its /24 (IPv4) or /48 (IPv6) network; X-Forwarded-For lists masked each."""
     if value is None:
         return None
     text = value if isinstance(value, str) else str(value)
-    if "," not in text:
-        return _mask_one_ip(text)
-    return ", ".join([_mask_one_ip(part) for part in text.split(",")])
+    masked = _MASKED.get(text)
+    if masked is None:
+        if "," not in text:
+            masked = _mask_one_ip(text)
+        else:
+            masked = ", ".join([_mask_one_ip(part) for part in text.split(",")])
+        if len(_MASKED) >= _MASKED_MAX:
+            _MASKED.clear()
+        _MASKED[text] = masked
+    return masked
 
 
 _KEY_CACHE_MAX: Final = 4096

@@ -57,6 +57,9 @@ class TraceIdAdder:
 
     def __init__(self, span_getter: Callable[[], _SpanLike] | None = None) -> None:
         self._span_getter = span_getter
+        # (span, its three id strings): the lines of one request share the span; formatting
+        # the ids once per span, not per line. One tuple, so threads never see a torn pair.
+        self._last: tuple[object, tuple[str, str, str] | None] = (None, None)
 
     def __call__(self, event: EventDict) -> EventDict:
         getter = self._span_getter
@@ -64,13 +67,19 @@ class TraceIdAdder:
             from opentelemetry import trace
 
             getter = self._span_getter = trace.get_current_span
-        ctx = getter().get_span_context()
-        if ctx.is_valid:
-            trace_id = format(ctx.trace_id, "032x")
-            event["trace_id"] = trace_id
-            event["span_id"] = format(ctx.span_id, "016x")
-            # X-Ray form of the same id: 8 hex of epoch seconds, then the 24 random hex.
-            event["xray_trace_id"] = f"1-{trace_id[:8]}-{trace_id[8:]}"
+        span = getter()
+        last_span, ids = self._last
+        if span is not last_span:
+            ctx = span.get_span_context()
+            ids = None
+            if ctx.is_valid:
+                trace_id = format(ctx.trace_id, "032x")
+                # X-Ray form of the same id: 8 hex of epoch seconds, then the 24 random hex.
+                xray = f"1-{trace_id[:8]}-{trace_id[8:]}"
+                ids = (trace_id, format(ctx.span_id, "016x"), xray)
+            self._last = (span, ids)
+        if ids is not None:
+            event["trace_id"], event["span_id"], event["xray_trace_id"] = ids
         return event
 
 

@@ -2,7 +2,9 @@
 scraping the reference service (local mode) under generated traffic; every Grafana panel's
 PromQL and every recording rule returns data; then the analyzer fails, and the availability
 burn-rate page travels Prometheus -> Alertmanager -> a local HTTP receiver standing in for
-PagerDuty (Events API v2) and Slack (incoming webhook)."""
+PagerDuty (Events API v2) and Slack (incoming webhook). The traffic's bad API keys raise the
+failed-authentication alert (team security): it reaches the security channel's own webhook
+(`/slack-security`), never the general channel's."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from aurastream_obs.artifacts.alertmanager import (
     PAGERDUTY_KEY_FILE,
     SLACK_URL_FILE,
     alertmanager_config,
+    slack_url_file,
 )
 from aurastream_obs.artifacts.grafana import dashboard_document
 from aurastream_obs.artifacts.prometheus_rules import SHORT_WINDOWS, alert_rules, slo_rules
@@ -36,6 +39,7 @@ from support.service_client import analyze
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 PAGE = "aurastream-local-availability-budget-burn-critical"
+SECURITY = "aurastream-local-failed-authentication-"  # warning (and critical, if it gets there)
 
 
 class SwitchableAnalyzer:
@@ -106,6 +110,7 @@ def test_panels_rules_and_burn_rate_page_reach_pagerduty_and_slack(
     secrets.mkdir()
     (secrets / PAGERDUTY_KEY_FILE).write_text("test-routing-key")
     (secrets / SLACK_URL_FILE).write_text(f"{receiver.url}/slack")
+    (secrets / slack_url_file("security")).write_text(f"{receiver.url}/slack-security")
     am_config = alertmanager_config(
         defs, secrets_dir=str(secrets), pagerduty_url=f"{receiver.url}/pagerduty", group_wait="1s"
     )
@@ -176,6 +181,9 @@ def test_panels_rules_and_burn_rate_page_reach_pagerduty_and_slack(
                 assert receiver.wait_for(
                     lambda: _paged(receiver) and _slacked(receiver), timeout=60
                 ), f"PagerDuty and Slack not both notified; got {receiver.requests}"
+                assert receiver.wait_for(lambda: _secured(receiver), timeout=60), (
+                    f"no failed-authentication alert in the security channel: {prom.alerts()}"
+                )
             finally:
                 traffic.stop.set()
                 traffic.thread.join(timeout=10)
@@ -186,6 +194,9 @@ def test_panels_rules_and_burn_rate_page_reach_pagerduty_and_slack(
     assert event["routing_key"] == "test-routing-key"
     assert event["event_action"] == "trigger"
     assert event["payload"]["severity"] == "critical"
+    # The security channel's alerts never reach the general channel, and nothing else goes there.
+    assert not any(SECURITY in json.dumps(e) for e in receiver.bodies_at("/slack"))
+    assert all(SECURITY in json.dumps(e) for e in receiver.bodies_at("/slack-security"))
 
 
 def _paged(receiver: AlertPeer) -> bool:
@@ -194,3 +205,7 @@ def _paged(receiver: AlertPeer) -> bool:
 
 def _slacked(receiver: AlertPeer) -> bool:
     return any(PAGE in json.dumps(e) for e in receiver.bodies_at("/slack"))
+
+
+def _secured(receiver: AlertPeer) -> bool:
+    return any(SECURITY in json.dumps(e) for e in receiver.bodies_at("/slack-security"))

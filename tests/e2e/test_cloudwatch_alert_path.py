@@ -9,7 +9,9 @@ to ALARM, SNS (moto) delivers the signed notification to the router over HTTP, t
 verifies it against moto's certificate and posts to the Slack and PagerDuty stand-ins; OK
 resolves it. The security path starts from real log lines: the service's security events,
 forwarded to the security log group as the Lambda log forwarder does, counted as the
-template's metric filter counts them, evaluated by the failed-authentication alarm.
+template's metric filter counts them, evaluated by the failed-authentication alarm, which
+notifies the security topic: the router posts it to the security channel's own webhook only
+(and pages PagerDuty when critical).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ pytestmark = [pytest.mark.e2e]
 
 REGION, ACCOUNT, API_ID = "us-east-1", "123456789012", "e2eapi0001"
 SLACK_PATH = "/services/T0/B0/e2e-slack-secret"
+SECURITY_SLACK_PATH = "/services/T0/B1/e2e-security-secret"
 
 
 @pytest.fixture
@@ -68,6 +71,7 @@ class AlertPath:
     slack: AlertPeer
     pagerduty: AlertPeer
     router: AlertRouter
+    security_slack: AlertPeer
 
 
 def _deploy_alerting(clients: Clients, env: str, endpoint: str) -> Resolver:
@@ -105,9 +109,10 @@ def path(clients: Clients, moto_url: str) -> Iterator[AlertPath]:
     env = f"e2e{secrets.token_hex(3)}"
     topics = frozenset(f"arn:aws:sns:{REGION}:{ACCOUNT}:{topic_name(r)}".replace(
         "${Environment}", env) for r in TOPIC_ROUTES)  # fmt: skip
-    with AlertPeer() as slack, AlertPeer() as pagerduty:
+    with AlertPeer() as slack, AlertPeer() as pagerduty, AlertPeer() as security_slack:
         settings = RouterSettings(
             slack_webhook_url=Secret(slack.url + SLACK_PATH),
+            security_slack_webhook_url=Secret(security_slack.url + SECURITY_SLACK_PATH),
             pagerduty_routing_key=Secret("R0UT1NGKEY0123456789abcdefe2e345"),
             pagerduty_events_url=pagerduty.url + "/v2/enqueue",
             sns_topic_arns=topics,
@@ -118,7 +123,7 @@ def path(clients: Clients, moto_url: str) -> Iterator[AlertPath]:
         try:
             resolve = _deploy_alerting(clients, env, f"{server.url}/sns")
             rendered = templates(load_definitions())
-            yield AlertPath(env, resolve, rendered, slack, pagerduty, router)
+            yield AlertPath(env, resolve, rendered, slack, pagerduty, router, security_slack)
         finally:
             server.close()
             getattr(router, "close", lambda: None)()
@@ -266,6 +271,19 @@ def test_failed_authentications_page_the_security_topic_from_log_lines(
                           "Threshold Crossed: 1 out of the last 1 datapoints [25.0] was greater "
                           "than the threshold (20.0).")  # fmt: skip
     assert notified == [security_topic]
-    assert path.slack.wait_for(lambda: len(path.slack.bodies) == 1, timeout=15)
-    assert "failed-authentication" in json.dumps(path.slack.bodies[0])
+    security = path.security_slack
+    assert security.wait_for(lambda: len(security.bodies) == 1, timeout=15)
+    assert "failed-authentication" in json.dumps(security.bodies[0])
+    assert security.requests[0]["path"] == SECURITY_SLACK_PATH
     assert path.pagerduty.bodies == []  # a warning pages nobody
+
+    # Past 100 per 5 minutes the critical alarm pages, still in the security channel only.
+    assert critical["AlarmActions"] == [security_topic]
+    transition(cw, sns, critical["AlarmName"], "ALARM",
+               "Threshold Crossed: 1 out of the last 1 datapoints [140.0] was greater than the "
+               "threshold (100.0).")  # fmt: skip
+    assert path.pagerduty.wait_for(lambda: len(path.pagerduty.bodies) == 1, timeout=15)
+    assert security.wait_for(lambda: len(security.bodies) == 2, timeout=15)
+    (page,) = path.pagerduty.bodies
+    assert page["payload"]["severity"] == "critical" and critical["AlarmName"] in json.dumps(page)
+    assert path.slack.bodies == []  # the general channel saw no security alarm

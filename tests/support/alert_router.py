@@ -1,5 +1,6 @@
 """The alert router under test, started on loopback between its peers: `start_router()` wires an
-`AlertRouter` to two `AlertPeer`s (Slack, PagerDuty), an SNS certificate fetcher that serves a
+`AlertRouter` to two `AlertPeer`s (Slack, PagerDuty; a third, the security channel's Slack,
+when given), an SNS certificate fetcher that serves a
 given PEM, and records what it fetched, which subscriptions it confirmed and which retry
 delays it asked to sleep (`RouterHarness`); `WatchedCounters` to wait for a counter without
 polling; the secrets the tests look for in logs; `post()` to call it over HTTP."""
@@ -26,7 +27,8 @@ from support.sns import TOPIC
 TOKEN = "tok-3f9a0c1e5b7d-secret"
 ROUTING_KEY = "R0UT1NGKEY0123456789abcdef012345"
 SLACK_PATH = "/services/T000/B000/XXXXslacksecretXXXX"
-SECRETS = (TOKEN, ROUTING_KEY, SLACK_PATH, "slacksecret")
+SECURITY_SLACK_PATH = "/services/T000/B001/XXXXsecuritysecretXXXX"
+SECRETS = (TOKEN, ROUTING_KEY, SLACK_PATH, "slacksecret", SECURITY_SLACK_PATH, "securitysecret")
 FAST_RETRIES = RetryPolicy(base_delay_s=0.01, max_delay_s=0.05)
 RUNBOOK_BASE = "https://runbooks.example.com/aurastream"
 
@@ -58,6 +60,7 @@ def start_router(
     topics: frozenset[str] = frozenset({TOPIC}),
     sleep: Callable[[float], None] | None = None,
     fetch_from: Callable[[str], bytes] | None = None,
+    security_slack: AlertPeer | None = None,
     **router_options: Any,
 ) -> RouterHarness:
     """A started router posting to `slack` and `pagerduty`; SNS certificates are `pem` (or
@@ -74,6 +77,9 @@ def start_router(
     settings = RouterSettings(
         slack_webhook_url=Secret(slack.url + SLACK_PATH),
         pagerduty_routing_key=Secret(ROUTING_KEY),
+        security_slack_webhook_url=(
+            Secret(security_slack.url + SECURITY_SLACK_PATH) if security_slack else None
+        ),
         pagerduty_events_url=pagerduty.url + "/v2/enqueue",
         alerts_token=Secret(TOKEN),
         runbook_base_url=RUNBOOK_BASE,

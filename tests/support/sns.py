@@ -22,6 +22,7 @@ from aurastream_obs.ops.alerts.sns import string_to_sign
 
 CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem"
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:aurastream-prod-critical-alerts"
+SECURITY_TOPIC = "arn:aws:sns:eu-west-1:123456789012:aurastream-prod-security-alerts"
 
 
 class Signer:
@@ -79,12 +80,13 @@ def timestamp(at: datetime | None = None) -> str:
 
 
 def notification(
-    alarm: dict[str, Any], *, message_id: str = "m-1", at: datetime | None = None
-) -> dict[str, Any]:
+    alarm: dict[str, Any], *, message_id: str = "m-1", at: datetime | None = None,
+    topic: str = TOPIC,
+) -> dict[str, Any]:  # fmt: skip
     return {
         "Type": "Notification",
         "MessageId": message_id,
-        "TopicArn": TOPIC,
+        "TopicArn": topic,
         "Subject": f'ALARM: "{alarm["AlarmName"]}" in EU (Ireland)',
         "Message": json.dumps(alarm),
         "Timestamp": timestamp(at),

@@ -1,7 +1,10 @@
 """Alertmanager configuration from the alert routes: critical -> PagerDuty (Events API v2) and
 Slack, warning -> Slack; a team's alerts (label `team`, e.g. security) to that team's channel;
 warnings inhibited while the critical for the same signal fires.
-Secrets are files (`routing_key_file`, `api_url_file`), never values in the config."""
+Secrets are files (`routing_key_file`, `api_url_file`), never values in the config. A team's
+channel has its own webhook file (`slack-<team>-webhook-url`): a Slack app's incoming webhook
+posts to the one channel it was created for and ignores `channel`, so the security channel
+needs a webhook of its own (the alert router's `SLACK_SECURITY_WEBHOOK_URL`)."""
 
 from __future__ import annotations
 
@@ -18,8 +21,13 @@ PAGERDUTY_KEY_FILE = "pagerduty-routing-key"
 SLACK_URL_FILE = "slack-webhook-url"
 
 
+def slack_url_file(team: str | None = None) -> str:
+    """The webhook file of the default channel, or of a team's own channel."""
+    return f"slack-{team}-webhook-url" if team else SLACK_URL_FILE
+
+
 def _receiver(name: str, *, pagerduty: bool, channel: str | None, secrets_dir: str,
-              pagerduty_url: str | None) -> dict[str, Any]:  # fmt: skip
+              pagerduty_url: str | None, team: str | None = None) -> dict[str, Any]:  # fmt: skip
     receiver: dict[str, Any] = {"name": name}
     if pagerduty:
         config: dict[str, Any] = {
@@ -33,7 +41,7 @@ def _receiver(name: str, *, pagerduty: bool, channel: str | None, secrets_dir: s
     if channel:
         receiver["slack_configs"] = [
             {
-                "api_url_file": f"{secrets_dir}/{SLACK_URL_FILE}",
+                "api_url_file": f"{secrets_dir}/{slack_url_file(team)}",
                 "channel": channel,
                 "send_resolved": True,
                 "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}",
@@ -62,6 +70,7 @@ def alertmanager_config(
                 channel=route.slack_channel,
                 secrets_dir=secrets_dir,
                 pagerduty_url=pagerduty_url,
+                team=route.team,
             )
         )
         routes.append(

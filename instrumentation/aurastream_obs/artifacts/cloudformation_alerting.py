@@ -12,9 +12,15 @@
   Lambda function (SNS invokes it asynchronously; what fails after Lambda's retries lands in
   its dead-letter queue), or an existing router's HTTPS endpoint (`RouterEndpoint`). An
   e-mail address per route is an optional extra subscription (a fallback if the router fails).
-- The router's channel secrets come from Secrets Manager (`aurastream/<env>/alert-router`,
-  keys `slack_webhook_url`, `pagerduty_routing_key`) by dynamic reference: never a template
-  parameter or a repo file.
+- The router's channel secrets stay in Secrets Manager (`aurastream/<env>/alert-router`, keys
+  `slack_webhook_url`, `pagerduty_routing_key`; `aurastream/<env>/alert-router-security`, key
+  `slack_webhook_url` of the security channel): the function's environment names them and the
+  router reads them at a cold start (ops/alerts/secrets.py). A dynamic reference would resolve
+  them into plaintext environment variables, visible to anyone who can read the function's
+  configuration. The role may `secretsmanager:GetSecretValue` these two secrets only: their
+  ARNs end in `-??????`, the six characters Secrets Manager appends to a secret's name
+  (AWS Secrets Manager guide, "Permissions policy examples": the wildcard keeps out secrets
+  whose names merely start with the same text). Never a template parameter or a repo file.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from aurastream_obs.definitions.deployment import (
     ENV,
     LAMBDA_RUNTIME,
     ROUTER_SECRET,
+    ROUTER_SECURITY_SECRET,
     TOPIC_ROUTES,
     function_log_group,
     resource,
@@ -112,8 +119,15 @@ def _conditions() -> Doc:
     return conditions
 
 
-def _secret(key: str) -> Doc:
-    return _sub(f"{{{{resolve:secretsmanager:{ROUTER_SECRET}:SecretString:{key}}}}}")
+ROUTER_SECRETS: Final = (ROUTER_SECRET, ROUTER_SECURITY_SECRET)
+
+
+def secret_arn(name: str) -> Doc:
+    """The ARN of the secret called `name`, whatever six characters Secrets Manager added."""
+    return _sub(
+        f"arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}"
+        f":secret:{name}-??????"
+    )
 
 
 def _router() -> Doc:
@@ -126,6 +140,8 @@ def _router() -> Doc:
          "Action": ["logs:CreateLogStream", "logs:PutLogEvents"]},
         {"Sid": "DeadLetters", "Effect": "Allow", "Action": ["sqs:SendMessage"],
          "Resource": {"Fn::GetAtt": [_DLQ.logical_id, "Arn"]}},
+        {"Sid": "ChannelSecrets", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+         "Resource": [secret_arn(name) for name in ROUTER_SECRETS]},
     ]  # fmt: skip
     trust = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "sts:AssumeRole",
@@ -139,7 +155,8 @@ def _router() -> Doc:
             "LogGroupName": _sub(group),
             "RetentionInDays": LOG_CATEGORIES[DEFAULT_CATEGORY].retention_days}},
         "AlertRouterRole": {"Type": "AWS::IAM::Role", "Properties": {
-            "Description": "AuraStream alert router: its logs and its dead-letter queue",
+            "Description": "AuraStream alert router: its logs, its dead-letter queue and "
+                           "its channel secrets",
             "AssumeRolePolicyDocument": trust,
             "Policies": [{"PolicyName": "alert-router", "PolicyDocument": {
                 "Version": "2012-10-17", "Statement": policy}}]}},
@@ -156,8 +173,8 @@ def _router() -> Doc:
                     "AURASTREAM_ENVIRONMENT": {"Ref": "Environment"},
                     "AURASTREAM_SNS_TOPIC_ARNS": {"Fn::Join": [",", topics]},
                     "AURASTREAM_RUNBOOK_BASE_URL": {"Ref": "RunbookBaseUrl"},
-                    "SLACK_WEBHOOK_URL": _secret("slack_webhook_url"),
-                    "PAGERDUTY_ROUTING_KEY": _secret("pagerduty_routing_key"),
+                    "AURASTREAM_ALERTS_SECRET_ID": _sub(ROUTER_SECRET),
+                    "AURASTREAM_ALERTS_SECURITY_SECRET_ID": _sub(ROUTER_SECURITY_SECRET),
                 }}}},
     }  # fmt: skip
     for route in TOPIC_ROUTES:

@@ -128,6 +128,20 @@ def topic_name(route: str) -> str:
     return f"aurastream-{ENV}-{route}-alerts"
 
 
+_TOPIC_NAME: Final = re.compile(
+    re.escape(topic_name("ROUTE"))
+    .replace(re.escape(ENV), "[a-z0-9-]+")
+    .replace("ROUTE", "(?P<route>[a-z0-9]+)")
+)
+
+
+def topic_route(topic_arn: str) -> str | None:
+    """The route of one of our alert topics from its ARN (`...:aurastream-<env>-<route>-alerts`,
+    the name `topic_name` gives); None for any other topic."""
+    match = _TOPIC_NAME.fullmatch(topic_arn.rsplit(":", 1)[-1])
+    return match["route"] if match else None
+
+
 def topic_export(route: str) -> str:
     """The alerting stack's export of a topic ARN (the alarm stacks import it)."""
     return f"aurastream-{ENV}-{route}-alerts-topic"
@@ -149,7 +163,11 @@ EXTRA_LOG_GROUPS: Final[Mapping[str, str]] = MappingProxyType(
     {"function": function_log_group("function")}
 )
 
-ROUTER_SECRET: Final = f"aurastream/{ENV}/alert-router"  # Secrets Manager: channel secrets
+# Secrets Manager secrets of the alert router, read by the router at a cold start (names in
+# its environment, values never): the channels' (Slack webhook, PagerDuty routing key) and the
+# security channel's Slack webhook.
+ROUTER_SECRET: Final = f"aurastream/{ENV}/alert-router"
+ROUTER_SECURITY_SECRET: Final = f"aurastream/{ENV}/alert-router-security"
 
 
 def log_group(source: str) -> str:

@@ -3,12 +3,17 @@ our alarms only, subscriptions in every configuration, one set of names everywhe
 
 from __future__ import annotations
 
+import fnmatch
+import json
+import re
+import secrets
 from typing import Any
 
 from aurastream_obs.artifacts.cloudformation import templates
 from aurastream_obs.artifacts.deploy_templates import sam
 from aurastream_obs.definitions import load_definitions
 from aurastream_obs.definitions.deployment import RESOURCES, TOPIC_ROUTES
+from support.moto import Clients
 
 
 def _resources(kind: str) -> dict[str, Any]:
@@ -61,18 +66,59 @@ def test_the_router_role_is_least_privilege() -> None:
     resources = _resources("alerting")
     assert _actions(resources["AlertRouterRole"]) == {
         "logs:CreateLogStream", "logs:PutLogEvents", "sqs:SendMessage",
+        "secretsmanager:GetSecretValue",
     }  # fmt: skip
+    statements = resources["AlertRouterRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    (secrets,) = [s for s in statements["Statement"] if s["Action"][0].startswith("secretsm")]
+    arn = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:"
+    assert secrets["Resource"] == [
+        {"Fn::Sub": f"{arn}aurastream/${{Environment}}/alert-router-??????"},
+        {"Fn::Sub": f"{arn}aurastream/${{Environment}}/alert-router-security-??????"},
+    ]
     router = resources["AlertRouter"]["Properties"]
     variables = router["Environment"]["Variables"]
     assert variables["AURASTREAM_SNS_TOPIC_ARNS"] == {
         "Fn::Join": [",", [{"Ref": f"{r.capitalize()}AlertsTopic"} for r in TOPIC_ROUTES]]
     }
-    # Secrets by dynamic reference only: no parameter, no literal.
-    for name in ("SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY"):
-        assert variables[name]["Fn::Sub"].startswith(
-            "{{resolve:secretsmanager:aurastream/${Environment}/alert-router:SecretString:"
-        )
+    # The secrets' names, read at a cold start; never a value, not even a dynamic reference
+    # (it would resolve to plaintext in the function's configuration).
+    assert variables["AURASTREAM_ALERTS_SECRET_ID"] == {
+        "Fn::Sub": "aurastream/${Environment}/alert-router"
+    }
+    assert variables["AURASTREAM_ALERTS_SECURITY_SECRET_ID"] == {
+        "Fn::Sub": "aurastream/${Environment}/alert-router-security"
+    }
+    assert not {"SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY", "SLACK_SECURITY_WEBHOOK_URL"} & set(
+        variables
+    )
+    assert "resolve:secretsmanager" not in json.dumps(templates(load_definitions())["alerting"])
     assert router["DeadLetterQueue"]["Type"] == "SQS"
+
+
+def test_the_secret_grant_matches_exactly_the_router_secrets_on_moto(clients: Clients) -> None:
+    """IAM's wildcards (`?` one character, `*` any) over the ARNs Secrets Manager gives: the
+    grant covers the two secrets, not secrets whose names start the same way."""
+    statements = _resources("alerting")["AlertRouterRole"]["Properties"]["Policies"][0]
+    (grant,) = [s for s in statements["PolicyDocument"]["Statement"]
+                if s["Sid"] == "ChannelSecrets"]  # fmt: skip
+    env = f"g{secrets.token_hex(3)}"
+    values = {"Environment": env, "AWS::Partition": "aws", "AWS::Region": "us-east-1",
+              "AWS::AccountId": "123456789012"}  # fmt: skip
+    patterns = [re.sub(r"\$\{([\w:]+)\}", lambda m: values[m[1]], r["Fn::Sub"])
+                for r in grant["Resource"]]  # fmt: skip
+    sm = clients("secretsmanager")
+
+    def arn(name: str) -> str:
+        return str(sm.create_secret(Name=name, SecretString="{}")["ARN"])
+
+    def granted(secret_arn: str) -> bool:
+        return any(fnmatch.fnmatchcase(secret_arn, p) for p in patterns)
+
+    assert granted(arn(f"aurastream/{env}/alert-router"))
+    assert granted(arn(f"aurastream/{env}/alert-router-security"))
+    for other in ("alert-router-x", "alert-router-securityx", "alert-routers", "other"):
+        assert not granted(arn(f"aurastream/{env}/{other}")), other
+    assert not granted(arn(f"aurastream/{env}x/alert-router"))
 
 
 def test_the_api_stack_names_what_the_alarms_read() -> None:

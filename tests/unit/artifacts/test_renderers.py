@@ -103,6 +103,20 @@ def test_alertmanager_routes_and_no_literal_secret() -> None:
     assert inhibit["equal"] == ["signal"]
 
 
+def test_the_security_channel_has_its_own_webhook_file() -> None:
+    """A Slack app's webhook posts to the channel it was made for (`channel` is ignored), so
+    #aurastream-security needs its own URL; everything else keeps the default one."""
+    config = alertmanager_config(load_definitions(), secrets_dir="/s")
+    urls = {r["name"]: {c["channel"]: c["api_url_file"] for c in r.get("slack_configs", [])}
+            for r in config["receivers"]}  # fmt: skip
+    for name, channels in urls.items():
+        expected = ({"#aurastream-security": "/s/slack-security-webhook-url"}
+                    if name.startswith("security-")
+                    else {"#aurastream-alerts": "/s/slack-webhook-url"})  # fmt: skip
+        assert channels == expected, name
+    assert sum(name.startswith("security-") for name in urls) == 2
+
+
 def test_grafana_dashboards_have_a_query_in_every_panel() -> None:
     for dashboard in load_definitions().dashboards:
         document = dashboard_document(dashboard)

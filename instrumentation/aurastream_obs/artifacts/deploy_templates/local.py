@@ -69,8 +69,10 @@ def compose() -> dict[str, Any]:
             "alertmanager": {
                 "image": ALERTMANAGER_IMAGE,
                 "command": ["--config.file=/etc/alertmanager/alertmanager.yml"],
-                # Secrets stay out of the repo: create ./secrets/slack-webhook-url and
-                # ./secrets/pagerduty-routing-key (git-ignored) before `docker compose up`.
+                # Secrets stay out of the repo: create ./secrets/slack-webhook-url,
+                # ./secrets/slack-security-webhook-url (the #aurastream-security channel's own
+                # webhook) and ./secrets/pagerduty-routing-key (git-ignored) before
+                # `docker compose up`.
                 "volumes": ["./alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro",
                             "./secrets:/etc/alertmanager/secrets:ro"],
                 "ports": ["9093:9093"],

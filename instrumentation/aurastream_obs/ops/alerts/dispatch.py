@@ -1,7 +1,9 @@
 """Deliver an alert group to every channel it routes to, at least once, within one deadline.
 
-Each channel gets its messages (Slack: the group, PagerDuty: one event per alert), all sent
-concurrently on a bounded pool. Before sending, a message claims its alerts in the
+Each alert goes to PagerDuty when its severity pages and to one Slack channel: its team's
+(label `team`, e.g. security: `slack-security`) when that channel is configured, else the
+default one. Each channel gets its messages (Slack: the group, PagerDuty: one event per
+alert), all sent concurrently on a bounded pool. Before sending, a message claims its alerts in the
 `OnceLedger` (per channel, fingerprint and status): alerts already delivered are duplicates;
 alerts another request is delivering make this one wait for that outcome (up to the
 deadline). A failed message forgets its claim so that the sender's retry delivers it.
@@ -22,6 +24,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Final
 
+from aurastream_obs.core.conventions import TEAM_LABEL
 from aurastream_obs.ops.alerts.alert import Alert
 from aurastream_obs.ops.alerts.channels import Channel
 from aurastream_obs.ops.alerts.ledger import Deadline, OnceLedger
@@ -44,8 +47,17 @@ class Reply:
     headers: Mapping[str, str] | None = None
 
 
-def channels_for(alert: Alert, routes: Routes) -> list[str]:
-    names = ["slack"]
+def team_channel(team: str) -> str:
+    """The Slack channel of a team's own webhook: `slack-<team>` (e.g. slack-security)."""
+    return f"slack-{team}"
+
+
+def channels_for(alert: Alert, routes: Routes, teams: frozenset[str] = frozenset()) -> list[str]:
+    """PagerDuty when the severity pages; Slack: the alert's team's channel when that team has
+    one configured (`teams`), else the default channel. Never both Slack channels: a team's
+    alerts (security) stay out of the general channel."""
+    team = alert.labels.get(TEAM_LABEL)
+    names = [team_channel(team) if team in teams else "slack"]
     if routes.get(alert.severity, False):
         names.insert(0, "pagerduty")
     return names
@@ -64,15 +76,18 @@ class Dispatcher:
         self._ledger = ledger
         self._counters = counters  # the router's current Counters (tests swap them)
         self._pool = ThreadPoolExecutor(POOL_WORKERS, thread_name_prefix="alert-delivery")
+        prefix = team_channel("")
+        self._teams = frozenset(n.removeprefix(prefix) for n in channels if n.startswith(prefix))
+        # PagerDuty first, then the Slack channels: the order of the reply's `channels`.
+        self._order = ("pagerduty", "slack", *sorted(n for n in channels if n.startswith(prefix)))
 
     def deliver(self, group: AlertGroup, deadline: Deadline) -> tuple[Reply, list[Alert]]:
         """Send `group` everywhere it routes; the reply and the alerts newly delivered."""
         results: list[dict[str, str]] = [{} for _ in group.alerts]
         jobs: list[tuple[str, list[int], Future[dict[int, str]]]] = []
-        for name in ("pagerduty", "slack"):
-            indexes = [
-                i for i, a in enumerate(group.alerts) if name in channels_for(a, self._routes)
-            ]
+        routed = [channels_for(a, self._routes, self._teams) for a in group.alerts]
+        for name in self._order:
+            indexes = [i for i, names in enumerate(routed) if name in names]
             if not indexes:
                 continue
             channel = self._channels.get(name)

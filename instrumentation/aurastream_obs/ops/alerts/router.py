@@ -23,7 +23,7 @@ from aurastream_obs.logs.events import security_event
 from aurastream_obs.ops.alerts.alert import Alert, runbook_url
 from aurastream_obs.ops.alerts.channels import Channel, PagerDutyChannel, SlackChannel
 from aurastream_obs.ops.alerts.delivery import Poster
-from aurastream_obs.ops.alerts.dispatch import Dispatcher, Reply, Routes
+from aurastream_obs.ops.alerts.dispatch import Dispatcher, Reply, Routes, team_channel
 from aurastream_obs.ops.alerts.jsonlimits import load_json
 from aurastream_obs.ops.alerts.ledger import DEFAULT_MAX_ENTRIES, Deadline, OnceLedger
 from aurastream_obs.ops.alerts.metrics import Counters
@@ -61,6 +61,16 @@ def load_routes() -> dict[str, bool]:
     return {route.severity: route.pagerduty for route in ROUTES}
 
 
+def topic_team(topic_arn: object) -> str | None:
+    """The team of an alert topic: `aurastream-<env>-security-alerts` -> security (a route of
+    the definitions that is a team's); None for the severity topics."""
+    from aurastream_obs.definitions.aurastream import ROUTES
+    from aurastream_obs.definitions.deployment import topic_route
+
+    route = topic_route(topic_arn) if isinstance(topic_arn, str) else None
+    return route if route is not None and route in {r.team for r in ROUTES} else None
+
+
 class AlertRouter:
     def __init__(
         self,
@@ -81,6 +91,8 @@ class AlertRouter:
         channels: dict[str, Channel] = {}
         if settings.slack_webhook_url:
             channels["slack"] = SlackChannel(settings.slack_webhook_url, poster)
+        for team, webhook in settings.team_webhooks().items():
+            channels[team_channel(team)] = SlackChannel(webhook, poster, name=team_channel(team))
         if settings.pagerduty_routing_key:
             channels["pagerduty"] = PagerDutyChannel(
                 settings.pagerduty_routing_key, poster, settings.pagerduty_events_url
@@ -199,7 +211,10 @@ class AlertRouter:
             )
             if not isinstance(alarm, dict):
                 raise PayloadError("Message must be a JSON object")
-            alert = parse_cloudwatch_alarm(alarm, runbook_base=self.settings.runbook_base_url)
+            alert = parse_cloudwatch_alarm(
+                alarm, runbook_base=self.settings.runbook_base_url,
+                team=topic_team(message.get("TopicArn")),
+            )  # fmt: skip
         except PayloadError as exc:
             return self._bad_input("sns", f"not a CloudWatch alarm: {exc}")
         if alert is None:

@@ -12,6 +12,16 @@ from typing import Final
 
 # Slack incoming-webhook URL (a credential: the path is the token). Unset: Slack is skipped.
 ENV_SLACK_WEBHOOK_URL: Final = "SLACK_WEBHOOK_URL"
+# The security channel's own incoming webhook (#aurastream-security): a Slack app's webhook
+# posts to the one channel it was created for, so a team channel needs its own URL. Alerts of
+# team "security" go there. Unset: they go to the default channel (never dropped).
+ENV_SECURITY_SLACK_WEBHOOK_URL: Final = "SLACK_SECURITY_WEBHOOK_URL"
+# Secrets Manager secret (name or ARN) holding the channel secrets as JSON: keys
+# `slack_webhook_url`, `pagerduty_routing_key`. Read once when the router starts (a Lambda
+# cold start) and kept for the life of the process; its values win over the variables above.
+ENV_SECRET_ID: Final = "AURASTREAM_ALERTS_SECRET_ID"
+# Secrets Manager secret of the security channel: key `slack_webhook_url`.
+ENV_SECURITY_SECRET_ID: Final = "AURASTREAM_ALERTS_SECURITY_SECRET_ID"
 # PagerDuty Events API v2 integration (routing) key. Unset: PagerDuty is skipped.
 ENV_PAGERDUTY_ROUTING_KEY: Final = "PAGERDUTY_ROUTING_KEY"
 # Events API endpoint; default the public one (tests point it at a local stand-in).
@@ -71,16 +81,23 @@ def _secret(env: Mapping[str, str], name: str) -> Secret | None:
     return Secret(value) if value else None
 
 
+# The team whose alerts have a channel of their own (definitions.aurastream.ROUTES).
+SECURITY_TEAM: Final = "security"
+
+
 @dataclass(frozen=True)
 class RouterSettings:
     slack_webhook_url: Secret | None = None
     pagerduty_routing_key: Secret | None = None
+    security_slack_webhook_url: Secret | None = None
     pagerduty_events_url: str = DEFAULT_PAGERDUTY_EVENTS_URL
     alerts_token: Secret | None = None
     runbook_base_url: str | None = None
     sns_topic_arns: frozenset[str] = field(default_factory=frozenset)
     dedup_window_s: float = DEFAULT_DEDUP_WINDOW_S
     deadline_s: float = DEFAULT_DEADLINE_S
+    secret_id: str | None = None  # the channel secrets come from Secrets Manager (secrets.py)
+    security_secret_id: str | None = None
 
     def __post_init__(self) -> None:
         bounded = min(max(self.deadline_s, MIN_DEADLINE_S), MAX_DEADLINE_S)
@@ -94,13 +111,21 @@ class RouterSettings:
         return cls(
             slack_webhook_url=_secret(env, ENV_SLACK_WEBHOOK_URL),
             pagerduty_routing_key=_secret(env, ENV_PAGERDUTY_ROUTING_KEY),
+            security_slack_webhook_url=_secret(env, ENV_SECURITY_SLACK_WEBHOOK_URL),
             pagerduty_events_url=env.get(ENV_PAGERDUTY_EVENTS_URL) or DEFAULT_PAGERDUTY_EVENTS_URL,
             alerts_token=_secret(env, ENV_ALERTS_TOKEN),
             runbook_base_url=env.get(ENV_RUNBOOK_BASE_URL) or None,
             sns_topic_arns=arns,
             dedup_window_s=max(0.0, window),
             deadline_s=_number(env, ENV_DEADLINE_S, DEFAULT_DEADLINE_S),
+            secret_id=env.get(ENV_SECRET_ID, "").strip() or None,
+            security_secret_id=env.get(ENV_SECURITY_SECRET_ID, "").strip() or None,
         )
+
+    def team_webhooks(self) -> dict[str, Secret]:
+        """Team -> the Slack webhook of its own channel (only the configured ones)."""
+        webhook = self.security_slack_webhook_url
+        return {SECURITY_TEAM: webhook} if webhook else {}
 
 
 def _number(env: Mapping[str, str], name: str, default: float) -> float:

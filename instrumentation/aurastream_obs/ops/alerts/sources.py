@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Final
 
+from aurastream_obs.core.conventions import TEAM_LABEL
 from aurastream_obs.ops.alerts.alert import (
     Alert,
     _float_or_none,
@@ -57,9 +58,11 @@ def load_thresholds() -> dict[tuple[str, str], float]:
 
 
 def parse_cloudwatch_alarm(
-    message: Mapping[str, object], *, runbook_base: str | None = None
+    message: Mapping[str, object], *, runbook_base: str | None = None, team: str | None = None
 ) -> Alert | None:
-    """A CloudWatch alarm notification → Alert; None for INSUFFICIENT_DATA (not actionable)."""
+    """A CloudWatch alarm notification → Alert; None for INSUFFICIENT_DATA (not actionable).
+    `team`: the owner of the topic it came by (the security topic), a `team` label as the
+    Prometheus rules give the same alarm."""
     name = message.get("AlarmName")
     state = message.get("NewStateValue")
     if not isinstance(name, str) or not name or state not in ("ALARM", "OK", "INSUFFICIENT_DATA"):
@@ -76,6 +79,8 @@ def parse_cloudwatch_alarm(
         labels["signal"] = signal
     if isinstance(trigger.get("MetricName"), str):
         labels["metric"] = str(trigger["MetricName"])
+    if team:
+        labels[TEAM_LABEL] = team
     alert = Alert(
         name=name,
         severity=severity_from_name(name) or "warning",

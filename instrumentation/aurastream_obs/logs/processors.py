@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
+from aurastream_obs.core.json_encoding import compact_encoder
 from aurastream_obs.core.log_categories import DEFAULT_CATEGORY, LOG_CATEGORIES, LogCategory
 from aurastream_obs.core.redaction import (
     EMAIL_MASK,
@@ -271,10 +272,9 @@ class JSONRenderer:
     """
 
     def __init__(self, ensure_ascii: bool = False) -> None:
-        # One encoder, built once: json.dumps with options builds a new one per call.
-        self._encode = json.JSONEncoder(
-            ensure_ascii=ensure_ascii, allow_nan=False, default=_fallback, separators=(",", ":")
-        ).encode
+        # One C encoder, built once (core/json_encoding.py); a cycle raises RecursionError
+        # there and takes the sanitised path below, like any other failure.
+        self._encode = compact_encoder(_fallback, ensure_ascii=ensure_ascii, allow_nan=False)
 
     def __call__(self, event: EventDict) -> str:
         try:

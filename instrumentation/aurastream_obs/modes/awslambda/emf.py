@@ -25,7 +25,6 @@ billed custom metric.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -37,6 +36,7 @@ from aurastream_obs.core.conventions import (
     EMF_NAMESPACE,
     SERVICE_NAME,
 )
+from aurastream_obs.core.json_encoding import compact_encoder
 from aurastream_obs.logs.invocation import CURRENT
 from aurastream_obs.modes.awslambda.emf_plan import (
     MAX_METRICS_PER_DIRECTIVE,
@@ -300,8 +300,7 @@ class EmfStdoutExporter:
         self.encoder = encoder
         self._stream = stream
         self._on_drop = on_drop
-        # Built once: json.dumps with options builds a new encoder on every call.
-        self._encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+        self._encode = compact_encoder(str)  # one C encoder, reused (core/json_encoding.py)
 
     def export(self, points: list[MetricPoint]) -> bool:
         try:

@@ -15,13 +15,13 @@ from __future__ import annotations
 # `_socket` (the C module `socket` wraps) is enough for one UDP sendto: `socket` itself builds
 # four IntEnum classes and imports `selectors` at import (≈ 2 ms of cold start).
 import _socket
-import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from opentelemetry.trace import SpanKind, StatusCode
 
+from aurastream_obs.core.json_encoding import compact_encoder
 from aurastream_obs.core.version import __version__
 from aurastream_obs.modes.awslambda.tracing import LambdaSpan
 from aurastream_obs.propagation.propagators import xray_trace_id
@@ -297,8 +297,7 @@ class XRayUdpExporter:
             self._on_drop(count)
 
 
-# Built once: json.dumps with options builds a new encoder on every call.
-_encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+_encode = compact_encoder(str)  # one C encoder for every document (core/json_encoding.py)
 
 
 def _dumps(doc: dict[str, Any]) -> bytes:

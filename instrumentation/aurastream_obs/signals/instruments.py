@@ -47,10 +47,12 @@ class AuraStreamMetrics:
         self._revenue = _create(meter, c.REVENUE)
         self._usage = _create(meter, c.USAGE)
         self._security = _create(meter, c.SECURITY_EVENTS)
-        # Attribute dicts are reused: the SDK hashes them per call, allocation is avoidable.
+        # Attribute dicts are reused: a point costs its attribute set's lookup, allocation is
+        # avoidable (the instruments copy what they keep).
         self._hit = {c.CACHE_HIT: True}
         self._miss = {c.CACHE_HIT: False}
         self._by_sentiment = {s: {c.SENTIMENT: s} for s in _SENTIMENTS}
+        self._by_analyzer: dict[tuple[str, str], dict[str, str]] = {}
 
     def record_sentiment_analysis(
         self, sentiment: str, confidence: float, duration_s: float | None, analyzer: str = ""
@@ -58,16 +60,24 @@ class AuraStreamMetrics:
         """One analysis; `duration_s` is None for cache hits (no analyzer time spent)."""
         try:
             attrs = self._by_sentiment.get(sentiment) or {c.SENTIMENT: "UNKNOWN"}
-            if analyzer:
-                self._analyses.add(1, {**attrs, c.ANALYZER: analyzer})
-            else:
-                self._analyses.add(1, attrs)
+            analyzed = self._analyzed(attrs, analyzer) if analyzer else attrs
+            self._analyses.add(1, analyzed)
             self._confidence.record(float(confidence), attrs)
             if duration_s is not None:
-                duration_attrs = {**attrs, c.ANALYZER: analyzer} if analyzer else attrs
-                self._duration.record(float(duration_s), duration_attrs)
+                self._duration.record(float(duration_s), analyzed)
         except Exception:  # noqa: BLE001 - telemetry boundary: never fail the request
             _log.debug("record_sentiment_analysis failed", exc_info=True)
+
+    def _analyzed(self, attrs: dict[str, str], analyzer: str) -> dict[str, str]:
+        """The sentiment's attributes with the analyzer, one dict per pair (a few analyzers:
+        the cache stops at 64 pairs, later ones get a new dict per call)."""
+        key = (attrs[c.SENTIMENT], analyzer)
+        found = self._by_analyzer.get(key)
+        if found is None:
+            found = {**attrs, c.ANALYZER: analyzer}
+            if len(self._by_analyzer) < 64:
+                self._by_analyzer[key] = found
+        return found
 
     def record_cache_lookup(self, hit: bool) -> None:
         try:

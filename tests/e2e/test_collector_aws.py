@@ -143,6 +143,25 @@ def test_every_metric_an_alarm_or_dashboard_references_is_emitted(
           + (", ".join(log_only) or "none"))  # fmt: skip
 
 
+def test_the_security_counter_is_a_metric_with_lambdas_dimensions(delivered: Delivered) -> None:
+    """The round's bad API key is a failed authentication: the service counts it, the collector
+    emits it as a metric (not a plain log event: awsemf's fate for undeclared metrics) with
+    the dimension set Lambda's collectorless encoder declares for the same attributes."""
+    from aurastream_obs.core.conventions import SECURITY_EVENT, SECURITY_EVENTS
+    from aurastream_obs.modes.awslambda.emf import dimension_sets
+
+    name = SECURITY_EVENTS.name
+    assert name not in log_only_emf(map(json.dumps, delivered.emf))
+    documents = [d for d in delivered.emf if name in d and "_aws" in d]
+    assert documents and all(d[SECURITY_EVENT] == "failed_authentication" for d in documents)
+    for document in documents:
+        (directive,) = [c for c in document["_aws"]["CloudWatchMetrics"]
+                        if name in {m["Name"] for m in c["Metrics"]}]  # fmt: skip
+        labels = frozenset(k for k in document if k != "_aws")
+        lambdas = dimension_sets(name, labels)  # awsemf sorts a set's names, Lambda does not
+        assert {frozenset(d) for d in directive["Dimensions"]} == {frozenset(d) for d in lambdas}
+
+
 def test_xray_holds_every_request_with_the_indexed_annotations(delivered: Delivered) -> None:
     assert set(delivered.traces) == set(delivered.trace_ids)
     for segments in delivered.traces.values():

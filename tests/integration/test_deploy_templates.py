@@ -4,6 +4,7 @@ configs pass the collector validator; the local Prometheus config passes promtoo
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from aurastream_obs.artifacts import validators
 from aurastream_obs.artifacts.collector_configs.components import ADOT_COLLECTOR
 from aurastream_obs.artifacts.collector_configs.validate import check_config
 from support.paths import ROOT
@@ -32,8 +34,8 @@ def _cfn_templates() -> list[Path]:
 
 
 def _cfn_lint() -> str:
-    beside_python = Path(sys.executable).with_name("cfn-lint")  # the venv's (dev extra)
-    return str(beside_python) if beside_python.exists() else require_tool("cfn-lint")
+    # The one `aurastream-obs validate` runs: beside this Python (the venv's, dev extra) first.
+    return validators.cfn_lint() or require_tool("cfn-lint")
 
 
 def test_every_cloudformation_template_passes_cfn_lint() -> None:
@@ -53,6 +55,22 @@ def test_every_cloudformation_template_passes_cfn_lint() -> None:
     )
     # Exit code bits: 2 errors, 4 warnings, 8 informational; 1 is a crash / bad usage.
     assert result.returncode != 1 and not result.returncode & 2, result.stdout + result.stderr
+
+
+def test_validate_lints_with_the_venvs_cfn_lint_whatever_comes_first_on_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An older cfn-lint first on PATH (a pyenv shim) is not the one validate runs."""
+    beside = Path(sys.executable).with_name("cfn-lint")
+    if not beside.exists():
+        require_tool("cfn-lint")
+        pytest.skip("no cfn-lint beside this Python (pip install -e '.[dev]')")
+    shim = tmp_path / "cfn-lint"
+    shim.write_text("#!/bin/sh\necho 'E0000 an older cfn-lint from PATH'\nexit 2\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ.get('PATH', '')}")
+    assert validators.cfn_lint() == str(beside)
+    assert validators.check_cloudformation(ROOT) == []
 
 
 def _ecs() -> dict[str, Any]:

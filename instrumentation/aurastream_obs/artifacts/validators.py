@@ -5,6 +5,7 @@ file; a missing tool is a problem too (validation never passes by skipping)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -62,9 +63,19 @@ def check_alertmanager(root: Path) -> list[str]:
     return _run([amtool, "check-config", str(path)], f"amtool check-config {ALERTMANAGER_PATH}")
 
 
+def cfn_lint(executable: str | None = None, path: str | None = None) -> str | None:
+    """The cfn-lint to run: the one installed beside this Python (the venv's, pinned by the dev
+    extra, as the tests run it) before any other on PATH (e.g. an older pyenv shim's).
+    `executable` and `path` default to `sys.executable` and `$PATH`."""
+    beside = Path(executable or sys.executable).with_name("cfn-lint")  # not resolved: a venv's
+    if beside.is_file() and os.access(beside, os.X_OK):  # python is a symlink out of the venv
+        return str(beside)
+    return shutil.which("cfn-lint", path=path)
+
+
 def check_cloudformation(root: Path) -> list[str]:
-    linter = _tool("cfn-lint") or str(Path(sys.executable).parent / "cfn-lint")
-    if not Path(linter).exists():
+    linter = cfn_lint()
+    if linter is None:
         return ["cfn-lint not installed (pip install cfn-lint)"]
     from aurastream_obs.artifacts.deploy_checks import APP_PATHS
 

@@ -227,6 +227,7 @@ EMF_DIMENSIONS: Final[dict[str, list[list[str]]]] = {
     USAGE.name: [[SERVICE_NAME]],
     LAMBDA_COLDSTARTS.name: [[SERVICE_NAME]],
     DROPPED_TELEMETRY.name: [[SERVICE_NAME, "signal", "reason"]],
+    SECURITY_EVENTS.name: [[SERVICE_NAME, SECURITY_EVENT]],  # a closed set of event types
 }
 
 # X-Ray annotations (indexed, filterable in the console). The customer id IS indexed here:

@@ -9,6 +9,7 @@ from math import prod
 from typing import Final
 
 from aurastream_obs.core import conventions as c
+from aurastream_obs.definitions.deployment import SECURITY_EVENT_TYPES
 
 # Distinct values per dimension (what the service emits; see service/app.py routes).
 VALUES_PER_DIMENSION: Final = {
@@ -20,6 +21,7 @@ VALUES_PER_DIMENSION: Final = {
     c.ACTIVITY_TYPE: 3,
     "signal": 3,
     "reason": 3,
+    c.SECURITY_EVENT: len(SECURITY_EVENT_TYPES),  # the event types the code logs
 }
 
 

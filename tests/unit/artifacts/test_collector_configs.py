@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import yaml
+
 from aurastream_obs.artifacts.collector_configs.configs import (
     SHAPES,
     gateway_config,
@@ -12,8 +14,14 @@ from aurastream_obs.artifacts.collector_configs.configs import (
     sidecar_gateway_config,
 )
 from aurastream_obs.artifacts.collector_configs.placeholders import PLACEHOLDERS
-from aurastream_obs.core.conventions import CUSTOMER_ID
+from aurastream_obs.core.conventions import (
+    CUSTOMER_ID,
+    SECURITY_EVENT,
+    SECURITY_EVENTS,
+    SERVICE_NAME,
+)
 from aurastream_obs.core.log_categories import LOG_CATEGORIES, log_group_name
+from aurastream_obs.modes.awslambda.emf import dimension_sets
 from support.paths import ROOT
 
 
@@ -64,6 +72,21 @@ def test_emf_namespace_rollup_and_no_customer_dimension() -> None:
         dims = [d for decl in emf["metric_declarations"] for d in decl["dimensions"]]
         assert all(CUSTOMER_ID not in d for d in dims)
         assert ["service.name", "http.route", "http.response.status_code"] in dims
+
+
+def test_both_cloudwatch_shapes_give_the_security_counter_the_same_dimensions() -> None:
+    """awsemf stores a metric no `metric_declarations` entry selects as a plain log event, never
+    a metric; Lambda's collectorless encoder declares the same sets (EMF_DIMENSIONS). The
+    committed configs (what deploys) carry the security events' declaration."""
+    expected = [[SERVICE_NAME, SECURITY_EVENT]]
+    assert dimension_sets(SECURITY_EVENTS.name, frozenset({SECURITY_EVENT})) == expected
+    for path in sorted((ROOT / "collector").glob("*.yaml")):
+        emf = yaml.safe_load(path.read_text())["exporters"].get("awsemf")
+        if emf is None:
+            continue
+        declared = {d["metric_name_selectors"][0]: d["dimensions"]
+                    for d in emf["metric_declarations"]}  # fmt: skip
+        assert declared[r"^aurastream\.security\.events$"] == expected, path.name
 
 
 def test_one_log_group_and_pipeline_per_category() -> None:

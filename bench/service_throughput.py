@@ -127,8 +127,15 @@ class Service:
         """Per signal, what the shutdown summary on stderr says was dropped (and counted)."""
         text = self.stderr_path.read_text(errors="replace")
         match = re.search(r"(?:server stop|shutdown): dropped (.*)", text)
-        found = re.findall(r"(traces|logs|metrics) (\d+) \(", match.group(1)) if match else []
-        return {signal: int(n) for signal, n in found}
+        if match is None:
+            return {}
+        dropped, _, queued = match.group(1).partition("; still queued ")
+        counts: dict[str, int] = {}
+        for kind, n in re.findall(r"(traces|logs|metrics) (\d+) \(", dropped):
+            counts[kind] = int(n)
+        for kind, n in re.findall(r"(traces|logs) (\d+)", queued):  # lost at exit, named
+            counts[kind] = counts.get(kind, 0) + int(n)
+        return counts
 
     def rss_mib(self) -> float:
         status = Path(f"/proc/{self.proc.pid}/status").read_text()

@@ -101,7 +101,7 @@ def test_black_hole_collector(tmp_path: Path) -> None:
     assert _total(drops, "traces") == REQUESTS  # nothing arrived: every span counted
     assert _total(drops, "logs") == REQUESTS
     assert _total(drops, "metrics") > 0
-    assert "shutdown: dropped logs 20000 (export_failed 20000)" in stderr
+    assert "shutdown: dropped logs 20000 (" in stderr  # export_failed, queue_full: summed
 
 
 def test_dead_collector(tmp_path: Path) -> None:

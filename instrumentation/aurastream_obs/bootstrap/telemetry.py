@@ -126,11 +126,17 @@ class Telemetry:
 
     def report_drops(self, when: str) -> None:
         """One stderr line summing up what was dropped, unless already said (e.g. at a
-        server's stop, and again at shutdown with nothing new)."""
+        server's stop, and again at shutdown with nothing new). What is still queued is
+        named too: at a server's stop the process usually dies right after, losing it."""
         total = self.drops.total()
-        if total and total != self._drops_reported:
+        queued = [(w.signal, len(w)) for w in self.workers if not self._shut_down]
+        queued = [(signal, n) for signal, n in queued if n]
+        if (total and total != self._drops_reported) or queued:
             self._drops_reported = total
-            _stderr(f"aurastream_obs: {when}: dropped {self.drops.summary()}\n")
+            line = f"aurastream_obs: {when}: dropped {self.drops.summary() or 'nothing'}"
+            if queued:
+                line += "; still queued " + ", ".join(f"{s} {n}" for s, n in queued)
+            _stderr(line + "\n")
 
     def _stop_providers(self, deadline: float) -> None:
         # Our processors and readers are stopped already: these return at once for them.

@@ -202,6 +202,10 @@ class BatchWorker(Generic[T]):
         return sum(1 for item in list(self._queue) if item.__class__ is not FlushTicket)
 
     @property
+    def signal(self) -> str:
+        return self._signal
+
+    @property
     def drops(self) -> DropCounter:
         return self._drops
 

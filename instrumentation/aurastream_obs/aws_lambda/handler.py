@@ -42,6 +42,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 DEFAULT_MAX_FLUSH_MS: Final = 2000
 DEFAULT_MARGIN_MS: Final = 200  # kept free before the deadline for the flush itself
 _TRACEPARENT_PARTS: Final = 4
+_FLAGS: Final = (TraceFlags(TraceFlags.DEFAULT), TraceFlags(TraceFlags.SAMPLED))
 
 
 def _traceparent(value: str | None) -> SpanContext | None:
@@ -59,14 +60,14 @@ def _traceparent(value: str | None) -> SpanContext | None:
         return None
     if not trace_id or not span_id:
         return None
-    return SpanContext(trace_id, span_id, is_remote=True, trace_flags=TraceFlags(flags & 1))
+    return SpanContext(trace_id, span_id, is_remote=True, trace_flags=_FLAGS[flags & 1])
 
 
 def _xray(header: str | None) -> tuple[SpanContext, str | None] | None:
     parsed = parse_xray_header(header)
     if parsed is None:
         return None
-    flags = TraceFlags(TraceFlags.SAMPLED if parsed.sampled else TraceFlags.DEFAULT)
+    flags = _FLAGS[1 if parsed.sampled else 0]
     ctx = SpanContext(parsed.trace_id, parsed.span_id, is_remote=True, trace_flags=flags)
     return ctx, parsed.lineage
 
@@ -90,7 +91,8 @@ def parent_context(
     if candidates:
         parent, lineage = candidates[0]
         ctx = trace.set_span_in_context(NonRecordingSpan(parent), ctx)
-        lineage = lineage or next((lin for _, lin in candidates if lin), None)
+        for _, other_lineage in candidates:
+            lineage = lineage or other_lineage
         if lineage:
             from aurastream_obs.propagation.propagators import LINEAGE_KEY
 
@@ -129,11 +131,15 @@ def _invocation_attributes(lambda_context: Any, cold: bool) -> dict[str, Any]:
     return attrs
 
 
+def _is_mapping(value: Any) -> bool:
+    return value.__class__ is dict or isinstance(value, Mapping)  # no ABC check for a dict
+
+
 def correlation_id(event: Any) -> str:
     """API Gateway's (REST, HTTP API, function URL) request id: Powertools' correlation id."""
-    if isinstance(event, Mapping):
+    if _is_mapping(event):
         context = event.get("requestContext")
-        if isinstance(context, Mapping):
+        if _is_mapping(context):
             value = context.get("requestId")
             if isinstance(value, str):
                 return value[:128]
@@ -141,7 +147,7 @@ def correlation_id(event: Any) -> str:
 
 
 def _response_status(result: Any) -> int | None:
-    if isinstance(result, Mapping):
+    if _is_mapping(result):
         status = result.get("statusCode")
         if isinstance(status, int) and not isinstance(status, bool):
             return status

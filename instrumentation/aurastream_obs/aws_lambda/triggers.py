@@ -50,8 +50,13 @@ class Trigger:
         return self.trigger == "http"
 
 
+_EMPTY: Final[Mapping[str, Any]] = {}
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    if value.__class__ is dict:  # what a JSON event is made of: no ABC check
+        return value
+    return value if isinstance(value, Mapping) else _EMPTY
 
 
 def _str(value: Any) -> str | None:
@@ -60,7 +65,9 @@ def _str(value: Any) -> str | None:
 
 def _headers(event: Mapping[str, Any]) -> dict[str, str]:
     headers = {
-        str(k).lower(): v for k, v in _mapping(event.get("headers")).items() if isinstance(v, str)
+        (k.lower() if k.__class__ is str else str(k).lower()): v
+        for k, v in _mapping(event.get("headers")).items()
+        if isinstance(v, str)
     }
     for key, values in _mapping(event.get("multiValueHeaders")).items():
         if str(key).lower() not in headers and isinstance(values, list) and values:
@@ -70,7 +77,7 @@ def _headers(event: Mapping[str, Any]) -> dict[str, str]:
 
 def describe(event: Any, function_name: str) -> Trigger:
     try:
-        if isinstance(event, Mapping):
+        if event.__class__ is dict or isinstance(event, Mapping):
             found = _http(event) or _sqs(event) or _eventbridge(event)
             if found is not None:
                 return found

@@ -62,6 +62,10 @@ _ROOT = re.compile(r"1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24}")
 _PARENT = re.compile(r"[0-9a-fA-F]{16}")
 _LINEAGE = re.compile(r"([0-9]{1,5}):[0-9a-fA-F]{8}:([0-9]{1,3})")
 _OWS: Final = " \t"  # HTTP optional whitespace; str.strip() would also eat Unicode spaces
+# The form Lambda's `_X_AMZN_TRACE_ID` and AWS services send: one regex instead of the parser.
+_CANONICAL = re.compile(
+    r"Root=1-([0-9a-fA-F]{8})-([0-9a-fA-F]{24});Parent=([0-9a-fA-F]{16});Sampled=([01])"
+)
 
 
 class XRayHeader(NamedTuple):
@@ -79,6 +83,17 @@ def parse_xray_header(header: object) -> XRayHeader | None:
     """
     if not isinstance(header, str):
         return None
+    canonical = _CANONICAL.fullmatch(header)
+    if canonical is not None:  # the same result as the general parser, faster
+        trace_id, span_id = int(canonical[1] + canonical[2], 16), int(canonical[3], 16)
+        if trace_id == 0 or span_id == 0:
+            return None
+        return XRayHeader(trace_id, span_id, canonical[4] == "1", None)
+    return parse_xray_header_parts(header)
+
+
+def parse_xray_header_parts(header: str) -> XRayHeader | None:
+    """`parse_xray_header` part by part (any order, whitespace, extra keys)."""
     root = parent = sampled = lineage = None
     for raw_part in header.split(";"):
         part = raw_part.strip(_OWS)

@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from opentelemetry.baggage import get_baggage, set_baggage
 from opentelemetry.context import Context
 from opentelemetry.propagators.textmap import CarrierT, Getter, Setter, TextMapPropagator
@@ -26,6 +28,7 @@ from aurastream_obs.propagation.propagators import (
     XRayPropagator,
     build_propagator,
     parse_xray_header,
+    parse_xray_header_parts,
     xray_header_from_context,
     xray_trace_id,
 )
@@ -310,3 +313,21 @@ def test_headers_interoperate_with_the_stock_aws_xray_propagator(sampled: bool) 
         assert (extracted.trace_id, extracted.span_id) == (TRACE_ID, SPAN_ID), (writer, carrier)
         assert extracted.trace_flags.sampled is sampled
         assert extracted.is_remote
+
+
+HEX = "0123456789abcdefABCDEF"
+
+
+@settings(max_examples=300)
+@given(
+    st.text(HEX, min_size=7, max_size=9),
+    st.text(HEX, min_size=23, max_size=25),
+    st.text(HEX, min_size=15, max_size=17),
+    st.sampled_from(["0", "1", "?", ""]),
+    st.sampled_from(["", ";Lineage=10:1234abcd:3", ";Self=x", " "]),
+)
+def test_the_canonical_fast_path_parses_as_the_general_parser(
+    epoch: str, rest: str, parent: str, sampled: str, tail: str
+) -> None:
+    header = f"Root=1-{epoch}-{rest};Parent={parent};Sampled={sampled}{tail}"
+    assert parse_xray_header(header) == parse_xray_header_parts(header)

@@ -35,6 +35,8 @@ MAX_ATTRIBUTES: Final = 128  # the OTel default span limits (OTEL_SPAN_*_COUNT_L
 MAX_EVENTS: Final = 128
 MAX_LINKS: Final = 128
 _SCALARS: Final = (str, bool, int, float)
+_SCALAR_CLASSES: Final = frozenset(_SCALARS)
+_UNSET: Final = Status(StatusCode.UNSET)  # immutable: shared by every new span
 _SAMPLED: Final = TraceFlags(TraceFlags.SAMPLED)
 _NOT_SAMPLED: Final = TraceFlags(TraceFlags.DEFAULT)
 _rng = _Random()
@@ -100,7 +102,7 @@ class LambdaSpan(trace_api.Span):
         self.attributes: dict[str, AttributeValue] = {}
         self.events: list[Event] = []
         self.links = tuple(links[:MAX_LINKS])
-        self.status = Status(StatusCode.UNSET)
+        self.status = _UNSET
         self.start_time = start_time if start_time is not None else time.time_ns()
         self.end_time: int | None = None
         self.dropped_attributes = 0
@@ -126,8 +128,18 @@ class LambdaSpan(trace_api.Span):
         attributes[key] = cleaned
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
+        if self.end_time is not None:
+            return
+        target: dict[str, Any] = self.attributes
         for key, value in attributes.items():
-            self.set_attribute(key, value)
+            # The common case inline (a str key, a scalar value); the rest as set_attribute.
+            if value.__class__ in _SCALAR_CLASSES and key.__class__ is str and key:
+                if key in target or len(target) < MAX_ATTRIBUTES:
+                    target[key] = value
+                else:
+                    self.dropped_attributes += 1
+            else:
+                self.set_attribute(key, value)
 
     def add_event(
         self, name: str, attributes: Attributes = None, timestamp: int | None = None

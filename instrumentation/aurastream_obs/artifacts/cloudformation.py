@@ -54,7 +54,7 @@ def _widget(panel: Panel, x: int, y: int, period_s: int) -> dict[str, Any]:
     if panel.logs is not None:
         sources = " | ".join(f"SOURCE '{log_group(c)}'" for c in panel.logs.sources)
         return {"type": "log", **place, "properties": {
-            "title": panel.title, "query": f"{sources} | {panel.logs.query}",
+            "title": panel.title, "query": f"{sources} | {panel.logs.text}",
             "region": "${AWS::Region}", "view": "table"}}  # fmt: skip
     # Prometheus-only panel: point to Grafana rather than drop it silently.
     return {"type": "text", **place, "properties": {

@@ -1,9 +1,10 @@
 """Log groups per category (KMS for sensitive ones), the security events metric filter, saved
 Logs Insights queries and X-Ray sampling rules.
 
-Every deployment shape delivers a category's lines to `/aurastream/<env>/<category>` (the
-collector's awscloudwatchlogs exporters; on Lambda the log forwarder, deploy/sam), so the
-queries here read those groups whatever the shape. The key of the sensitive groups and the
+Every deployment shape delivers a category's events to `/aurastream/<env>/<category>` (the
+sidecar collector's awscloudwatchlogs exporters, as their structured record; on Lambda the log
+forwarder, as the stdout JSON line: deploy/sam), so the queries here read those groups in both
+shapes (`SavedQuery.text`, definitions/log_fields.py). The key of the sensitive groups and the
 groups themselves are retained when the stack goes: security and audit lines must outlive it
 (7 years), and a deleted key would make them unreadable."""
 
@@ -34,7 +35,7 @@ def query_definition(query: SavedQuery) -> dict[str, Any]:
         "Type": "AWS::Logs::QueryDefinition",
         "Properties": {
             "Name": {"Fn::Sub": f"aurastream-${{Environment}}/{query.name}"},
-            "QueryString": query.query,
+            "QueryString": query.text,
             "LogGroupNames": [{"Fn::Sub": log_group(s)} for s in query.sources],
         },
     }

@@ -102,7 +102,7 @@ def _targets(panel: Panel) -> tuple[DataSourceRef, list[Any]]:
     query = (
         cw.CloudWatchLogsQuery().datasource(CLOUDWATCH).ref_id("A").id("A")
         .query_mode(cwm.CloudWatchQueryMode.LOGS).region("default")
-        .expression(panel.logs.query).log_groups(groups)
+        .expression(panel.logs.text).log_groups(groups)
     )  # fmt: skip
     return CLOUDWATCH, [query]
 

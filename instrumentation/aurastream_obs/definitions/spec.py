@@ -165,7 +165,8 @@ class PromTarget:
 @dataclass(frozen=True)
 class LogsQuery:
     """A CloudWatch Logs Insights query over log categories (a CloudWatch `log` widget) and
-    other deployed log groups (`groups`: keys of `deployment.EXTRA_LOG_GROUPS`)."""
+    other deployed log groups (`groups`: keys of `deployment.EXTRA_LOG_GROUPS`). `query` uses
+    the stdout JSON line's field names; `text` is what ships (see `shipped_text`)."""
 
     query: str
     categories: tuple[str, ...]
@@ -174,6 +175,10 @@ class LogsQuery:
     @property
     def sources(self) -> tuple[str, ...]:
         return (*self.categories, *self.groups)
+
+    @property
+    def text(self) -> str:
+        return shipped_text(self.query, self.categories)
 
 
 @dataclass(frozen=True)
@@ -203,8 +208,19 @@ class LogGroup:
     sensitive: bool  # sensitive categories get a customer-managed KMS key
 
 
+def shipped_text(query: str, categories: tuple[str, ...]) -> str:
+    """A query as deployed: over category groups, which hold the stdout JSON line and the
+    sidecar collector's record, it reads both shapes (log_fields.both_shapes); over other
+    groups only (the Lambda function's: lines and Lambda's own) as written."""
+    from aurastream_obs.definitions.log_fields import both_shapes
+
+    return both_shapes(query) if categories else query
+
+
 @dataclass(frozen=True)
 class SavedQuery:
+    """A saved Logs Insights query (`AWS::Logs::QueryDefinition`), as `LogsQuery`."""
+
     name: str
     query: str
     categories: tuple[str, ...]
@@ -213,6 +229,10 @@ class SavedQuery:
     @property
     def sources(self) -> tuple[str, ...]:
         return (*self.categories, *self.groups)
+
+    @property
+    def text(self) -> str:
+        return shipped_text(self.query, self.categories)
 
 
 @dataclass(frozen=True)

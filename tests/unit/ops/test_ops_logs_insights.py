@@ -33,16 +33,25 @@ T = int(NOW.timestamp())
 GROUP = "/aurastream/test/business"
 
 
+# Both shapes of the groups (the JSON line, the collector's record): definitions/log_fields.py,
+# its tests in tests/unit/definitions/test_log_fields.py.
 def test_the_query_counts_analyses_and_sums_nested_revenue_per_customer() -> None:
-    assert QUERY.startswith('filter event_type = "business_analysis"\n')
-    assert "stats count(*) as analyses, sum(data.revenue_usd) as revenue by customer_id" in QUERY
+    assert '| filter log_event_type = "business_analysis"\n' in QUERY
+    assert (
+        "stats count(*) as analyses, sum(log_data_revenue_usd) as revenue"
+        " by log_customer_id as customer_id" in QUERY
+    )
 
 
 def test_the_requests_query_counts_each_customers_answers_by_status() -> None:
-    assert REQUESTS_QUERY.startswith(
-        'filter event_type = "api_response" and ispresent(customer_id)\n'
+    assert (
+        '| filter log_event_type = "api_response" and (ispresent(customer_id)'
+        " or ispresent(`attributes.aurastream.customer.id`))\n" in REQUESTS_QUERY
     )
-    assert "stats count(*) as requests by customer_id, status_code" in REQUESTS_QUERY
+    assert (
+        "stats count(*) as requests by log_customer_id as customer_id,"
+        " log_status_code as status_code" in REQUESTS_QUERY
+    )
 
 
 # --- a real moto server (`clients`, `moto_url`: tests/conftest.py) ----------------------

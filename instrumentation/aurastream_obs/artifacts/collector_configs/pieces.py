@@ -97,13 +97,12 @@ def awscloudwatchlogs(category: str) -> Config:
         "log_group_name": log_group_name(category, ENVIRONMENT.ref),
         "log_stream_name": "otel-collector",
         "log_retention": LOG_CATEGORIES[category].retention_days,
-        # Without raw_log the exporter wraps each record as {"body": ..., "attributes": ...,
-        # "resource": ...} (logToCWLog); with it, the record's body is the CloudWatch event as
-        # is. The saved Logs Insights queries need the stdout JSON line there; since the SDK
-        # sends OTLP log records in the semantic-conventions shape (body = the message), that
-        # takes the `transform` processor, which ADOT does not ship: README, "The collector
-        # distribution", known gap (tests/e2e/test_collector_aws.py, xfail).
-        "raw_log": True,
+        # The structured record (logToCWLog, raw_log false): {"body", "severity_text",
+        # "trace_id", "span_id", "attributes": {...}, "scope", "resource"}. raw_log: true would
+        # keep only the body, the bare message of a semantic-conventions record, and rebuilding
+        # the stdout line takes the `transform` processor, which ADOT does not ship. The Logs
+        # Insights queries read this shape and the line alike (definitions/log_fields.py).
+        "raw_log": False,
     }
 
 

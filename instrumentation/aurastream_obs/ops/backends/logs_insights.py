@@ -2,13 +2,16 @@
 
 Customer ids are deliberately not CloudWatch metric dimensions (cost), but every billable
 analysis is logged as one `business_analysis` event in the business category's log group
-(`/aurastream/<env>/business`): top-level `event_type` and `customer_id`, and a nested `data`
-object with `revenue_usd`. Logs Insights flattens JSON at ingestion, so the nested field is
-addressed as `data.revenue_usd`. One query per time range answers both counters (analyses =
-the metric `aurastream.usage`, revenue = `aurastream.revenue`); results are memoized per
-(window, offset), so the analytics report runs two (this period and the previous one). The
-customer's own error rate comes from the `api_response` lines in the application group
-(`REQUESTS_QUERY`), the same figure the per-customer counter gives on Prometheus.
+(`/aurastream/<env>/business`): as the stdout JSON line (Lambda, through the log forwarder)
+top-level `event_type` and `customer_id` and a nested `data` object with `revenue_usd` (Logs
+Insights flattens JSON at ingestion: `data.revenue_usd`); as the sidecar collector's record the
+same fields under `attributes` (data as JSON text). The queries are written with the line's
+names and run reading both shapes (definitions/log_fields.both_shapes). One query per time
+range answers both counters (analyses = the metric `aurastream.usage`, revenue =
+`aurastream.revenue`); results are memoized per (window, offset), so the analytics report
+runs two (this period and the previous one). The customer's own error rate comes from the
+`api_response` lines in the application group (`REQUESTS_QUERY`), the same figure the
+per-customer counter gives on Prometheus.
 
 The poll is bounded: a query that is still Scheduled/Running after `timeout_s` is stopped
 (best effort) and reported as an error, as is a Failed/Cancelled/Timeout/Unknown status."""
@@ -26,11 +29,12 @@ from typing import Any, Final
 from aurastream_obs.core.conventions import is_failed_status, window_seconds
 from aurastream_obs.core.env_vars import ENVIRONMENT
 from aurastream_obs.core.log_categories import log_group_name
+from aurastream_obs.definitions.log_fields import both_shapes
 from aurastream_obs.ops.backends.base import CustomerRequests
 
 EVENT_TYPE: Final = "business_analysis"  # logs.events.business_event("analysis", ...)
 MAX_ROWS: Final = 10_000  # the most rows one Logs Insights query returns
-QUERY: Final = (
+QUERY: Final = both_shapes(
     f'filter event_type = "{EVENT_TYPE}"\n'
     "| stats count(*) as analyses, sum(data.revenue_usd) as revenue by customer_id\n"
     f"| limit {MAX_ROWS}"
@@ -39,7 +43,7 @@ QUERY: Final = (
 # in the application category's group, with the customer id (when authenticated) and the
 # status code. Grouped by status too, so "failed" (5xx or 429: core.conventions) is decided
 # here, in one place, rather than in the query language.
-REQUESTS_QUERY: Final = (
+REQUESTS_QUERY: Final = both_shapes(
     'filter event_type = "api_response" and ispresent(customer_id)\n'
     "| stats count(*) as requests by customer_id, status_code\n"
     f"| limit {MAX_ROWS}"

@@ -73,7 +73,7 @@ def _business(report: AnalyticsReport, add: Callable[[str], None]) -> None:
 
 def _capacity(report: AnalyticsReport, add: Callable[[str], None]) -> None:
     add("")
-    add("Capacity forecast (a line through the daily peaks; tomorrow at the current trend)")
+    add("Capacity forecast (a straight line through the daily peaks, extended to the limit)")
     for fc in report.forecasts:
         peak = "-" if fc.current_peak is None else f"{fc.current_peak:,.2f}"
         room = "" if fc.headroom is None else f" ({100 * fc.headroom:.1f} % headroom)"

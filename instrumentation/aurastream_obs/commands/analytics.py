@@ -169,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
         print(render_analytics(report))
         if page:
             print(f"HTML report: {page}")
-    # An --apply that could not act (an API the endpoint lacks) is a failure of the command.
+    # An --apply that could not act (an API the endpoint lacks) fails the command; the lines
+    # above name what is missing.
     return 1 if report.failed_actions else 0
 
 

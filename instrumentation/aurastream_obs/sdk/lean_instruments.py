@@ -225,7 +225,8 @@ class LeanInstrument:
             gate = self._gate  # the last span seen and its sampled flag (a span's is fixed)
             last = gate.last
             if last[0] is not span:
-                sampled = isinstance(span, Span) and span.get_span_context().trace_flags.sampled
+                is_span = type(span) in _SPAN_CLASSES or _is_span(span)
+                sampled = is_span and span.get_span_context().trace_flags.sampled
                 last = gate.last = (span, sampled)
             return span if last[1] else None
         span = get_current_span(context or None)
@@ -245,6 +246,17 @@ class SpanGate:
 
     def __init__(self) -> None:
         self.last: tuple[Any, bool] = (None, False)
+
+
+_SPAN_CLASSES: set[type] = set()  # classes found to be Spans (ABC isinstance is slow)
+
+
+def _is_span(span: Any) -> bool:
+    """`get_current_span`'s check: anything else under the span key is no span."""
+    if isinstance(span, Span):
+        _SPAN_CLASSES.add(type(span))
+        return True
+    return False
 
 
 def _cacheable(attributes: Mapping[Any, Any]) -> bool:

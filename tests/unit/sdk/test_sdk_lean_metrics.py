@@ -313,3 +313,31 @@ def test_a_delta_reader_keeps_the_sdk_path() -> None:
             assert temporalities == {AggregationTemporality.DELTA}
     finally:
         paths.shutdown()
+
+
+def test_what_the_context_holds_decides_like_the_sdk(paths: MetricPaths) -> None:
+    """A remote sampled parent (no local span) gives exemplars with its ids; an object that
+    is no span under the span key gives none; an explicit context argument is used."""
+    from opentelemetry import context as context_api
+    from opentelemetry import trace
+    from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+    remote = NonRecordingSpan(
+        SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=TraceFlags(TraceFlags.SAMPLED))
+    )
+
+    def record(meter: Meter) -> None:
+        counter = meter.create_counter(c.CACHE_LOOKUPS.name)
+        counter.add(1, {c.CACHE_HIT: True})
+        counter.add(1, {c.CACHE_HIT: False}, context=trace.set_span_in_context(remote))
+
+    for current in (remote, "not a span"):
+        token = context_api.attach(trace.set_span_in_context(current))  # type: ignore[arg-type]
+        try:
+            paths.record(record)
+        finally:
+            context_api.detach(token)
+        data = paths.collect()
+        assert normalized(data["lean"]) == normalized(data["stock"])
+        ids = {(e.span_id, e.trace_id) for e in _exemplars(data["lean"])}
+        assert ids == {(0xDEF, 0xABC)}  # the explicit context's, and the current one if a span

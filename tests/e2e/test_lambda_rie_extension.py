@@ -1,8 +1,10 @@
 """The ADOT layer's shape under the real runtime: the reference service in `otlp` mode, our
 collector (the committed `lambda` config, every exporter on loopback) run as an external
 extension by the wrapper of scripts/lambda-extension, in AWS's emulator with a private /opt
-(support/lambda_rie.py, support/lambda_layer.py). awsxray and awsemf write to a moto server,
-prometheusremotewrite to a stand-in.
+(support/lambda_rie.py, support/lambda_layer.py). awsxray and awsemf write to a moto server
+of this module's own (`own_moto_url`: its X-Ray traces are not mixed with other tests' data),
+prometheusremotewrite to a stand-in. The function runs with the telemetry settings deploy/sam
+gives it (`as_deployed`).
 
 - the extension registers and its collector accepts OTLP before the first invocation: the
   function's first export finds it (no export fails, nothing is dropped);
@@ -26,6 +28,7 @@ from typing import Any
 import pytest
 
 from aurastream_obs.artifacts.collector_configs.loopback import loopback_config, shape_config
+from aurastream_obs.artifacts.deploy_templates import sam
 from aurastream_obs.core.conventions import EMF_NAMESPACE
 from aurastream_obs.core.log_categories import log_group_name
 from support.aws_sinks import emf_metrics, log_events, xray_documents
@@ -63,6 +66,20 @@ def start(tmp_path: Path, moto_url: str, sink: RemoteWriteSink, **env: str) -> R
     return RieFunction(ENTRY, env=function_env, opt=opt)
 
 
+def as_deployed() -> dict[str, str]:
+    """The telemetry settings deploy/sam gives AdotFunction (its `OTEL_*` and mode variables,
+    but the endpoint: the collector listens on a loopback port of this test)."""
+    variables = sam.template()["Resources"]["Function"]["Properties"]["Environment"]["Variables"]
+    condition, adot, _collectorless = variables["Fn::If"]
+    assert condition == "IsAdot"
+    return {
+        k: v
+        for k, v in adot.items()
+        if (k.startswith("OTEL_") or k == "AURASTREAM_TELEMETRY_MODE")
+        and k not in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME")
+    }
+
+
 def traceparent() -> tuple[str, str]:
     """(a sampled traceparent with an X-Ray compatible trace id, that trace id)."""
     trace_id = f"{int(time.time()):08x}{uuid.uuid4().hex[:24]}"
@@ -75,13 +92,14 @@ def export_warnings(*invocations: RieInvocation) -> list[str]:
 
 
 def test_the_collector_extension_delivers_before_the_response_and_before_shutdown(
-    moto_url: str, tmp_path: Path
+    own_moto_url: str, tmp_path: Path
 ) -> None:
+    moto_url = own_moto_url  # X-Ray traces of its own: not mixed with other tests' data
     traces: list[str] = []
     at_response: list[list[dict[str, Any]]] = []
     with RemoteWriteSink() as sink:
-        # The layer's collector has no logs pipeline: logs go to CloudWatch by stdout only.
-        function = start(tmp_path, moto_url, sink, OTEL_LOGS_EXPORTER="none")
+        # As deployed: the layer's collector has no logs pipeline, logs go by stdout only.
+        function = start(tmp_path, moto_url, sink, **as_deployed())
         with function:
             invocations = []
             for n in range(3):
@@ -126,19 +144,22 @@ def test_the_collector_extension_delivers_before_the_response_and_before_shutdow
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="collector/adot-lambda.yaml has no logs pipeline, so the OTLP logs of the function "
-    "as deploy/sam configures it (otlp mode, OTEL_LOGS_EXPORTER unset) get HTTP 404: counted "
-    "dropped and warned about. Fix: set OTEL_LOGS_EXPORTER=none for AdotFunction (its logs "
-    "reach CloudWatch by stdout) or give the config a logs pipeline.",
-)
 def test_the_function_as_deployed_exports_its_logs_without_loss(
-    moto_url: str, tmp_path: Path
+    own_moto_url: str, tmp_path: Path
 ) -> None:
-    with RemoteWriteSink() as sink, start(tmp_path, moto_url, sink) as function:
+    """deploy/sam's AdotFunction sets OTEL_LOGS_EXPORTER=none: without it the OTLP logs of an
+    otlp-mode function get HTTP 404 from the layer's collector (no logs pipeline) and are
+    counted dropped. Its JSON lines are on stdout, where Lambda takes them to CloudWatch."""
+    deployed = as_deployed()
+    assert deployed["OTEL_LOGS_EXPORTER"] == "none"
+    with (
+        RemoteWriteSink() as sink,
+        start(tmp_path, own_moto_url, sink, **deployed) as function,
+    ):
         inv = function.invoke(http_api_event({"text": "I love this product"}))
     if inv.body.get("statusCode") != 200:
         pytest.fail(f"the invocation itself failed: {inv.body}")
     assert export_warnings(inv) == []
+    assert [x for x in inv.late_output() if x.startswith("aurastream_obs:")] == []
+    stdout = [json.loads(x) for x in inv.stdout if x.startswith("{") and '"category"' in x]
+    assert "api_response" in {line.get("event_type") for line in stdout}, inv.stdout

@@ -5,8 +5,9 @@
   logs as JSON on stdout: no layer, no extension, the fastest cold start.
 - `TelemetryShape=adot`: the ADOT Python layer (`AWS_LAMBDA_EXEC_WRAPPER=/opt/otel-instrument`)
   and its collector extension, configured by `collector/adot-lambda.yaml` packaged as
-  `/var/task/collector.yaml`; the function sends OTLP to localhost:4318 and flushes before
-  each return.
+  `/var/task/collector.yaml`; the function sends traces and metrics as OTLP to localhost:4318
+  and flushes before each return; its logs go to stdout only (`OTEL_LOGS_EXPORTER=none`: the
+  layer's collector has no logs pipeline).
 
 One stack per environment, every name from `definitions/deployment.py`: the function, the HTTP
 API (named, its id exported for the alarm and dashboard stacks), its `$default` stage, the
@@ -183,6 +184,9 @@ def _environment() -> Doc:
         "AWS_LAMBDA_EXEC_WRAPPER": "/opt/otel-instrument",
         "OPENTELEMETRY_COLLECTOR_CONFIG_URI": COLLECTOR_CONFIG_URI,
         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4318",
+        # The layer's collector has no logs pipeline (collector/adot-lambda.yaml): OTLP logs
+        # would get HTTP 404 and be counted dropped. The JSON lines reach CloudWatch by stdout.
+        "OTEL_LOGS_EXPORTER": "none",
         "AURASTREAM_AMP_WORKSPACE_ID": _ref("AmpWorkspaceId"),
         **common,
     }

@@ -11,7 +11,8 @@ resolves it. The security path starts from real log lines: the service's securit
 forwarded to the security log group as the Lambda log forwarder does, counted as the
 template's metric filter counts them, evaluated by the failed-authentication alarm, which
 notifies the security topic: the router posts it to the security channel's own webhook only
-(and pages PagerDuty when critical).
+(and pages PagerDuty when critical). A notification the router Lambda gave up on, in its
+dead-letter queue, is redriven by the alert-delivery runbook and reaches Slack.
 """
 
 from __future__ import annotations
@@ -33,11 +34,13 @@ from aurastream_obs.core.log_categories import LOG_CATEGORIES
 from aurastream_obs.definitions import load_definitions
 from aurastream_obs.definitions.deployment import TOPIC_ROUTES, topic_name
 from aurastream_obs.logs import events
+from aurastream_obs.ops.alerts.alert import Alert
 from aurastream_obs.ops.alerts.router import AlertRouter
 from aurastream_obs.ops.alerts.server import AlertServer
 from aurastream_obs.ops.alerts.settings import RouterSettings, Secret
 from aurastream_obs.ops.alerts.sns import SnsVerifier
 from aurastream_obs.ops.log_forwarder import Forwarder
+from aurastream_obs.ops.runbooks import Executor, RunbookSettings, plan_for
 from support.alert_peers import AlertPeer
 from support.cloudwatch_alarms import (
     Resolver,
@@ -46,6 +49,7 @@ from support.cloudwatch_alarms import (
     create_metric_alarms,
     evaluate,
     moto_sns_certificates,
+    notification_message,
     transition,
 )
 from support.log_capture import attach
@@ -287,3 +291,46 @@ def test_failed_authentications_page_the_security_topic_from_log_lines(
     (page,) = path.pagerduty.bodies
     assert page["payload"]["severity"] == "critical" and critical["AlarmName"] in json.dumps(page)
     assert path.slack.bodies == []  # the general channel saw no security alarm
+
+
+def test_a_notification_the_router_gave_up_on_is_redriven_to_slack_and_pagerduty(
+    path: AlertPath, clients: Clients
+) -> None:
+    """The router Lambda failed on an ALARM notification (a channel down past Lambda's
+    retries): the event sits in its dead-letter queue, the alarm still fires. The
+    alert-delivery runbook republishes it to its topic; SNS (moto) delivers it, signed afresh,
+    to the router, which pages. A record an hour old would be refused if re-invoked as is."""
+    cw, sqs, sm = clients("cloudwatch"), clients("sqs"), clients("secretsmanager")
+    settings = RunbookSettings(environment=path.env)
+    for secret in settings.router_secrets:  # what the router reads at a cold start
+        sm.create_secret(Name=secret, SecretString='{"slack_webhook_url": "https://x"}')
+    dlq = path.resolve(path.templates["alerting"]["Resources"]["AlertRouterDlq"]["Properties"])
+    assert dlq["QueueName"] == settings.deployed("alert-router-dlq")
+    url = sqs.create_queue(QueueName=dlq["QueueName"])["QueueUrl"]
+    five_xx = {"Api5xxCriticalAlarm": path.templates["alarms"]["Resources"]["Api5xxCriticalAlarm"]}
+    (name,) = create_metric_alarms(cw, {"Resources": five_xx}, path.resolve)
+    (alarm,) = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    reason = "Threshold Crossed: 1 out of the last 1 datapoints [42.0] was greater than 10.0."
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=reason)
+    sns = {"Type": "Notification", "MessageId": "lost-1", "TopicArn": alarm["AlarmActions"][0],
+           "Message": json.dumps(notification_message(alarm, "ALARM", reason)),
+           "Timestamp": "2026-12-01T00:00:00.000Z"}  # fmt: skip
+    sqs.send_message(
+        QueueUrl=url,
+        MessageBody=json.dumps(
+            {"Records": [{"EventSource": "aws:sns", "EventVersion": "1.0", "Sns": sns}]}
+        ),
+    )
+
+    dead_letters = Alert(f"aurastream-{path.env}-alert-router-dead-letters-critical", "critical",
+                         "firing", "waiting in the DLQ", "cloudwatch")  # fmt: skip
+    results = Executor(clients=clients).run(plan_for(dead_letters, settings), execute=True)
+    assert [(r.action.kind, r.outcome, r.detail) for r in results][1] == (
+        "alerts.redrive",
+        "succeeded",
+        "republished: 1",
+    )
+    assert path.pagerduty.wait_for(lambda: len(path.pagerduty.bodies) == 1, timeout=15)
+    assert path.slack.wait_for(lambda: len(path.slack.bodies) == 1, timeout=15)
+    assert name in json.dumps(path.pagerduty.bodies[0]) and name in json.dumps(path.slack.bodies[0])
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)

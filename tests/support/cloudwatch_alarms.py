@@ -10,7 +10,7 @@ CloudWatch changes an alarm's state without notifying anyone. So:
   alarm it names was created;
 - `evaluate` decides a single-metric alarm's state from its metric data (M of N datapoints),
   and `transition` plays CloudWatch's alarm action: SetAlarmState, then the notification JSON
-  CloudWatch publishes to the alarm's actions for the new state.
+  CloudWatch publishes to the alarm's actions for the new state (`notification_message`).
 """
 
 from __future__ import annotations
@@ -175,10 +175,20 @@ def transition(cw: Any, sns: Any, name: str, state: str, reason: str) -> list[st
     the alarm notification JSON. No Subject: moto signs a notification without its Subject
     (SNS signs it), so a Subject would fail any verifier. Returns the topics notified."""
     (alarm,) = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
-    old = alarm["StateValue"]
     cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
     topics = alarm.get({"ALARM": "AlarmActions", "OK": "OKActions"}.get(state, ""), [])
-    message = {
+    message = notification_message(alarm, state, reason)
+    if alarm.get("ActionsEnabled", True):
+        for topic in topics:
+            sns.publish(TopicArn=topic, Message=json.dumps(message))
+    return list(topics) if alarm.get("ActionsEnabled", True) else []
+
+
+def notification_message(alarm: Mapping[str, Any], state: str, reason: str) -> dict[str, Any]:
+    """The JSON CloudWatch publishes when `alarm` (a DescribeAlarms entry, before the change)
+    goes to `state`."""
+    name, old = alarm["AlarmName"], alarm["StateValue"]
+    return {
         "AlarmName": name, "AlarmDescription": alarm.get("AlarmDescription", ""),
         "AWSAccountId": alarm["AlarmArn"].split(":")[4], "NewStateValue": state,
         "NewStateReason": reason, "OldStateValue": old, "AlarmArn": alarm["AlarmArn"],
@@ -189,10 +199,6 @@ def transition(cw: Any, sns: Any, name: str, state: str, reason: str) -> list[st
                     "Threshold": alarm["Threshold"], "Period": alarm.get("Period"),
                     "EvaluationPeriods": alarm["EvaluationPeriods"]},
     }  # fmt: skip
-    if alarm.get("ActionsEnabled", True):
-        for topic in topics:
-            sns.publish(TopicArn=topic, Message=json.dumps(message))
-    return list(topics) if alarm.get("ActionsEnabled", True) else []
 
 
 def moto_sns_certificates(moto_url: str) -> Callable[[str], bytes]:

@@ -19,9 +19,16 @@ HIGH_ERROR_RATE: Final = "high-error-rate"
 HIGH_LATENCY: Final = "high-latency"
 SERVICE_DOWN: Final = "service-down"
 SECURITY_INCIDENT: Final = "security-incident"
-# The runbooks `aurastream-obs runbook run` can execute; the pipeline one is a page only.
-RUNBOOK_NAMES: Final = (HIGH_ERROR_RATE, HIGH_LATENCY, SERVICE_DOWN, SECURITY_INCIDENT)
-OBSERVABILITY_PIPELINE: Final = "observability-pipeline"
+# The alerting and log pipeline itself (the functions the alerting and application stacks
+# deploy beside the API): redrive what their dead-letter queues hold, find why they fail.
+ALERT_DELIVERY: Final = "alert-delivery"
+LOG_FORWARDING: Final = "log-forwarding"
+DEAD_LETTER_QUEUES: Final = "dead-letter-queues"
+# The runbooks `aurastream-obs runbook run` can execute (ops/runbooks/catalog.py).
+RUNBOOK_NAMES: Final = (
+    HIGH_ERROR_RATE, HIGH_LATENCY, SERVICE_DOWN, SECURITY_INCIDENT,
+    ALERT_DELIVERY, LOG_FORWARDING, DEAD_LETTER_QUEUES,
+)  # fmt: skip
 
 RUNBOOK_FOR_SIGNAL: Final[Mapping[str, str]] = MappingProxyType(
     {
@@ -36,7 +43,6 @@ RUNBOOK_FOR_SIGNAL: Final[Mapping[str, str]] = MappingProxyType(
         "dynamodb-system-errors": HIGH_ERROR_RATE,
         "error-rate-anomaly": HIGH_ERROR_RATE,  # predictive (definitions/predictive.py)
         "error-rate-drift": HIGH_ERROR_RATE,
-        "dead-letter-errors": HIGH_ERROR_RATE,
         # slowness and capacity: warm the cache, more memory (CPU)
         "latency-p99": HIGH_LATENCY,
         "latency-budget-burn": HIGH_LATENCY,
@@ -57,11 +63,12 @@ RUNBOOK_FOR_SIGNAL: Final[Mapping[str, str]] = MappingProxyType(
         "security-incident": SECURITY_INCIDENT,
         "failed-authentication": SECURITY_INCIDENT,
         "security-events": SECURITY_INCIDENT,
-        # the alerting and log pipeline itself
-        "alert-router-errors": OBSERVABILITY_PIPELINE,
-        "alert-router-dead-letters": OBSERVABILITY_PIPELINE,
-        "log-forwarder-errors": OBSERVABILITY_PIPELINE,
-        "log-forwarder-dead-letters": OBSERVABILITY_PIPELINE,
+        # the alerting and log pipeline itself (CloudWatch only: the functions are AWS's)
+        "alert-router-errors": ALERT_DELIVERY,
+        "alert-router-dead-letters": ALERT_DELIVERY,
+        "log-forwarder-errors": LOG_FORWARDING,
+        "log-forwarder-dead-letters": LOG_FORWARDING,
+        "dead-letter-errors": DEAD_LETTER_QUEUES,  # events lost: not even dead-lettered
     }
 )
 

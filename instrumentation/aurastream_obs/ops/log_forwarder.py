@@ -87,6 +87,7 @@ class Forwarder:
     client: Any
     environment: str
     streams: set[tuple[str, str]] = field(default_factory=set)  # created while warm
+    rejected: int = 0  # events CloudWatch Logs refused (too old, too new, expired): lost
 
     def group(self, category: str) -> str:
         return log_group_name(category, self.environment)
@@ -116,9 +117,18 @@ class Forwarder:
             )
             rejected = answer.get("rejectedLogEventsInfo")
             if rejected:  # too old / too new / expired: say so, do not retry forever
+                self.rejected += rejected_count(rejected, len(batch))
                 print(json.dumps({"level": "WARNING", "category": "application",
                                   "message": "log events rejected", "group": group,
                                   "rejected": rejected}))  # fmt: skip
+
+
+def rejected_count(info: Mapping[str, int], size: int) -> int:
+    """Events of a batch of `size` that PutLogEvents' `rejectedLogEventsInfo` refuses: those
+    up to the too-old or expired end index, and those from the too-new start index."""
+    old = max(info.get("tooOldLogEventEndIndex", -1), info.get("expiredLogEventEndIndex", -1))
+    new = info.get("tooNewLogEventStartIndex", size)
+    return (old + 1) + (size - new)
 
 
 def build_handler(

@@ -13,10 +13,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
-from aurastream_obs.definitions.deployment import names
+from aurastream_obs.definitions.deployment import (
+    RESOURCES,
+    ROUTER_SECRET,
+    ROUTER_SECURITY_SECRET,
+    names,
+)
 from aurastream_obs.definitions.runbooks import (
+    ALERT_DELIVERY,
+    DEAD_LETTER_QUEUES,
     HIGH_ERROR_RATE,
     HIGH_LATENCY,
+    LOG_FORWARDING,
     SECURITY_INCIDENT,
     SERVICE_DOWN,
 )
@@ -42,6 +50,16 @@ class RunbookSettings:
     ip_set_scope: str = "REGIONAL"
     cache_hit_rate: Callable[[], float | None] | None = None  # 0..1; from ops.backends
     aws_healthy: Callable[[], bool] | None = None  # None: assume AWS is healthy → restart
+
+    redrive_messages: int = 100  # dead letters one redrive moves (Limits: at most 100)
+
+    def deployed(self, key: str) -> str:
+        """The name of a resource of this environment's deployment (`definitions.deployment`)."""
+        return names(self.environment).resolve(RESOURCES[key].name)
+
+    @property
+    def router_secrets(self) -> list[str]:
+        return [names(self.environment).resolve(n) for n in (ROUTER_SECRET, ROUTER_SECURITY_SECRET)]
 
     @property
     def circuit_breaker_parameter(self) -> str:
@@ -139,11 +157,50 @@ def security_incident(alert: Alert, s: RunbookSettings) -> tuple[Action, ...]:
     return tuple(actions)
 
 
+def alert_delivery(alert: Alert, s: RunbookSettings) -> tuple[Action, ...]:
+    """The router fails (alert-router-errors) or gave up on alarms (alert-router-dead-letters).
+    No notify step: notifications go through the router, the thing that fails."""
+    return (
+        Action("secrets.check", s.deployed("alert-router"), {"secrets": s.router_secrets},
+               "the router reads its channel secrets at a cold start: without one it fails "
+               "every invocation"),
+        Action("alerts.redrive", s.deployed("alert-router-dlq"),
+               {"secrets": s.router_secrets, "max_messages": s.redrive_messages},
+               "republish the dead-lettered alarm notifications whose alarm is still in that "
+               "state"),
+    )  # fmt: skip
+
+
+def log_forwarding(alert: Alert, s: RunbookSettings) -> tuple[Action, ...]:
+    """The forwarder fails (log-forwarder-errors) or holds batches (log-forwarder-dead-letters):
+    security and audit lines are missing from their 7-year groups until redriven."""
+    return (
+        Action("logs.redrive", s.deployed("log-forwarder-dlq"),
+               {"environment": s.environment, "max_messages": s.redrive_messages},
+               "forward the dead-lettered log batches into their category groups"),
+        _notify(alert, "Log forwarding failing"),
+    )  # fmt: skip
+
+
+def dead_letter_queues(alert: Alert, s: RunbookSettings) -> tuple[Action, ...]:
+    """Events Lambda could not even dead-letter (dead-letter-errors): lost. Find why."""
+    return (
+        *(Action("lambda.check_dead_letter_queue", s.deployed(key),
+                 {"queue": s.deployed(f"{key}-dlq")},
+                 "failed events are lost while its dead-letter queue is unusable")
+          for key in ("alert-router", "log-forwarder")),
+        _notify(alert, "Dead-letter queue writes failing (events lost)"),
+    )  # fmt: skip
+
+
 RUNBOOKS: Final[Mapping[str, Callable[[Alert, RunbookSettings], tuple[Action, ...]]]] = {
     HIGH_ERROR_RATE: high_error_rate,
     HIGH_LATENCY: high_latency,
     SERVICE_DOWN: service_down,
     SECURITY_INCIDENT: security_incident,
+    ALERT_DELIVERY: alert_delivery,
+    LOG_FORWARDING: log_forwarding,
+    DEAD_LETTER_QUEUES: dead_letter_queues,
 }
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
+from aurastream_obs.ops.runbooks import redrive
 from aurastream_obs.ops.runbooks.addresses import waf_cidr
 from aurastream_obs.ops.runbooks.capacity import now_utc, peak_concurrency, plan_concurrency
 from aurastream_obs.ops.runbooks.plan import (
@@ -178,6 +179,21 @@ class Executor:
             "requested recent texts missing from the cache"
         )
 
+    # --- the alerting and log pipeline (redrive.py) ------------------------------------------
+    def _check_secrets(self, plan: Plan, a: Action) -> tuple[str, str]:
+        return redrive.check_secrets(self._client, _names(a.params["secrets"]))
+
+    def _redrive_alerts(self, plan: Plan, a: Action) -> tuple[str, str]:
+        limit = int(a.params["max_messages"])  # type: ignore[call-overload]  # checked by violations
+        return redrive.redrive_alerts(self._client, a.target, _names(a.params["secrets"]), limit)
+
+    def _redrive_logs(self, plan: Plan, a: Action) -> tuple[str, str]:
+        limit = int(a.params["max_messages"])  # type: ignore[call-overload]  # checked by violations
+        return redrive.redrive_logs(self._client, a.target, str(a.params["environment"]), limit)
+
+    def _check_dead_letter_queue(self, plan: Plan, a: Action) -> tuple[str, str]:
+        return redrive.check_dead_letter_queue(self._client, a.target, str(a.params["queue"]))
+
     def _send_notification(self, plan: Plan, a: Action) -> tuple[str, str]:
         message = str(a.params.get("message", ""))
         if self._notify is None:
@@ -195,4 +211,12 @@ _HANDLERS: Final[dict[str, Callable[[Executor, Plan, Action], tuple[str, str]]]]
     "waf.block_ips": Executor._block_ips,
     "cache.warm": Executor._warm,
     "notify": Executor._send_notification,
+    "secrets.check": Executor._check_secrets,
+    "alerts.redrive": Executor._redrive_alerts,
+    "logs.redrive": Executor._redrive_logs,
+    "lambda.check_dead_letter_queue": Executor._check_dead_letter_queue,
 }
+
+
+def _names(value: object) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, (list, tuple)) else []

@@ -23,6 +23,10 @@ ActionKind = Literal[
     "cache.warm",
     "waf.block_ips",
     "notify",
+    "secrets.check",
+    "alerts.redrive",
+    "logs.redrive",
+    "lambda.check_dead_letter_queue",
 ]
 ALLOWED_ACTIONS: Final[frozenset[str]] = frozenset(ActionKind.__args__)  # type: ignore[attr-defined]
 Outcome = Literal["planned", "refused", "succeeded", "unchanged", "failed", "skipped"]
@@ -42,6 +46,8 @@ class Limits:
     parameter_prefix: str = "/aurastream/"  # the only SSM namespace runbooks may write
     peak_headroom: float = 0.2  # reserved concurrency stays >= peak usage x (1 + headroom)
     peak_window_s: int = 3600  # peak usage: max ConcurrentExecutions over this window
+    max_redrive_messages: int = 100  # dead letters moved by one redrive action
+    queue_prefix: str = "aurastream-"  # the only queues a redrive may read and delete from
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,14 @@ def violations(action: Action, limits: Limits) -> list[str]:
             problems.append(f"memory {p.get('memory_mb')} MB outside 128..{limits.max_memory_mb}")
     elif action.kind in ("ssm.put_flag", "cache.warm"):
         problems += _flag_problems(action, limits)
+    elif action.kind in ("alerts.redrive", "logs.redrive"):
+        value = _int(p.get("max_messages"))
+        if value is None or not 1 <= value <= limits.max_redrive_messages:
+            problems.append(
+                f"max_messages {p.get('max_messages')} outside 1..{limits.max_redrive_messages}"
+            )
+        if not (action.target.startswith(limits.queue_prefix) and "-dlq-" in action.target):
+            problems.append(f"queue {action.target} is not one of our dead-letter queues")
     elif action.kind == "waf.block_ips":
         addresses = p.get("addresses")
         if not isinstance(addresses, (list, tuple)):

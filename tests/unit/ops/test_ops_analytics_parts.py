@@ -71,7 +71,7 @@ def test_cost_of_one_analysis_by_service() -> None:
     assert cost["dynamodb"] == pytest.approx(0.5 * 0.125 / 1e6 + 0.4 * 0.625 / 1e6)
     assert cost["comprehend"] == pytest.approx(0.4 * 3 * 0.0001)  # 3-unit minimum
     assert cost["xray"] == pytest.approx((1 + 0.05 * 9) / 10 * 5.00 / 1e6)
-    logs_gb = 1500 / 1e9
+    logs_gb = 1200 / 1e9
     assert cost["cloudwatch_logs"] == pytest.approx(logs_gb * 0.50 + logs_gb * 0.15 * 0.03)
     assert cost["s3"] == pytest.approx(logs_gb * 0.15 * 0.023)
     assert cost["cloudwatch_metrics"] == pytest.approx(

@@ -8,7 +8,7 @@ What one analysis costs, by service (prices: prices.py, with their sources):
 - DynamoDB: one GetItem (eventually consistent, under 4 KB: half a read unit); a cache miss
   adds one PutItem (under 1 KB: one write unit).
 - Comprehend: a cache miss calls DetectSentiment: max(3, ceil(characters / 100)) units.
-- CloudWatch Logs: the analysis' log lines (api_request, api_response, business_analysis),
+- CloudWatch Logs: the analysis' log lines (api_response, business_analysis),
   ingested, then stored compressed for the retention of their category.
 - S3: the same lines archived (gzip) in S3 Standard for a month, the guide's archive tier.
 - X-Ray: the share of requests the sampling rule records (a reservoir per second, then a rate).
@@ -47,10 +47,10 @@ class Assumptions:
     text_characters: int = 300  # a product review; under 300 characters is the 3-unit minimum
     dynamodb_read_units: float = 0.5  # GetItem, eventually consistent, item under 4 KB
     dynamodb_write_units: float = 1.0  # PutItem, item under 1 KB
-    # Measured: the demo's service.log (the JSON lines of api_request, api_response and
-    # business_analysis, plus the client errors' and health checks' own) held 824,710 bytes
-    # for 546 analyses of 600 requests (2026-12-07): about 1,500 bytes per analysis.
-    log_bytes_per_analysis: int = 1500
+    # Measured: the demo's service.log (the JSON lines of api_response and business_analysis,
+    # plus the client errors' and health checks' own) held 656,822 bytes for 546 analyses of
+    # 600 requests (2026-12-07, one record per request): about 1,200 bytes per analysis.
+    log_bytes_per_analysis: int = 1200
     log_compression: float = 0.15  # stored size / raw size of JSON lines (gzip)
     log_retention_months: float = 1.0  # the application category keeps 30 days
     xray_reservoir_per_s: float = 1.0  # the default X-Ray rule: 1 request/s, then 5 %

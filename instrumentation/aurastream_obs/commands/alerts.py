@@ -6,6 +6,7 @@ import argparse
 
 from aurastream_obs.commands._args import PORT, command_parser
 from aurastream_obs.commands._types import SubParsers
+from aurastream_obs.core.exit_codes import ExitCode
 
 
 def register(sub: SubParsers) -> None:
@@ -23,9 +24,12 @@ def register(sub: SubParsers) -> None:
         "serve",
         summary="serve the router over HTTP",
         description="Serves POST /sns, /alertmanager, /notify and GET /healthz, /metrics. "
-        "Secrets from SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY and AURASTREAM_ALERTS_TOKEN; "
-        "SNS topics from AURASTREAM_SNS_TOPIC_ARNS; each request answered within "
-        "AURASTREAM_ALERTS_DEADLINE_S. Runs until Ctrl-C.",
+        "Channel secrets from the Secrets Manager secrets named by AURASTREAM_ALERTS_SECRET_ID "
+        "and AURASTREAM_ALERTS_SECURITY_SECRET_ID (read once at start; exit 4 with one line "
+        "when one cannot be read), else SLACK_WEBHOOK_URL, SLACK_SECURITY_WEBHOOK_URL (the "
+        "security channel) and PAGERDUTY_ROUTING_KEY; AURASTREAM_ALERTS_TOKEN; SNS topics from "
+        "AURASTREAM_SNS_TOPIC_ARNS; each request answered within AURASTREAM_ALERTS_DEADLINE_S. "
+        "Runs until Ctrl-C.",
         examples=(
             "AURASTREAM_ALERTS_TOKEN=secret SLACK_WEBHOOK_URL=https://hooks.slack.com/... "
             "aurastream-obs alerts serve",
@@ -50,12 +54,12 @@ def serve_command(args: argparse.Namespace) -> int:
     from aurastream_obs.ops.alerts.server import AlertServer
     from aurastream_obs.ops.alerts.settings import RouterSettings
 
-    json_logging("aurastream-alerts")
     try:  # the channel secrets from Secrets Manager when AURASTREAM_ALERTS_*SECRET_ID are set
         settings = with_secrets(RouterSettings.from_env())
     except SecretError as exc:
         print(f"alerts serve: {exc}", file=sys.stderr)
-        return 2
+        return ExitCode.UNAVAILABLE
+    json_logging("aurastream-alerts")
     on_alert = None
     if args.runbooks:
         from aurastream_obs.ops.runbooks.trigger import dry_run_hook

@@ -26,6 +26,7 @@ from aurastream_obs.ops.alerts.sns import SnsVerifier
 from support.alert_peers import AlertPeer
 from support.alert_router import FAST_RETRIES, ROUTING_KEY, SECURITY_SLACK_PATH, SLACK_PATH
 from support.aws_sinks import start_moto_process
+from support.cli import run_command
 from support.log_capture import attach
 from support.moto import Clients
 from support.sns import SECURITY_TOPIC, TOPIC, Signer, alarm_message, notification
@@ -198,3 +199,15 @@ def test_settings_without_secret_ids_are_left_alone() -> None:
     assert with_secrets(settings, no_client) is settings
     named = RouterSettings.from_env({"AURASTREAM_ALERTS_SECRET_ID": " aurastream/p/alert-router "})
     assert named.secret_id == "aurastream/p/alert-router" and named.security_secret_id is None
+
+
+def test_alerts_serve_with_an_unreadable_secret_is_one_line_and_exit_4(
+    clients: Clients, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = f"aurastream/c{secrets.token_hex(3)}/alert-router"
+    monkeypatch.setenv("AURASTREAM_ALERTS_SECRET_ID", name)  # never created
+    code, out = run_command("alerts", ["serve", "--port", "0"])
+    assert code == 4 and out == ""
+    # One line says it (log lines, JSON, may come from botocore or a moto running in-process).
+    (line,) = [t for t in capsys.readouterr().err.splitlines() if not t.startswith("{")]
+    assert line.startswith(f"alerts serve: secret {name}: ResourceNotFoundException")

@@ -137,8 +137,9 @@ TRACE_AWS_CLIENTS = EnvVar(
 )
 SDK_PATH = EnvVar(
     "AURASTREAM_SDK_PATH",
-    "lean: our spans and OTLP encoders inside the SDK providers (faster); stock: the SDK's own "
-    "spans, log records and OTLP encoders (the way back if an SDK upgrade breaks ours).",
+    "lean: our spans, metric instruments and OTLP encoders inside the SDK providers (faster); "
+    "stock: the SDK's own spans, measurement path, log records and OTLP encoders (the way back "
+    "if an SDK upgrade breaks ours).",
     "lean",
 )
 FLUSH_ON_SIGTERM = EnvVar(

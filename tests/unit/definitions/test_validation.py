@@ -115,6 +115,6 @@ def test_invalid_definition_writes_nothing(
 ) -> None:
     broken = _replace_slo(_defs(), 0, objective_percent=100.0)
     monkeypatch.setattr(spec, "aurastream_definitions", lambda: broken)
-    assert cli.main(["render", "--root", str(tmp_path)]) == 2
+    assert cli.main(["render", "--root", str(tmp_path)]) == 1  # a problem found (README)
     assert list(tmp_path.iterdir()) == []
     assert "slo 'availability': field 'objective_percent'" in capsys.readouterr().err

@@ -341,3 +341,32 @@ def test_what_the_context_holds_decides_like_the_sdk(paths: MetricPaths) -> None
         assert normalized(data["lean"]) == normalized(data["stock"])
         ids = {(e.span_id, e.trace_id) for e in _exemplars(data["lean"])}
         assert ids == {(0xDEF, 0xABC)}  # the explicit context's, and the current one if a span
+
+
+def _points(data: Any) -> list[Any]:
+    assert data is not None
+    return [
+        p for m in data.resource_metrics[0].scope_metrics[0].metrics for p in m.data.data_points
+    ]
+
+
+def test_start_and_end_times_mean_what_the_sdks_mean(paths: MetricPaths) -> None:
+    """A cumulative point starts at its series' first measurement (kept across collections)
+    and ends at the collection, on both paths."""
+
+    def record(meter: Meter) -> None:
+        meter.create_counter(c.CACHE_LOOKUPS.name).add(1, {c.CACHE_HIT: True})
+        meter.create_histogram(c.SENTIMENT_DURATION.name, unit="s").record(0.1, {})
+
+    before = time.time_ns()
+    paths.record(record)
+    between = time.time_ns()
+    first = paths.collect()
+    after = time.time_ns()
+    paths.record(record)
+    second = paths.collect()
+    for path in ("lean", "stock"):
+        starts = [p.start_time_unix_nano for p in _points(first[path])]
+        assert len(starts) == 2 and all(before <= start <= between for start in starts)
+        assert all(between <= p.time_unix_nano <= after for p in _points(first[path]))
+        assert [p.start_time_unix_nano for p in _points(second[path])] == starts

@@ -228,6 +228,8 @@ EMF_DIMENSIONS: Final[dict[str, list[list[str]]]] = {
     LAMBDA_COLDSTARTS.name: [[SERVICE_NAME]],
     DROPPED_TELEMETRY.name: [[SERVICE_NAME, "signal", "reason"]],
     SECURITY_EVENTS.name: [[SERVICE_NAME, SECURITY_EVENT]],  # a closed set of event types
+    # Fleet-wide failed/not counts; the customer id stays a property (never a dimension).
+    CUSTOMER_REQUESTS.name: [[SERVICE_NAME, REQUEST_FAILED]],
 }
 
 # X-Ray annotations (indexed, filterable in the console). The customer id IS indexed here:

@@ -22,6 +22,7 @@ VALUES_PER_DIMENSION: Final = {
     "signal": 3,
     "reason": 3,
     c.SECURITY_EVENT: len(SECURITY_EVENT_TYPES),  # the event types the code logs
+    c.REQUEST_FAILED: 2,
 }
 
 

@@ -235,7 +235,9 @@ def _customers(spans: Sequence[Span], points: MetricPoints) -> list[CustomerRow]
             customer_id=name,
             requests=requests.get(name, 0),
             analyses=int(usage.get(name, 0)),
-            revenue_usd=float(revenue.get(name, 0.0)),
+            # Rounded below a micro-dollar: float sums of prices differ in the last bit with
+            # the order the points were added (a collector pipeline batches differently).
+            revenue_usd=round(float(revenue.get(name, 0.0)), 9),
         )
         for name in names
     ]

@@ -305,7 +305,18 @@ def main() -> int:
         sink.wait(5)
         shutil.rmtree(script.parent, ignore_errors=True)
     report(results, args)
-    return 0 if all(r["complete"] for runs in results.values() for r in runs) else 1
+    # Ours must deliver everything; the plain SDK's default 2,048-span queue may drop under
+    # load: its row says how much arrived instead of failing the run.
+    ours = [r for config, runs in results.items() if config != "plain" for r in runs]
+    return 0 if all(r["complete"] for r in ours) else 1
+
+
+def _delivered(runs: list[dict[str, Any]]) -> str:
+    if all(r["complete"] for r in runs):
+        return "yes"
+    got = sum(min(r["server_spans"], r["expected_spans"]) for r in runs)
+    expected = sum(r["expected_spans"] for r in runs)
+    return f"NO: {got / expected:.1%} of server spans"
 
 
 def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> None:
@@ -327,7 +338,7 @@ def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -
             f"{statistics.median(r['p50_ms'] for r in runs):.2f} | "
             f"{statistics.median(r['p99_ms'] for r in runs):.2f} | "
             f"{statistics.median(r['rss_mib'] for r in runs):.0f} | "
-            f"{'yes' if all(r['complete'] for r in runs) else 'NO'} |"
+            f"{_delivered(runs)} |"
         )
 
 

@@ -23,7 +23,7 @@ from aurastream_obs.artifacts.alertmanager import (
     alertmanager_config,
     slack_url_file,
 )
-from aurastream_obs.artifacts.grafana import dashboard_document
+from aurastream_obs.artifacts.grafana import dashboard_document, expand
 from aurastream_obs.artifacts.prometheus_rules import SHORT_WINDOWS, alert_rules, slo_rules
 from aurastream_obs.artifacts.yamltext import dump_yaml
 from aurastream_obs.bootstrap import build_telemetry
@@ -38,7 +38,10 @@ from support.promstack import free_port, start_alertmanager, start_prometheus, w
 from support.service_client import analyze
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
-PAGE = "aurastream-local-availability-budget-burn-critical"
+ENV = "local"  # the service's environment: the rules are rendered for it, and read only it
+PAGE = f"aurastream-{ENV}-availability-budget-burn-critical"
+# What Grafana substitutes for the dashboard's variables (scrapes every second here).
+PANEL_VARIABLES = {"$__rate_interval": "15s", "$service": "aurastream-api", "$environment": ENV}
 SECURITY = "aurastream-local-failed-authentication-"  # warning (and critical, if it gets there)
 
 
@@ -116,8 +119,8 @@ def test_panels_rules_and_burn_rate_page_reach_pagerduty_and_slack(
     )
     rules = []
     for name, document in (
-        ("slo", slo_rules(defs, SHORT_WINDOWS)),
-        ("alerts", alert_rules(defs, profile=SHORT_WINDOWS)),
+        ("slo", slo_rules(defs, ENV, SHORT_WINDOWS)),
+        ("alerts", alert_rules(defs, ENV, SHORT_WINDOWS)),
     ):
         path = tmp_path / f"{name}.rules.yaml"
         path.write_text(dump_yaml(document))
@@ -127,7 +130,8 @@ def test_panels_rules_and_burn_rate_page_reach_pagerduty_and_slack(
     telemetry = build_telemetry(
         resolve_settings(
             "aurastream-api", "local",
-            env={"AURASTREAM_TELEMETRY_DIR": str(tmp_path / "telemetry")},
+            env={"AURASTREAM_TELEMETRY_DIR": str(tmp_path / "telemetry"),
+                 "AURASTREAM_ENVIRONMENT": ENV},
             prometheus_port=metrics_port,
         )
     )  # fmt: skip
@@ -165,7 +169,8 @@ def test_panels_rules_and_burn_rate_page_reach_pagerduty_and_slack(
                     for panel in dashboard_document(dashboard)["panels"]:
                         for target in panel["targets"]:
                             if "expr" in target:
-                                prom.wait_for_series(target["expr"], timeout=30)
+                                expr = expand(target["expr"], PANEL_VARIABLES)
+                                prom.wait_for_series(expr, timeout=30)
 
                 wait_until(
                     lambda: any(

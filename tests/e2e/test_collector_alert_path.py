@@ -52,6 +52,7 @@ from support.service_client import analyze
 from support.service_process import start_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+ENV = "e2e"  # the service's environment: the rules are rendered for it, and read only it
 KEY = "pipeline-key"
 REPEATED = ("I love this phone", "I hate this, terrible", "The box is on the table")
 BUCKET = "http_server_request_duration_seconds_bucket"
@@ -92,8 +93,8 @@ class Traffic:
 def _rules(tmp_path: Path) -> list[Path]:
     defs = load_definitions()
     paths = []
-    for name, document in (("slo", slo_rules(defs, SHORT_WINDOWS)),
-                           ("alerts", alert_rules(defs, profile=SHORT_WINDOWS))):  # fmt: skip
+    for name, document in (("slo", slo_rules(defs, ENV, SHORT_WINDOWS)),
+                           ("alerts", alert_rules(defs, ENV, SHORT_WINDOWS))):  # fmt: skip
         path = tmp_path / f"{name}.rules.yaml"
         path.write_text(dump_yaml(document))
         paths.append(path)
@@ -156,13 +157,13 @@ def test_healthy_service_pages_nobody_and_a_5xx_burst_pages_through_the_router(
     own_moto_url: str, tmp_path: Path
 ) -> None:
     defs = load_definitions()
-    critical = {r["alert"] for r in iter_alerts(alert_rules(defs, profile=SHORT_WINDOWS))
+    critical = {r["alert"] for r in iter_alerts(alert_rules(defs, ENV, SHORT_WINDOWS))
                 if r["labels"]["severity"] == "critical"}  # fmt: skip
     token_file = tmp_path / "router-token"
     token_file.write_text(TOKEN)
     service_env = {"OTEL_METRIC_EXPORT_INTERVAL": "1000",
                    "OTEL_TRACES_SAMPLER": "parentbased_always_on",
-                   "AURASTREAM_API_KEYS": f"{KEY}=acme"}  # fmt: skip
+                   "AURASTREAM_API_KEYS": f"{KEY}=acme", "AURASTREAM_ENVIRONMENT": ENV}  # fmt: skip
     with AlertPeer() as slack, AlertPeer() as pagerduty:
         router = start_router(slack, pagerduty, pem=b"")
         try:

@@ -26,6 +26,31 @@ def slack_url_file(team: str | None = None) -> str:
     return f"slack-{team}-webhook-url" if team else SLACK_URL_FILE
 
 
+# What a person reads: each alert's environment, summary, measured value and runbook (the rules'
+# `value` and `runbook_url` annotations, README "The alert router"), in Slack and in PagerDuty.
+SLACK_TITLE = "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}"
+SLACK_TEXT = (
+    "{{ range .Alerts }}*{{ .Labels.alertname }}* ({{ .Labels.environment }}): "
+    "{{ .Annotations.summary }}\nvalue: {{ .Annotations.value }} | runbook: "
+    "{{ .Annotations.runbook_url }}\n{{ end }}"
+)
+PAGERDUTY_DESCRIPTION = (
+    "{{ .CommonLabels.alertname }} ({{ .CommonLabels.environment }}): "
+    "{{ .CommonAnnotations.summary }}"
+)
+PAGERDUTY_DETAILS = {
+    # Alertmanager's defaults (setting `details` replaces them) ...
+    "firing": '{{ template "pagerduty.default.instances" .Alerts.Firing }}',
+    "resolved": '{{ template "pagerduty.default.instances" .Alerts.Resolved }}',
+    "num_firing": "{{ .Alerts.Firing | len }}",
+    "num_resolved": "{{ .Alerts.Resolved | len }}",
+    # ... and what the responder needs first.
+    "environment": "{{ .CommonLabels.environment }}",
+    "value": "{{ range .Alerts }}{{ .Annotations.value }} {{ end }}",
+    "runbook_url": "{{ .CommonAnnotations.runbook_url }}",
+}
+
+
 def _receiver(name: str, *, pagerduty: bool, channel: str | None, secrets_dir: str,
               pagerduty_url: str | None, team: str | None = None) -> dict[str, Any]:  # fmt: skip
     receiver: dict[str, Any] = {"name": name}
@@ -33,6 +58,8 @@ def _receiver(name: str, *, pagerduty: bool, channel: str | None, secrets_dir: s
         config: dict[str, Any] = {
             "routing_key_file": f"{secrets_dir}/{PAGERDUTY_KEY_FILE}",
             "severity": "{{ .CommonLabels.severity }}",
+            "description": PAGERDUTY_DESCRIPTION,
+            "details": dict(PAGERDUTY_DETAILS),
             "send_resolved": True,
         }
         if pagerduty_url:  # tests point the Events API at a local receiver
@@ -44,8 +71,8 @@ def _receiver(name: str, *, pagerduty: bool, channel: str | None, secrets_dir: s
                 "api_url_file": f"{secrets_dir}/{slack_url_file(team)}",
                 "channel": channel,
                 "send_resolved": True,
-                "title": "[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}",
-                "text": "{{ range .Alerts }}{{ .Annotations.summary }}\n{{ end }}",
+                "title": SLACK_TITLE,
+                "text": SLACK_TEXT,
             }
         ]
     return receiver
@@ -57,7 +84,7 @@ def alertmanager_config(
 ) -> dict[str, Any]:  # fmt: skip
     receivers = [{"name": "default-slack", "slack_configs": [
         {"api_url_file": f"{secrets_dir}/{SLACK_URL_FILE}", "channel": "#aurastream-alerts",
-         "send_resolved": True}]}]  # fmt: skip
+         "send_resolved": True, "title": SLACK_TITLE, "text": SLACK_TEXT}]}]  # fmt: skip
     routes = []
     # A team's routes first: the first matching route wins (no `continue`).
     for route in sorted(defs.routes, key=lambda r: r.team is None):

@@ -1,9 +1,11 @@
 """Grafana dashboards (grafana-foundation-sdk builders) from the same panel definitions as the
 CloudWatch dashboards, and the provisioning files for datasources and dashboards.
 
-Prometheus targets go to the Prometheus datasource; panels that exist only in CloudWatch
-(Lambda, DynamoDB, logs) use the CloudWatch datasource, with the deployment's names
-(definitions/deployment.py) written over `$Environment`, `$ApiId` and `$Stage` dashboard
+Two variables choose whose data every panel shows: `service` and `environment`, listed from the
+Prometheus series' identity labels. Prometheus targets go to the Prometheus datasource, every
+raw selector scoped to them (definitions/promql.py `scoped`); panels that exist only in
+CloudWatch (Lambda, DynamoDB, logs) use the CloudWatch datasource, with the deployment's names
+(definitions/deployment.py) written over `$environment` and the `$ApiId` and `$Stage`
 variables (the CloudFormation parameters and the imported API id)."""
 
 from __future__ import annotations
@@ -15,16 +17,24 @@ from typing import Any
 from grafana_foundation_sdk.builders import cloudwatch as cw
 from grafana_foundation_sdk.builders import prometheus, stat, timeseries
 from grafana_foundation_sdk.builders.dashboard import Dashboard as DashboardBuilder
-from grafana_foundation_sdk.builders.dashboard import TextBoxVariable
+from grafana_foundation_sdk.builders.dashboard import QueryVariable, TextBoxVariable
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import cloudwatch as cwm
-from grafana_foundation_sdk.models.dashboard import DataSourceRef, GridPos
+from grafana_foundation_sdk.models.dashboard import (
+    DataSourceRef,
+    GridPos,
+    VariableOption,
+    VariableRefresh,
+    VariableSort,
+)
 
 from aurastream_obs.artifacts.cloudformation_alarms import PARAMETERS
 from aurastream_obs.artifacts.files import Artifact
 from aurastream_obs.artifacts.yamltext import dump_yaml
+from aurastream_obs.core.conventions import ENVIRONMENT_NAME_LABEL, SERVICE_NAME_LABEL
 from aurastream_obs.definitions import Definitions, load_definitions
-from aurastream_obs.definitions.deployment import log_group
+from aurastream_obs.definitions import promql as q
+from aurastream_obs.definitions.deployment import DEFAULT_ENVIRONMENT, SERVICE_NAME, log_group
 from aurastream_obs.definitions.spec import CwMetric, Dashboard, Panel
 
 # grafana-foundation-sdk 10.1.0 builds schemaVersion 36 models; every field we set exists in
@@ -37,16 +47,45 @@ DATASOURCES_PATH = "grafana/provisioning/datasources/datasources.yaml"
 PROVIDERS_PATH = "grafana/provisioning/dashboards/dashboards.yaml"
 _PARAM = re.compile(r"\$\{(\w+)\}")
 _HEIGHT = 8
-# Dashboard variables and their defaults (the API id has none: it is the deployment's).
-_VARIABLES = {
-    "Environment": str(PARAMETERS["Environment"]["Default"]),
-    "ApiId": "",
-    "Stage": str(PARAMETERS["Stage"]["Default"]),
+# The CloudWatch names' template parameters as dashboard variables: the environment is the one
+# the Prometheus panels use too; the API id has no default (it is the deployment's).
+_CW_VARIABLES = {"ApiId": "", "Stage": str(PARAMETERS["Stage"]["Default"])}
+_VARIABLE_OF_PARAMETER = {"Environment": "environment"}
+# The series every identity label value is listed from (one every service exposes).
+_LISTED_FROM = q.HTTP_COUNT
+# What each dashboard variable stands for when a query is checked outside Grafana.
+CHECK_VALUES = {
+    "$__rate_interval": "1m",
+    "$service": SERVICE_NAME,
+    "$environment": DEFAULT_ENVIRONMENT,
 }
 
 
 def _grafana_value(value: str) -> str:
-    return _PARAM.sub(r"$\1", value)
+    return _PARAM.sub(lambda m: "$" + _VARIABLE_OF_PARAMETER.get(m[1], m[1]), value)
+
+
+def expand(expr: str, values: dict[str, str] | None = None) -> str:
+    """A panel's PromQL with the dashboard variables replaced (`CHECK_VALUES` by default): what
+    Grafana sends to Prometheus, for promtool and the end-to-end tests."""
+    for name, value in sorted((values or CHECK_VALUES).items(), key=lambda kv: -len(kv[0])):
+        expr = expr.replace(name, value)
+    return expr
+
+
+def _identity_variables() -> list[QueryVariable]:
+    """`service`, then `environment` (of that service), from the series' identity labels."""
+    service = f"label_values({_LISTED_FROM}, {SERVICE_NAME_LABEL})"
+    environment = (
+        f'label_values({_LISTED_FROM}{{{SERVICE_NAME_LABEL}="$service"}}, {ENVIRONMENT_NAME_LABEL})'
+    )
+    return [
+        QueryVariable(name).label(name).datasource(PROMETHEUS).query(query)
+        .refresh(VariableRefresh.ON_DASHBOARD_LOAD).sort(VariableSort.ALPHABETICAL_ASC)
+        .current(VariableOption(selected=True, text=default, value=default))
+        for name, query, default in (("service", service, SERVICE_NAME),
+                                     ("environment", environment, DEFAULT_ENVIRONMENT))
+    ]  # fmt: skip
 
 
 def _cw_metric(metric: CwMetric, ref_id: str, hide: bool = False) -> cw.CloudWatchMetricsQuery:
@@ -89,8 +128,8 @@ def _cw_targets(panel: Panel) -> list[Any]:
 def _targets(panel: Panel) -> tuple[DataSourceRef, list[Any]]:
     if panel.prometheus:
         return PROMETHEUS, [
-            prometheus.Dataquery().expr(t.expr).legend_format(t.legend or "__auto")
-            .ref_id(chr(ord("A") + i)).datasource(PROMETHEUS)
+            prometheus.Dataquery().expr(q.scoped(t.expr, q.GRAFANA_SCOPE))
+            .legend_format(t.legend or "__auto").ref_id(chr(ord("A") + i)).datasource(PROMETHEUS)
             for i, t in enumerate(panel.prometheus)
         ]  # fmt: skip
     if panel.cloudwatch:
@@ -124,7 +163,9 @@ def dashboard_document(dashboard: Dashboard) -> dict[str, Any]:
         DashboardBuilder(dashboard.title).uid(f"aurastream-{dashboard.name}")
         .tags(["aurastream", "generated"]).refresh("1m").time("now-6h", "now").readonly()
     )  # fmt: skip
-    for name, default in _VARIABLES.items():
+    for variable in _identity_variables():
+        builder = builder.with_variable(variable)
+    for name, default in _CW_VARIABLES.items():
         builder = builder.with_variable(TextBoxVariable(name).label(name).default_value(default))
     x = y = 0
     for panel_id, panel in enumerate(dashboard.panels, start=1):

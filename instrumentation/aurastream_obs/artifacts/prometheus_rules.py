@@ -2,7 +2,14 @@
 
 `slo_rules` records the SLI error ratio per window, the objective, the budget and the budget
 remaining; `alert_rules` holds the multiwindow multi-burn-rate alerts and the threshold alerts.
-A `Profile` maps the production windows to other windows (short ones for the e2e test)."""
+A `Profile` maps the production windows to other windows (short ones for the e2e test).
+
+Rules are rendered for one environment (`env`): every raw selector reads only that service's
+and environment's series (promql.scoped), every recorded series and alert carries `service` and
+`environment` labels, and alert names are `aurastream-<env>-<thing>-<severity>`. The committed
+files are for the local stack (`local`); `aurastream-obs render --environment ENV --out DIR`
+writes them for any other. An idle window records no SLI (no NaN): it burns no budget, and a
+period without any traffic has its whole budget left."""
 
 from __future__ import annotations
 
@@ -14,7 +21,9 @@ from typing import Any
 from aurastream_obs.artifacts.files import Artifact
 from aurastream_obs.artifacts.yamltext import dump_yaml
 from aurastream_obs.core.conventions import (
+    ENVIRONMENT_LABEL,
     PROMETHEUS_ENV,
+    SERVICE_LABEL,
     SEVERITY_LABEL,
     SIGNAL_LABEL,
     SLI_WINDOWS,
@@ -95,22 +104,35 @@ def _annotations(signal: str, summary: str, description: str, value: str) -> dic
             "runbook_url": runbook_link(runbook)}  # fmt: skip
 
 
-def _labels(defs: Definitions, **extra: str) -> dict[str, str]:
-    return {"service": defs.service, **extra}
+def _labels(defs: Definitions, env: str, **extra: str) -> dict[str, str]:
+    return {SERVICE_LABEL: defs.service, ENVIRONMENT_LABEL: env, **extra}
 
 
-def _slo_group(defs: Definitions, slo: SLO, profile: Profile) -> dict[str, Any]:
-    labels = _labels(defs, **{SLO_LABEL: slo.name})
-    sel = f'{{{SLO_LABEL}="{slo.name}"}}'
+def scope(defs: Definitions, env: str) -> q.Scope:
+    """The series the rules for `env` read: this service's, in that environment."""
+    return q.Scope(defs.service, env)
+
+
+def slo_selector(defs: Definitions, env: str, slo: str) -> str:
+    """The matchers of one SLO's recorded series in one environment."""
+    labels = _labels(defs, env, **{SLO_LABEL: slo})
+    return "{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+
+
+def _slo_group(defs: Definitions, slo: SLO, env: str, profile: Profile) -> dict[str, Any]:
+    labels = _labels(defs, env, **{SLO_LABEL: slo.name})
+    sel = slo_selector(defs, env, slo.name)
     rules: list[dict[str, Any]] = [
         {
             "record": sli_error_ratio(w),
-            "expr": q.error_ratio(slo.prometheus, profile.window(w)),
+            "expr": q.scoped(q.error_ratio(slo.prometheus, profile.window(w)), scope(defs, env)),
             "labels": labels,
         }
         for w in SLI_WINDOWS
     ]
-    # The period ratio averages the 5m ratio (as Sloth does) instead of a 30-day range query.
+    # The period ratio averages the 5m ratio (as Sloth does) instead of a 30-day range query;
+    # idle windows have no 5m ratio, so they neither burn nor dilute the budget. A period with
+    # no traffic at all has no ratio: its budget is whole (the `or` below), never NaN.
     rules += [
         {
             "record": sli_error_ratio(PERIOD_WINDOW),
@@ -124,7 +146,8 @@ def _slo_group(defs: Definitions, slo: SLO, profile: Profile) -> dict[str, Any]:
          "labels": labels},
         {
             "record": SLO_BUDGET_REMAINING,
-            "expr": f"1 - {sli_error_ratio(PERIOD_WINDOW)}{sel} / {SLO_ERROR_BUDGET}{sel}",
+            "expr": f"1 - ({sli_error_ratio(PERIOD_WINDOW)}{sel} or 0 * {SLO_ERROR_BUDGET}{sel})"
+            f" / {SLO_ERROR_BUDGET}{sel}",
             "labels": labels,
         },
     ]  # fmt: skip
@@ -133,7 +156,7 @@ def _slo_group(defs: Definitions, slo: SLO, profile: Profile) -> dict[str, Any]:
 
 def _burn_alerts(defs: Definitions, slo: SLO, env: str) -> list[dict[str, Any]]:
     alerts = []
-    sel = f'{{{SLO_LABEL}="{slo.name}"}}'
+    sel = slo_selector(defs, env, slo.name)
     for severity in ("critical", "warning"):
         rows = [r for r in slo.burn_rates if r.severity == severity]
         if not rows:
@@ -151,7 +174,11 @@ def _burn_alerts(defs: Definitions, slo: SLO, env: str) -> list[dict[str, Any]]:
             {
                 "alert": alarm_name(env, thing, severity),
                 "expr": "\n".join(terms[:1] + [f"or {t}" for t in terms[1:]]),
-                "labels": {SEVERITY_LABEL: severity, SIGNAL_LABEL: thing, SLO_LABEL: slo.name},
+                "labels": _labels(
+                    defs,
+                    env,
+                    **{SEVERITY_LABEL: severity, SIGNAL_LABEL: thing, SLO_LABEL: slo.name},
+                ),
                 "annotations": _annotations(
                     thing,
                     f"{slo.name} SLO ({slo.objective_percent:g} %) is burning its error budget",
@@ -164,10 +191,14 @@ def _burn_alerts(defs: Definitions, slo: SLO, env: str) -> list[dict[str, Any]]:
     return alerts
 
 
-def _threshold_alerts(alarm: Alarm, env: str, profile: Profile) -> list[dict[str, Any]]:
+def _threshold_alerts(
+    defs: Definitions, alarm: Alarm, env: str, profile: Profile
+) -> list[dict[str, Any]]:
     assert alarm.prometheus is not None
     signal = alarm.prometheus
-    expr = q.signal(replace(signal, window=profile.window(signal.window)))
+    expr = q.scoped(
+        q.signal(replace(signal, window=profile.window(signal.window))), scope(defs, env)
+    )
     alerts = []
     for severity, threshold in sorted(alarm.thresholds.items()):
         # CloudWatch's "M breaching periods" becomes a `for` of M periods.
@@ -178,7 +209,7 @@ def _threshold_alerts(alarm: Alarm, env: str, profile: Profile) -> list[dict[str
         }
         if for_s:
             rule["for"] = f"{for_s // 60}m" if for_s % 60 == 0 else f"{for_s}s"
-        rule["labels"] = {SEVERITY_LABEL: severity, SIGNAL_LABEL: alarm.name}
+        rule["labels"] = _labels(defs, env, **{SEVERITY_LABEL: severity, SIGNAL_LABEL: alarm.name})
         if alarm.team:  # Alertmanager routes a team's alerts to its receiver
             rule["labels"][TEAM_LABEL] = alarm.team
         rule["annotations"] = _annotations(
@@ -191,8 +222,10 @@ def _threshold_alerts(alarm: Alarm, env: str, profile: Profile) -> list[dict[str
     return alerts
 
 
-def slo_rules(defs: Definitions, profile: Profile = PRODUCTION) -> dict[str, Any]:
-    return {"groups": [_slo_group(defs, slo, profile) for slo in defs.slos]}
+def slo_rules(
+    defs: Definitions, env: str = PROMETHEUS_ENV, profile: Profile = PRODUCTION
+) -> dict[str, Any]:
+    return {"groups": [_slo_group(defs, slo, env, profile) for slo in defs.slos]}
 
 
 def alert_rules(
@@ -207,7 +240,7 @@ def alert_rules(
         a
         for alarm in defs.alarms
         if alarm.prometheus
-        for a in _threshold_alerts(alarm, env, profile)
+        for a in _threshold_alerts(defs, alarm, env, profile)
     ]
     groups.append({"name": "aurastream-thresholds", "interval": profile.interval,
                    "rules": thresholds})  # fmt: skip
@@ -219,10 +252,10 @@ def iter_alerts(document: Mapping[str, Any]) -> Iterable[dict[str, Any]]:
         yield from (r for r in group["rules"] if "alert" in r)
 
 
-def artifacts() -> list[Artifact]:
+def artifacts(env: str = PROMETHEUS_ENV) -> list[Artifact]:
     defs = load_definitions()
     source = "aurastream_obs.artifacts.prometheus_rules"
     return [
-        Artifact.text_file(SLO_RULES_PATH, dump_yaml(slo_rules(defs)), source=source),
-        Artifact.text_file(ALERT_RULES_PATH, dump_yaml(alert_rules(defs)), source=source),
+        Artifact.text_file(SLO_RULES_PATH, dump_yaml(slo_rules(defs, env)), source=source),
+        Artifact.text_file(ALERT_RULES_PATH, dump_yaml(alert_rules(defs, env)), source=source),
     ]

@@ -12,8 +12,10 @@ A second series, `slow drift`, creeps for 8 days: errors from 0.1 % by 0.08 %/da
 flight with it (mean duration 0.9 s). Each stays under its threshold, yet at 8d02h the drift
 and capacity alerts fire and the anomaly alerts do not (a week's drift is inside the band).
 
-Counters are written as `a+bxn` segments (one per block; a 3-hour staircase for the drift).
-Each timeline is evaluated every 10 minutes over 8 days: a few seconds of promtool each."""
+Counters are written as `a+bxn` segments (one per block; a 3-hour staircase for the drift),
+with the identity of the environment the rules are rendered for. Each alert's `value` is its
+signal at that moment, known from the timeline (`_signal_now`). Each timeline is evaluated
+every 10 minutes over 8 days: a few seconds of promtool each."""
 
 from __future__ import annotations
 
@@ -23,10 +25,12 @@ from typing import Any, Final
 
 from aurastream_obs.artifacts.files import Artifact
 from aurastream_obs.artifacts.prometheus_predictive import RULES_PATH, predictive_rules
-from aurastream_obs.artifacts.prometheus_rules import iter_alerts
+from aurastream_obs.artifacts.prometheus_rules import iter_alerts, value_text
 from aurastream_obs.artifacts.yamltext import dump_yaml
-from aurastream_obs.core.conventions import SIGNAL_LABEL, prometheus_le
+from aurastream_obs.core.conventions import PROMETHEUS_ENV, SIGNAL_LABEL, prometheus_le
+from aurastream_obs.definitions import predictive as p
 from aurastream_obs.definitions import promql as q
+from aurastream_obs.definitions.deployment import SERVICE_NAME
 
 TESTS_PATH: Final = "tests/promtool/aurastream-predictive.test.yaml"
 DAY_MIN: Final = 1440
@@ -113,8 +117,42 @@ def _round(value: float) -> str:
     return f"{round(value, 6):.10g}"
 
 
-def input_series(shape: Callable[[int], Minute]) -> list[dict[str, str]]:
-    """Each counter as `a+bxn` segments over END minutes (runs of equal increments)."""
+def _p99(minute: Minute) -> float:
+    """histogram_quantile(0.99) of one minute: linear inside the tail's bucket."""
+    bounds = (0.0, *BOUNDS)
+    lower, upper = bounds[minute.tail_bucket], bounds[minute.tail_bucket + 1]
+    below = 1 - minute.tail  # the share in the buckets under the tail's
+    return lower + (upper - lower) * (0.99 - below) / minute.tail
+
+
+def _signal_now(shape: Callable[[int], Minute], at: str, signal: str) -> float:
+    """The 5-minute signal an alert measures at `at` (`8d2h`): the timelines hold each minute
+    of the last 5 equal, so it is that minute's rate, ratio or quantile."""
+    days, _, hours = at.partition("d")
+    now = shape(int(days) * DAY_MIN + int(hours.rstrip("h") or 0) * 60 - 1)
+    return {
+        "request-rate": now.rps, "error-rate": now.errors, "latency": _p99(now),
+        "capacity-requests": now.rps, "capacity-concurrency": now.rps * now.mean_s,
+    }[signal.removesuffix("-anomaly").removesuffix("-drift")]  # fmt: skip
+
+
+_UNITS: Final = {
+    **{a.name: a.unit for a in p.ANOMALIES},
+    **{f"capacity-{c.name}": c.unit for c in p.CAPACITY},
+}
+
+
+def _expected(rule: dict[str, Any], shape: Callable[[int], Minute], at: str) -> dict[str, Any]:
+    signal = rule["labels"][SIGNAL_LABEL]
+    unit = _UNITS[signal.removesuffix("-anomaly").removesuffix("-drift")]
+    value = value_text(unit, _signal_now(shape, at, signal))
+    return {"exp_labels": rule["labels"], "exp_annotations": {**rule["annotations"],
+                                                              "value": value}}  # fmt: skip
+
+
+def input_series(shape: Callable[[int], Minute], env: str = PROMETHEUS_ENV) -> list[dict[str, str]]:
+    """Each counter as `a+bxn` segments over END minutes (runs of equal increments), with the
+    identity of the environment the rules are for."""
     per_minute = [_increments(shape(m)) for m in range(END)]
     out = []
     for name in per_minute[0]:
@@ -125,12 +163,13 @@ def input_series(shape: Callable[[int], Minute]) -> list[dict[str, str]]:
                 segments.append(f"{_round(total)}+{_round(step)}x{m - start - 1}")
                 total += step * (m - start)
                 start = m
-        out.append({"series": name, "values": " ".join(segments)})
+        out.append({"series": q.scoped(name, q.Scope(SERVICE_NAME, env)),
+                    "values": " ".join(segments)})  # fmt: skip
     return out
 
 
-def promtool_tests() -> dict[str, Any]:
-    rules = list(iter_alerts(predictive_rules()))
+def promtool_tests(env: str = PROMETHEUS_ENV) -> dict[str, Any]:
+    rules = list(iter_alerts(predictive_rules(env=env)))
     tests: list[dict[str, Any]] = []
     fired: set[str] = set()
     for name, (shape, checks) in TIMELINES.items():
@@ -139,17 +178,21 @@ def promtool_tests() -> dict[str, Any]:
             fired |= fires
             cases += [
                 {"eval_time": at, "alertname": r["alert"],
-                 "exp_alerts": [{"exp_labels": r["labels"], "exp_annotations": r["annotations"]}]
+                 "exp_alerts": [_expected(r, shape, at)]
                  if r["labels"][SIGNAL_LABEL] in fires else []}
                 for r in rules
             ]  # fmt: skip
-        tests.append({"name": name, "interval": "1m", "input_series": input_series(shape),
+        tests.append({"name": name, "interval": "1m", "input_series": input_series(shape, env),
                       "alert_rule_test": cases})  # fmt: skip
     if untested := {r["labels"][SIGNAL_LABEL] for r in rules} - fired:
         raise ValueError(f"{TESTS_PATH}: no scenario fires {sorted(untested)}")
     # Every 10 minutes, not the rules' 5: the windows are 15 minutes or more, and an 8-day
-    # timeline costs half the promtool time.
-    return {"rule_files": [f"../../{RULES_PATH}"], "evaluation_interval": "10m", "tests": tests}
+    # timeline costs half the promtool time. The groups in the order they feed each other:
+    # promtool otherwise orders them at random (a Go map), and a group evaluated before the
+    # one it reads sees only samples 10 minutes old, past the 5-minute lookback: nothing.
+    groups = [g["name"] for g in predictive_rules(env=env)["groups"]]
+    return {"rule_files": [f"../../{RULES_PATH}"], "evaluation_interval": "10m",
+            "group_eval_order": groups, "tests": tests}  # fmt: skip
 
 
 def artifacts() -> list[Artifact]:

@@ -1,7 +1,11 @@
 """promtool unit tests for the rendered alert rules: every alert fires on a bad scenario and stays
 silent on a healthy one. Scenarios are per-minute counter increments written by hand (what a bad
 hour looks like); the expected alerts come from the rendered rules, and a rule without a
-scenario fails the render so a new alert cannot ship untested."""
+scenario fails the render so a new alert cannot ship untested.
+
+Every series carries the identity of the environment the rules are rendered for; the healthy
+test adds another environment and another service failing hard, which must page nobody here.
+promtool_idle.py adds the idle hours: no NaN, no burn, the budget whole."""
 
 from __future__ import annotations
 
@@ -14,10 +18,12 @@ from aurastream_obs.artifacts.prometheus_rules import (
     SLO_RULES_PATH,
     alert_rules,
     iter_alerts,
+    scope,
     value_text,
 )
+from aurastream_obs.artifacts.promtool_idle import idle_tests
 from aurastream_obs.artifacts.yamltext import dump_yaml
-from aurastream_obs.core.conventions import SIGNAL_LABEL, SLO_LABEL, prometheus_le
+from aurastream_obs.core.conventions import PROMETHEUS_ENV, SIGNAL_LABEL, prometheus_le
 from aurastream_obs.definitions import load_definitions
 from aurastream_obs.definitions import promql as q
 from aurastream_obs.definitions.sources import go_le
@@ -76,6 +82,8 @@ CHANGES: Final[Mapping[str, Mapping[str, Any]]] = {
     "overload": {"ok": 72000, "le_counts": (72000,) * 5},
     # 30 failed authentications a minute (150 per 5 minutes): credential stuffing.
     "credential-stuffing": {"auth_failures": 30},
+    # The traffic before the idle hour (promtool_idle.py): 1 failure in 2,000, under every burn.
+    "trickle": {"errors": 1, "ok": 1999, "le_counts": (2000,) * 5},
 }
 
 
@@ -108,6 +116,14 @@ def _measured(signal: str, scenario: str) -> float:
     }[signal]
 
 
+def _slo_ratio(slo: str, scenario: str) -> float:
+    """An SLO's error ratio on a scenario (its burn-rate signal's value; cache hits by their
+    threshold alert's percentage, having no burn-rate alert)."""
+    if slo == "cache-hit-rate":
+        return 1 - _measured("cache-hit-rate", scenario) / 100
+    return _measured(f"{slo}-budget-burn", scenario)
+
+
 # Which scenario must fire each alert, by its `signal` label.
 SCENARIOS: Final = ("server-errors", "slow", "cache-misses", "overload", "credential-stuffing")
 FIRES_ON: Final[Mapping[str, str]] = {
@@ -123,27 +139,34 @@ FIRES_ON: Final[Mapping[str, str]] = {
 }
 
 
-def _series(increments: Mapping[str, int]) -> list[dict[str, str]]:
-    return [{"series": s, "values": f"0+{n}x{MINUTES}"} for s, n in increments.items()]
+def _series(increments: Mapping[str, int], to: q.Scope) -> list[dict[str, str]]:
+    return [
+        {"series": q.scoped(s, to), "values": f"0+{n}x{MINUTES}"} for s, n in increments.items()
+    ]
 
 
-def _expected(
-    rule: Mapping[str, Any], service: str, scenario: str, units: Mapping[str, str]
-) -> dict[str, Any]:
-    labels = dict(rule["labels"])
-    unit = None  # burn-rate alerts show a ratio
-    if SLO_LABEL in labels:  # the recorded SLI series carry service and slo
-        labels["service"] = service
-    else:
-        unit = units[labels[SIGNAL_LABEL]]
+def _elsewhere(spelling: str, here: q.Scope) -> list[dict[str, str]]:
+    """The server-errors, slow and credential-stuffing hours at once, in another environment
+    and in another service of this one: rules rendered for `here` must not see them."""
+    worst = _scenario(spelling, errors=600, le_counts=(0, 0, 0, 1200, 1200), auth_failures=60)
+    return [
+        *_series(worst, q.Scope(here.service, f"{here.environment}-other")),
+        *_series(worst, q.Scope(f"{here.service}-other", here.environment)),
+    ]
+
+
+def _expected(rule: Mapping[str, Any], scenario: str, units: Mapping[str, str]) -> dict[str, Any]:
+    labels = dict(rule["labels"])  # the recorded SLI series carry the same service/environment
+    unit = None if "slo" in labels else units[labels[SIGNAL_LABEL]]  # burn rates show a ratio
     measured = _measured(labels[SIGNAL_LABEL], scenario)
     annotations = dict(rule["annotations"], value=value_text(unit, measured))
     return {"exp_labels": labels, "exp_annotations": annotations}
 
 
-def promtool_tests() -> dict[str, Any]:
+def promtool_tests(env: str = PROMETHEUS_ENV) -> dict[str, Any]:
     defs = load_definitions()
-    rules = list(iter_alerts(alert_rules(defs)))
+    rules = list(iter_alerts(alert_rules(defs, env)))
+    here = scope(defs, env)
     units = {alarm.name: alarm.unit for alarm in defs.alarms}
     tests: list[dict[str, Any]] = []
     for spelling, les in LE_SPELLINGS.items():
@@ -153,8 +176,10 @@ def promtool_tests() -> dict[str, Any]:
             {"eval_time": EVAL_TIME, "alertname": r["alert"], "exp_alerts": []} for r in rules
         ]
         tests.append(
-            {"name": f"healthy, {where}: no alert fires", "interval": "1m",
-             "input_series": _series(scenarios["healthy"]), "alert_rule_test": healthy_tests}
+            {"name": f"healthy, {where}, another environment and service failing: no alert "
+             "fires", "interval": "1m",
+             "input_series": [*_series(scenarios["healthy"], here), *_elsewhere(spelling, here)],
+             "alert_rule_test": healthy_tests}
         )  # fmt: skip
         for scenario in SCENARIOS:
             firing = [r for r in rules if FIRES_ON.get(r["labels"][SIGNAL_LABEL]) == scenario]
@@ -162,12 +187,12 @@ def promtool_tests() -> dict[str, Any]:
                 {
                     "name": f"{scenario}, {where}: {len(firing)} alerts fire",
                     "interval": "1m",
-                    "input_series": _series(scenarios[scenario]),
+                    "input_series": _series(scenarios[scenario], here),
                     "alert_rule_test": [
                         {
                             "eval_time": EVAL_TIME,
                             "alertname": r["alert"],
-                            "exp_alerts": [_expected(r, defs.service, scenario, units)],
+                            "exp_alerts": [_expected(r, scenario, units)],
                         }
                         for r in firing
                     ],
@@ -175,6 +200,9 @@ def promtool_tests() -> dict[str, Any]:
             )
     if missing := [r["alert"] for r in rules if r["labels"][SIGNAL_LABEL] not in FIRES_ON]:
         raise ValueError(f"{TESTS_PATH}: no promtool scenario fires {missing}")
+    ratios = {slo.name: _slo_ratio(slo.name, "trickle") for slo in defs.slos}
+    trickle = _scenario("scraped", **CHANGES["trickle"])
+    tests += idle_tests(defs, env, [r["alert"] for r in rules], trickle, ratios)
     return {
         "rule_files": [f"../../{SLO_RULES_PATH}", f"../../{ALERT_RULES_PATH}"],
         "evaluation_interval": "1m",

@@ -18,6 +18,13 @@ ARTIFACT_SOURCES: Final[list[str]] = [
     "aurastream_obs.artifacts.grafana:artifacts",
 ]
 
+# The sources whose artifacts belong to one environment (`module:function(env)`): the
+# Prometheus rules, for `aurastream-obs render --environment ENV --out DIR`.
+ENVIRONMENT_SOURCES: Final[list[str]] = [
+    "aurastream_obs.artifacts.prometheus_rules:artifacts",
+    "aurastream_obs.artifacts.prometheus_predictive:artifacts",
+]
+
 VALIDATORS: Final[list[str]] = [
     "aurastream_obs.artifacts.collector_configs.validate:validate_collector",
     "aurastream_obs.artifacts.collector_configs.otelcol:validate_with_collector",

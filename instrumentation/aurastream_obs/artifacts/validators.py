@@ -15,11 +15,12 @@ from typing import Any
 
 from aurastream_obs.artifacts.alertmanager import ALERTMANAGER_PATH
 from aurastream_obs.artifacts.cloudformation import PATHS as CFN_PATHS
-from aurastream_obs.artifacts.grafana import DASHBOARD_DIR, SCHEMA_VERSION
+from aurastream_obs.artifacts.grafana import DASHBOARD_DIR, SCHEMA_VERSION, expand
 from aurastream_obs.artifacts.prometheus_predictive import RULES_PATH as PREDICTIVE_PATH
 from aurastream_obs.artifacts.prometheus_rules import ALERT_RULES_PATH, SLO_RULES_PATH
 from aurastream_obs.artifacts.promtool_predictive import TESTS_PATH as PREDICTIVE_TESTS_PATH
 from aurastream_obs.artifacts.promtool_tests import TESTS_PATH
+from aurastream_obs.definitions.promql import RAW_SELECTOR
 
 _TIMEOUT_S = 120
 
@@ -83,6 +84,21 @@ def check_cloudformation(root: Path) -> list[str]:
     return _run([linter, *paths], "cfn-lint")
 
 
+def _scope_problems(name: str, title: str, expr: str) -> list[str]:
+    """Every raw series read for the dashboard's service and environment, over the rate
+    interval (recorded series: their labels, their SLO windows)."""
+    problems = []
+    for match in RAW_SELECTOR.finditer(expr):
+        matchers, window = match.group(2) or "", match.group(3)
+        if '$service"' not in matchers or '$environment"' not in matchers:
+            problems.append(f"{name}: panel {title!r}: {match.group(1)} not scoped to $service, "
+                            "$environment")  # fmt: skip
+        if window is not None and window != "$__rate_interval":
+            problems.append(f"{name}: panel {title!r}: {match.group(1)}[{window}], not "
+                            "[$__rate_interval]")  # fmt: skip
+    return problems
+
+
 def _dashboard_problems(path: Path, exprs: list[str]) -> list[str]:
     problems = []
     document: dict[str, Any] = json.loads(path.read_text())
@@ -93,13 +109,18 @@ def _dashboard_problems(path: Path, exprs: list[str]) -> list[str]:
         queries = [t.get("expr") or t.get("expression") or t.get("metricName") for t in targets]
         if not targets or not all(queries):
             problems.append(f"{path.name}: panel {panel.get('title')!r} has no query")
-        exprs += [t["expr"] for t in targets if t.get("expr")]
+        for target in targets:
+            if target.get("expr"):
+                problems += _scope_problems(path.name, panel.get("title", ""), target["expr"])
+                exprs.append(expand(target["expr"]))
     return problems
 
 
 def check_dashboards(root: Path) -> list[str]:
-    """Every panel has a query; every PromQL expression parses (promtool has no parse-only
-    command, so the expressions go through `promtool check rules` as recording rules)."""
+    """Every panel has a query; every PromQL expression reads its raw series for the
+    dashboard's `$service` and `$environment` over `$__rate_interval`, and parses (promtool has
+    no parse-only command, so the expressions, variables expanded, go through `promtool check
+    rules` as recording rules)."""
     problems: list[str] = []
     exprs: list[str] = []
     paths = sorted((root / DASHBOARD_DIR).glob("*.json"))

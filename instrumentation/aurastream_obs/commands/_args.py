@@ -62,6 +62,15 @@ def duration(text: str) -> str:
 
 
 PORT: Final = int_range(0, 65535)
+_ENVIRONMENT: Final = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def environment_name(text: str) -> str:
+    """An environment name as the templates allow it (lower case, digits, hyphens): it is part
+    of every deployed name and alert name."""
+    if not _ENVIRONMENT.match(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an environment name such as prod")
+    return text
 
 
 def command_parser(

@@ -322,6 +322,17 @@ SLO_LABEL: Final = "slo"
 SIGNAL_LABEL: Final = "signal"  # on every alert: inhibition matches warning to critical on it
 SEVERITY_LABEL: Final = "severity"
 TEAM_LABEL: Final = "team"  # alerts owned by a team (security) route to that team's receiver
+# Every recorded series and alert says whose it is: the service and the environment the rules
+# were rendered for (`aurastream-obs render --environment`).
+SERVICE_LABEL: Final = "service"
+ENVIRONMENT_LABEL: Final = "environment"
+# Every raw series carries its resource's identity as labels, under the OTel -> Prometheus names
+# of service.name and deployment.environment.name: local mode's /metrics adds them, the
+# collector's prometheus and prometheusremotewrite exporters convert the resource
+# (resource_to_telemetry_conversion). Rules and dashboards filter on them, so that one
+# Prometheus can hold several services and environments without summing them together.
+SERVICE_NAME_LABEL: Final = prometheus_label(SERVICE_NAME)
+ENVIRONMENT_NAME_LABEL: Final = prometheus_label("deployment.environment.name")
 
 
 def sli_error_ratio(window: str) -> str:

@@ -9,10 +9,20 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from aurastream_obs.core.conventions import ALL_INSTRUMENTS, prometheus_label, prometheus_series
+from aurastream_obs.core.conventions import (
+    ALL_INSTRUMENTS,
+    ENVIRONMENT_NAME_LABEL,
+    SERVICE_NAME_LABEL,
+    prometheus_label,
+    prometheus_series,
+)
 
-# Labels every scraped series carries besides its attributes (OTel scope, Prometheus target).
-_COMMON_LABELS: Final = frozenset({"otel_scope_name", "otel_scope_version", "job", "instance"})
+# Labels every series carries besides its attributes: the OTel scope, the Prometheus target and
+# the resource's identity (service and environment; core/conventions.py says who adds them).
+_COMMON_LABELS: Final = frozenset(
+    {"otel_scope_name", "otel_scope_version", "job", "instance", SERVICE_NAME_LABEL,
+     ENVIRONMENT_NAME_LABEL}
+)  # fmt: skip
 
 
 def _prometheus_catalog() -> Mapping[str, frozenset[str]]:

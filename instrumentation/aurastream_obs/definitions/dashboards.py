@@ -1,11 +1,27 @@
 """The Operational and Business dashboards (seed "Monitoring Tools and Dashboards"): each panel
 written once, rendered to a CloudWatch widget and a Grafana panel. Panels that exist only in
-CloudWatch (Lambda, DynamoDB) reach Grafana through its CloudWatch datasource."""
+CloudWatch (Lambda, DynamoDB) reach Grafana through its CloudWatch datasource.
+
+Prometheus windows: every panel over raw series uses Grafana's `$__rate_interval` (a rate that
+follows the zoom and the scrape interval); a per-hour or per-5-minutes figure is that rate times
+the period, not an `increase` over a fixed window. Fixed windows remain only where they are the
+definition: the burn-rate panel reads the SLO rules' 1h and 6h windows (the page windows of the
+SRE workbook's table) and the budget panel their 30-day period. Every query is scoped to the
+dashboard's `service` and `environment` variables (raw series by artifacts/grafana.py, recorded
+ones here), so dev and prod are never summed together."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aurastream_obs.core import conventions as c
-from aurastream_obs.core.conventions import SLO_BUDGET_REMAINING
+from aurastream_obs.core.conventions import (
+    ENVIRONMENT_LABEL,
+    SERVICE_LABEL,
+    SLO_BUDGET_REMAINING,
+    SLO_ERROR_BUDGET,
+    sli_error_ratio,
+)
 from aurastream_obs.definitions import promql as q
 from aurastream_obs.definitions import sources as s
 from aurastream_obs.definitions.deployment import SECURITY_EVENT_TYPES, TABLE_OPERATIONS
@@ -20,9 +36,37 @@ from aurastream_obs.definitions.spec import (
 )
 
 # SECURITY_EVENT_TYPES is re-exported: the cost report counts one metric per type.
-__all__ = ["BUSINESS", "COLD_STARTS_QUERY", "INFRASTRUCTURE", "OPERATIONAL", "SECURITY_EVENT_TYPES"]
+__all__ = [
+    "BURN_WINDOWS",
+    "BUSINESS",
+    "COLD_STARTS_QUERY",
+    "INFRASTRUCTURE",
+    "OPERATIONAL",
+    "SECURITY_EVENT_TYPES",
+    "burn_target",
+]
 
-W = "5m"
+W = q.RATE_INTERVAL
+# A recorded series of the dashboard's service and environment (the rules' labels).
+_SCOPE = f'{{{SERVICE_LABEL}="$service",{ENVIRONMENT_LABEL}="$environment"}}'
+BURN_WINDOWS = ("1h", "6h")  # the page rows' long windows (definitions/spec.py, SRE workbook)
+
+
+def _recorded(name: str) -> str:
+    return f"{name}{_SCOPE}"
+
+
+def burn_target(window: str) -> PromTarget:
+    """Burn rate over an SLO window: its error ratio over the budget. An idle window records
+    no ratio, and burns nothing: 0, never NaN or a gap."""
+    ratio, budget = _recorded(sli_error_ratio(window)), _recorded(SLO_ERROR_BUDGET)
+    expr = f"({ratio} or 0 * {budget}) / {budget}"
+    return PromTarget(expr, "{{slo}} " + window, (sli_error_ratio(window), SLO_ERROR_BUDGET))
+
+
+def _per(seconds: int, selector: PromSelector, by: tuple[str, ...] = ()) -> str:
+    """Events per `seconds` (an hour, 5 minutes) at the rate over `$__rate_interval`."""
+    return f"{q.sum_rate(selector, W, by)} * {seconds}"
 
 
 def _rate(selector: PromSelector, legend: str, by: tuple[str, ...] = ()) -> PromTarget:
@@ -35,17 +79,18 @@ def _quantiles(bucket: PromSelector, *qs: float) -> tuple[PromTarget, ...]:
     )
 
 
-def _increase(selector: PromSelector, legend: str, by: tuple[str, ...] = ()) -> PromTarget:
-    grouping = f" by ({', '.join(by)})" if by else ""
-    expr = f"sum{grouping}(increase({selector.render('1h')}))"
-    return PromTarget(expr, legend, (selector.metric,))
+def _hourly(selector: PromSelector, legend: str, by: tuple[str, ...] = ()) -> PromTarget:
+    return PromTarget(_per(3600, selector, by), legend, (selector.metric,))
 
 
 def _by_type(selector: PromSelector) -> PromTarget:
     """Security events per 5 minutes by type (the CloudWatch widget's Sum per period)."""
     label = c.prometheus_label(c.SECURITY_EVENT)
-    expr = f"sum by ({label})(increase({selector.render(W)}))"
-    return PromTarget(expr, "{{" + label + "}}", (selector.metric,))
+    return PromTarget(_per(300, selector, (label,)), "{{" + label + "}}", (selector.metric,))
+
+
+def _signal(signal: PromSignal, legend: str) -> PromTarget:
+    return q.target_for(replace(signal, window=W), legend)
 
 
 OPERATIONAL = Dashboard(
@@ -100,9 +145,7 @@ OPERATIONAL = Dashboard(
         Panel(
             "Cache hit rate",
             "percent",
-            prometheus=(
-                q.target_for(PromSignal("percent", s.CACHE_HITS, s.CACHE_LOOKUPS), "hit rate"),
-            ),
+            prometheus=(_signal(PromSignal("percent", s.CACHE_HITS, s.CACHE_LOOKUPS), "hit rate"),),
             cloudwatch=(
                 CwExpression(
                     "100 * hits / (hits + misses)",
@@ -119,18 +162,32 @@ OPERATIONAL = Dashboard(
         Panel(
             "Throughput vs 1,000 rps capacity",
             "reqps",
-            prometheus=(q.target_for(PromSignal("rate", s.REQUESTS), "requests/s"),),
+            prometheus=(_signal(PromSignal("rate", s.REQUESTS), "requests/s"),),
             cloudwatch=(CwExpression("total / PERIOD(total)", (("total", s.api("Count")),)),),
         ),
         Panel(
             "Error budget remaining (30 days)",
             "percentunit",
             kind="stat",
-            prometheus=(PromTarget(f"{SLO_BUDGET_REMAINING}", "{{slo}}", (SLO_BUDGET_REMAINING,)),),
-            # Availability budget over the widget's time range (set the range to 30 days).
+            prometheus=(
+                PromTarget(_recorded(SLO_BUDGET_REMAINING), "{{slo}}", (SLO_BUDGET_REMAINING,)),
+            ),
+            # Availability budget over the widget's time range (set the range to 30 days); a
+            # range without requests spent nothing: the whole budget, not a division by zero.
             cloudwatch=(
                 CwExpression(
-                    "1 - (FILL(errors, 0) / total) / 0.001",
+                    "IF(FILL(total, 0) > 0, 1 - (FILL(errors, 0) / total) / 0.001, 1)",
+                    (("errors", s.api("5xx")), ("total", s.api("Count"))),
+                ),
+            ),
+        ),
+        Panel(
+            "SLO burn rate (1h and 6h windows)",
+            prometheus=tuple(burn_target(w) for w in BURN_WINDOWS),
+            # Availability per period (the widget's period): an idle period burns nothing.
+            cloudwatch=(
+                CwExpression(
+                    "IF(FILL(total, 0) > 0, (FILL(errors, 0) / total) / 0.001, 0)",
                     (("errors", s.api("5xx")), ("total", s.api("Count"))),
                 ),
             ),
@@ -143,30 +200,28 @@ BUSINESS = Dashboard(
     "AuraStream — Business",
     (
         Panel(
-            "Customer activity",
+            "Customer activity (events per hour)",
             prometheus=(
-                _increase(
-                    s.ACTIVITY, "{{aurastream_activity_type}}", ("aurastream_activity_type",)
-                ),
+                _hourly(s.ACTIVITY, "{{aurastream_activity_type}}", ("aurastream_activity_type",)),
             ),
             cloudwatch=(s.app(c.CUSTOMER_ACTIVITY.name, aurastream__activity__type="analysis"),),
         ),
         Panel(
             "Revenue (USD per hour)",
             "currencyUSD",
-            prometheus=(_increase(s.REVENUE, "revenue"),),
+            prometheus=(_hourly(s.REVENUE, "revenue"),),
             cloudwatch=(s.app(c.REVENUE.name),),
         ),
         Panel(
             "Usage (analyses per hour)",
-            prometheus=(_increase(s.USAGE, "usage"),),
+            prometheus=(_hourly(s.USAGE, "usage"),),
             cloudwatch=(s.app(c.USAGE.name),),
         ),
         Panel(
             "Top customers by usage",
             prometheus=(
                 PromTarget(
-                    f"topk(10, sum by (aurastream_customer_id)(increase({s.USAGE.render('1h')})))",
+                    f"topk(10, {_per(3600, s.USAGE, ('aurastream_customer_id',))})",
                     "{{aurastream_customer_id}}",
                     (s.USAGE.metric,),
                 ),

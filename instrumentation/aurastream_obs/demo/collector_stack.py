@@ -155,11 +155,13 @@ class CollectorStack:
 def _prometheus_config(workdir: Path) -> Path:
     from aurastream_obs.artifacts.prometheus_rules import alert_rules, slo_rules
     from aurastream_obs.artifacts.yamltext import dump_yaml as dump_rules
+    from aurastream_obs.core.settings import resolve_settings
     from aurastream_obs.definitions import load_definitions
 
     defs = load_definitions()
+    env = resolve_settings().environment  # the demo service's: the rules read its series
     rules = []
-    for name, document in (("slo", slo_rules(defs)), ("alerts", alert_rules(defs))):
+    for name, document in (("slo", slo_rules(defs, env)), ("alerts", alert_rules(defs, env))):
         path = workdir / f"{name}.rules.yaml"
         path.write_text(dump_rules(document))
         rules.append(str(path))

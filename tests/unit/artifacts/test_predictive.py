@@ -36,9 +36,16 @@ def test_every_signal_has_its_baseline_band_and_alerts() -> None:
     for signal, alert in alerts.items():
         assert NAME.match(alert["alert"]) and alert["labels"]["severity"] == "warning"
         assert alert["annotations"]["runbook_url"].endswith(f"#{runbook_for(signal)}")
-    assert alerts["request-rate-anomaly"]["expr"].startswith("abs(")  # a drop counts too
-    assert alerts["latency-drift"]["expr"].startswith("predict_linear(aurastream:latency:avg1d[3d]")
-    assert "offset 4d" in alerts["latency-drift"]["expr"]  # silent without history
+    # `X and <condition>`: the measured X is the alert's value.
+    here = '{service="aurastream-api",environment="local"}'
+    measured, _, condition = alerts["request-rate-anomaly"]["expr"].partition(" and ")
+    assert measured == f"aurastream:request_rate:5m{here}"
+    assert condition.startswith("abs(")  # a drop counts too
+    drift = alerts["latency-drift"]["expr"].partition(" and ")[2]
+    assert drift.startswith(f"predict_linear(aurastream:latency:avg1d{here}[3d]")
+    assert "offset 4d" in drift  # silent without history
+    for alert in alerts.values():
+        assert "$value" in alert["annotations"]["value"]
 
 
 def test_anomaly_alarms_use_the_band_as_threshold() -> None:

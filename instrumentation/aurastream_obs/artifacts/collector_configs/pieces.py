@@ -133,13 +133,20 @@ def amp_remote_write() -> Config:
     return {
         "endpoint": endpoint,
         "auth": {"authenticator": "sigv4auth"},
+        **_IDENTITY_LABELS,
     }
 
 
+# The resource becomes labels of every series: service_name and deployment_environment_name are
+# what the rules and dashboards select a service and an environment by (core/conventions.py),
+# and ADOT ships no processor that copies only those two (no `transform`). The other resource
+# attributes are constant per process (the task's or pod's ids tell its series apart from
+# another replica's, which the job label alone does not), so they add no series.
+_IDENTITY_LABELS: Final[Config] = {"resource_to_telemetry_conversion": {"enabled": True}}
+
+
 def prometheus_exporter() -> Config:
-    # No resource_to_telemetry_conversion: resource attributes stay in target_info instead of
-    # becoming labels on every series.
-    return {"endpoint": f"0.0.0.0:{PROMETHEUS_EXPORTER_PORT}"}
+    return {"endpoint": f"0.0.0.0:{PROMETHEUS_EXPORTER_PORT}", **_IDENTITY_LABELS}
 
 
 def health_check() -> Config:

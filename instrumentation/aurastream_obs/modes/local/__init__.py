@@ -50,10 +50,20 @@ def start_pull_endpoint(settings: Settings) -> tuple[MetricReader, PrometheusEnd
     files are still written)."""
     if not settings.prometheus_port:
         return None
+    from aurastream_obs.core.conventions import ENVIRONMENT_NAME_LABEL, SERVICE_NAME_LABEL
     from aurastream_obs.modes.local.prometheus import start_prometheus_endpoint
 
     try:
-        return start_prometheus_endpoint(settings.prometheus_host, settings.prometheus_port)
+        return start_prometheus_endpoint(
+            settings.prometheus_host,
+            settings.prometheus_port,
+            # The resource's identity (settings resolved it once for every signal) on every
+            # series: rules and dashboards select a service and an environment by it.
+            identity_labels={
+                SERVICE_NAME_LABEL: settings.service_name,
+                ENVIRONMENT_NAME_LABEL: settings.environment,
+            },
+        )
     except (OSError, OverflowError, ValueError) as exc:  # taken or bad address
         _log.warning(
             "aurastream_obs: Prometheus endpoint not started on %s:%s (%s); the files are still "

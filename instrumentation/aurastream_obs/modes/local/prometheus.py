@@ -3,15 +3,19 @@
 Each endpoint gets a private `CollectorRegistry` (not prometheus_client's global REGISTRY):
 several endpoints can coexist (tests, several providers), nothing leaks between them, and the
 process/platform/gc collectors that the global registry carries are not mixed into the
-service's metrics. Resource attributes appear once, in `target_info` (the OTel Prometheus
-compatibility spec's place for them), not as labels on every series.
+service's metrics. Resource attributes appear in `target_info` (the OTel Prometheus
+compatibility spec's place for them); only the identity (`identity_labels`: `service_name` and
+`deployment_environment_name`) is also a label of every series, as the collector's exporters
+write it with resource_to_telemetry_conversion and as Go's and Java's Prometheus exporters do
+with their resource-as-constant-labels option: the rules and dashboards filter on it, and a
+constant per process adds no series.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from socketserver import ThreadingMixIn
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
@@ -56,6 +60,24 @@ def _metrics_only(app: _WsgiApp) -> _WsgiApp:
             return list(app(environ, start_response))
 
     return wrapped
+
+
+class _IdentityLabels:
+    """A prometheus_client collector: the reader's families, each sample with the identity
+    labels added (`target_info` already carries the whole resource, identity included)."""
+
+    def __init__(self, inner: CollectorRegistry, labels: Mapping[str, str]) -> None:
+        self._inner = inner
+        self._labels = dict(labels)
+
+    def collect(self) -> Iterator[Any]:
+        for family in self._inner.collect():
+            if family.name != "target_info":
+                family.samples = [
+                    sample._replace(labels={**self._labels, **sample.labels})
+                    for sample in family.samples
+                ]
+            yield family
 
 
 class PrometheusEndpoint:
@@ -108,12 +130,14 @@ def start_prometheus_endpoint(
     *,
     registry: CollectorRegistry | None = None,
     disable_target_info: bool = False,
+    identity_labels: Mapping[str, str] | None = None,
 ) -> tuple[PrometheusMetricReader, PrometheusEndpoint]:
     """Create a PrometheusMetricReader and serve it on http://host:port/metrics.
 
     Port 0 picks a free port (see `endpoint.port`). Register the reader with a MeterProvider
     (`MeterProvider(metric_readers=[reader])`); each scrape collects from it. Raises OSError
     if the address cannot be bound - the caller decides whether that is fatal.
+    `identity_labels` are added to every series but `target_info`.
     """
     from opentelemetry.exporter.prometheus import PrometheusMetricReader
     from prometheus_client import CollectorRegistry, make_wsgi_app
@@ -134,7 +158,12 @@ def start_prometheus_endpoint(
             queued.append(metrics_data)
 
     registry = registry if registry is not None else CollectorRegistry()
-    reader = LatestSnapshotReader(disable_target_info=disable_target_info, registry=registry)
+    if identity_labels:  # the reader writes into its own registry; the served one relabels
+        inner = CollectorRegistry(auto_describe=False)
+        reader = LatestSnapshotReader(disable_target_info=disable_target_info, registry=inner)
+        registry.register(_IdentityLabels(inner, identity_labels))
+    else:
+        reader = LatestSnapshotReader(disable_target_info=disable_target_info, registry=registry)
     server_class = _IPv6ThreadingWSGIServer if ":" in host else _ThreadingWSGIServer
     try:
         server = make_server(

@@ -50,34 +50,33 @@ class Watchdog:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._cond = threading.Condition(threading.Lock())
-        self._armed: set[_Arming] = set()
-        self._wake_at = _NEVER  # when the thread's current wait ends (under the lock)
-        self._thread: threading.Thread | None = None
+        self._after_fork()
         after_fork_in_child(self, Watchdog._after_fork)
 
     def _after_fork(self) -> None:
-        # The thread is gone in the child and the lock may have been held at the fork.
-        self._cond = threading.Condition(threading.Lock())
-        self._armed, self._wake_at, self._thread = set(), _NEVER, None
+        # (Also the initial state.) The thread is gone in a forked child and the lock may have
+        # been held at the fork: fresh ones, the thread started again on the next arming.
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._armed: set[_Arming] = set()
+        self._wake_at = _NEVER  # when the thread's current wait ends (under the lock)
+        self._thread: threading.Thread | None = None
 
     def __call__(self, delay_s: float, callback: Callable[[], None]) -> Cancellable:
         arming = _Arming(self, self._clock() + delay_s, callback)
-        with self._cond:
+        with self._lock:  # the condition's lock, taken directly (a C-level context manager)
             self._armed.add(arming)
-            thread = self._thread
-            if thread is None or not thread.is_alive():
-                self._wake_at = _NEVER
-                thread = self._thread = threading.Thread(
+            if self._thread is None:
+                self._thread = threading.Thread(
                     target=self._run, name="aurastream-lambda-watchdog", daemon=True
                 )
-                thread.start()
+                self._thread.start()
             elif arming.deadline < self._wake_at:
                 self._cond.notify()
         return arming
 
     def disarm(self, arming: _Arming) -> None:
-        with self._cond:
+        with self._lock:
             self._armed.discard(arming)  # the thread finds nothing due at its next wake-up
 
     def _run(self) -> None:
@@ -99,7 +98,7 @@ class Watchdog:
                 cond.release()
                 try:
                     arming.callback()
-                except Exception:  # noqa: BLE001 - the callback logs its own failures
+                except BaseException:  # noqa: BLE001 - the thread must outlive any callback
                     pass
                 finally:
                     cond.acquire()

@@ -39,6 +39,7 @@ _EMAIL_PATTERN: Final = r"[\w.!#$%&*+^~\-]{1,64}(?:@|%40)[\w\-]{1,63}(?:\.[\w\-]
 _email_re: re.Pattern[str] | None = None  # compiled on first use (cold start: most never do)
 
 PLAIN_KEY, SECRET_KEY, IP_KEY, TEXT_KEY = 0, 1, 2, 3
+_SEQUENCES: Final = (tuple, list)
 
 
 def email_sub(text: str) -> str:
@@ -155,14 +156,18 @@ class SpanRedactor:
     def redact_mapping(self, attributes: dict[str, Any]) -> None:
         """Redact a mutable attribute dict in place (the common case changes nothing)."""
         changes: list[tuple[str, Any]] = []
+        kinds = self._kinds
         for key, value in attributes.items():
-            kind = self._kind(key)
+            kind = kinds.get(key)
+            if kind is None:
+                kind = self._kind(key)
             if kind == PLAIN_KEY:
-                if value.__class__ is str and ("@" in value or "%40" in value):
-                    masked = email_sub(value)
-                    if masked != value:
-                        changes.append((key, masked))
-                elif isinstance(value, tuple | list) and any(
+                if value.__class__ is str:
+                    if "@" in value or "%40" in value:
+                        masked = email_sub(value)
+                        if masked != value:
+                            changes.append((key, masked))
+                elif isinstance(value, _SEQUENCES) and any(
                     isinstance(v, str) and ("@" in v or "%40" in v) for v in value
                 ):
                     changes.append(
@@ -185,8 +190,12 @@ class SpanRedactor:
     def __call__(self, span: Any) -> None:
         """Redact an SDK span (`_attributes`, `_events`, `_status`) or a lambda-mode span
         (`attributes`, `events`, `status`) in place."""
-        sdk = hasattr(span, "_attributes")
-        attributes = span._attributes if sdk else getattr(span, "attributes", None)
+        attributes = getattr(span, "attributes", None)
+        # A lambda-mode span keeps plain containers; asked first, so that it does not pay for
+        # the AttributeError of `hasattr(span, "_attributes")`.
+        sdk = attributes.__class__ is not dict and hasattr(span, "_attributes")
+        if sdk:
+            attributes = span._attributes
         if isinstance(attributes, dict):
             self.redact_mapping(attributes)
         elif attributes:  # the SDK's BoundedAttributes (immutable once ended): a masked copy

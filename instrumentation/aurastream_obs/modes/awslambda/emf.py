@@ -144,18 +144,30 @@ class EmfEncoder:
         encode: Callable[[Any], str],
         timestamp_ms: int | None = None,
     ) -> list[str]:
-        """The documents as `encode` renders them (compact JSON), byte for byte, faster."""
+        """The documents as `encode` renders them (compact JSON), byte for byte, faster: the
+        attribute members, the metric names and `_aws` are encoded once per shape, only the
+        base (the invocation's ids) and the values per flush."""
         stamp = timestamp_ms if timestamp_ms is not None else int(time.time() * 1000)
         base = {**self.properties, **_invocation_properties()}
+        head = encode(base)[:-1] + "," if base else "{"
         out = []
         for planned in self._plan(points, base):
             directives = planned.directives_json
             if directives is None:
                 directives = planned.directives_json = encode(self._directives(planned))
-            members = encode(_members(planned, points, base))  # never empty: service.name
-            out.append(
-                f'{members[:-1]},"_aws":{{"Timestamp":{stamp},"CloudWatchMetrics":{directives}}}}}'
-            )
+            tail = f',"_aws":{{"Timestamp":{stamp},"CloudWatchMetrics":{directives}}}}}'
+            template = planned.template
+            if template is None:
+                template = planned.template = _template(planned, base, encode)
+            if not template:  # a member the concatenation would repeat: the plain way
+                out.append(encode(_members(planned, points, base))[:-1] + tail)
+                continue
+            static, prefixes = template
+            values = [
+                prefix + _value_json(points[index], start, encode)
+                for prefix, (_, index, start) in zip(prefixes, planned.slots, strict=True)
+            ]
+            out.append(f"{head}{static},{','.join(values)}{tail}")
         return out
 
     def _plan(self, points: list[MetricPoint], base: dict[str, Any]) -> list[Planned]:
@@ -270,6 +282,35 @@ class EmfEncoder:
                 }
             directive["Metrics"].append(dict(metric))
         return list(directives.values())
+
+
+def _template(
+    planned: Planned, base: dict[str, Any], encode: Callable[[Any], str]
+) -> tuple[str, tuple[str, ...]] | tuple[()]:
+    """The parts of a document's members that do not change between flushes of its shape:
+    base members first, then the static ones, then the metrics, as `_members` orders them."""
+    names = [name for name, _, _ in planned.slots]
+    static = planned.static
+    if (
+        not static
+        or len(set(names)) != len(names)
+        or any(key in base for key in static)
+        or any(name in base or name in static for name in names)
+    ):
+        return ()
+    return encode(static)[1:-1], tuple(encode(name) + ":" for name in names)
+
+
+def _value_json(point: MetricPoint, start: int, encode: Callable[[Any], str]) -> str:
+    """A metric value as the JSON encoder writes it (floats: float.__repr__, as it does)."""
+    if start >= 0:
+        return encode(point.values[start : start + MAX_VALUES_PER_METRIC])
+    if point.kind == "histogram":
+        return encode(point.values)
+    value = point.value
+    if value.__class__ is float and value - value == 0.0:  # finite
+        return float.__repr__(value)
+    return encode(value)
 
 
 def _members(planned: Planned, points: list[MetricPoint], base: dict[str, Any]) -> dict[str, Any]:

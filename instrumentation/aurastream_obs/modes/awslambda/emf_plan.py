@@ -46,13 +46,16 @@ class Unit:
 class Planned:
     """One document of a plan: its members (values filled in per flush) and its directives."""
 
-    __slots__ = ("directives_json", "layouts", "slots", "static")
+    __slots__ = ("directives_json", "layouts", "slots", "static", "template")
 
     def __init__(self, static: dict[str, Any], slots: list[Slot], layouts: list[Layout]) -> None:
         self.static = static  # attribute members, base members it overrides, service.name
         self.slots = slots
         self.layouts = layouts
         self.directives_json: str | None = None  # set by the encoder on first use
+        # (the static members' JSON without braces, each metric's `"name":` prefix), or ()
+        # where the members cannot be concatenated in documents' order; set on first use.
+        self.template: tuple[str, tuple[str, ...]] | tuple[()] | None = None
 
 
 def _same(a: object, b: object) -> bool:

@@ -273,7 +273,12 @@ class LambdaMeterProvider(metrics_api.MeterProvider):
     def collect(self) -> list[MetricPoint]:
         with self._lock:
             instruments = list(self._instruments.values())
-        return [point for instrument in instruments for point in instrument.collect()]
+        points: list[MetricPoint] = []
+        for instrument in instruments:
+            # Most instruments record nothing in a given invocation: no call for those.
+            if instrument._data or isinstance(instrument, _Observable):
+                points += instrument.collect()
+        return points
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         points = self.collect()

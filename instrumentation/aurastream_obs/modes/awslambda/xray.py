@@ -72,6 +72,11 @@ def daemon_address(raw: str | None) -> tuple[str, int]:
     return DEFAULT_DAEMON
 
 
+# Attributes without which the http and aws blocks are empty (checked before building them).
+_HTTP_BLOCK_KEYS: Final = frozenset({*_HTTP_KEYS, "url.path", "http.response.status_code"})
+_AWS_BLOCK_KEYS: Final = frozenset({*(key for key, _ in _AWS_KEYS), "aws.dynamodb.table_names"})
+
+
 def _http_block(attrs: Mapping[str, Any]) -> dict[str, Any]:
     request = {out: attrs[key] for key, out in _HTTP_KEYS.items() if key in attrs}
     if "url" not in request and "url.path" in attrs:
@@ -89,7 +94,7 @@ def _http_block(attrs: Mapping[str, Any]) -> dict[str, Any]:
 def _aws_block(attrs: Mapping[str, Any]) -> dict[str, Any]:
     block = {out: value for key, out in _AWS_KEYS if isinstance(value := attrs.get(key), str)}
     tables = attrs.get("aws.dynamodb.table_names")
-    if isinstance(tables, tuple | list) and tables:
+    if isinstance(tables, (tuple, list)) and tables:
         block["table_name"] = tables[0]
     return block
 
@@ -127,8 +132,9 @@ class SegmentEncoder:
         return clean
 
     def document(self, span: LambdaSpan, *, nested: bool = False) -> dict[str, Any]:
-        ctx, attrs = span.context, span.attributes
-        is_segment = self.is_segment(span)
+        ctx, attrs, parent = span.context, span.attributes, span.parent
+        # is_segment(span), inline: no recorded parent segment to attach to
+        is_segment = parent is None or (parent.is_remote and not parent.trace_flags.sampled)
         name = self.service_name if is_segment else span.name
         aws_call = span.kind is SpanKind.CLIENT and attrs.get("rpc.system") == "aws-api"
         if aws_call and isinstance(attrs.get("rpc.service"), str):
@@ -141,9 +147,9 @@ class SegmentEncoder:
         }
         if not nested:
             doc["trace_id"] = xray_trace_id(ctx.trace_id)
-            if not is_segment and span.parent is not None:
+            if not is_segment and parent is not None:
                 doc["type"] = "subsegment"
-                doc["parent_id"] = f"{span.parent.span_id:016x}"
+                doc["parent_id"] = f"{parent.span_id:016x}"
         if is_segment:
             doc["origin"] = "AWS::Lambda::Function"
             doc["aws"] = {"xray": self._xray}
@@ -152,9 +158,14 @@ class SegmentEncoder:
                 doc["resource_arn"] = arn
         elif span.kind is SpanKind.CLIENT:
             doc["namespace"] = "aws" if aws_call else "remote"
-        if http := _http_block(attrs):
+        if not attrs:  # a plain child span: nothing of what follows applies but its status
+            if span.status.status_code is StatusCode.ERROR or span.events:
+                self._flags(span, doc)
+            return doc
+        keys = attrs.keys()
+        if not keys.isdisjoint(_HTTP_BLOCK_KEYS) and (http := _http_block(attrs)):
             doc["http"] = http
-        if aws := _aws_block(attrs):
+        if not keys.isdisjoint(_AWS_BLOCK_KEYS) and (aws := _aws_block(attrs)):
             doc.setdefault("aws", {}).update(aws)
         self._flags(span, doc)
         annotations, metadata = self._split(attrs)
@@ -173,10 +184,11 @@ class SegmentEncoder:
     def _split(self, attrs: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         annotations: dict[str, Any] = {}
         metadata: dict[str, Any] = {}
-        index_all, indexed = self.index_all, self.indexed
+        index_all, indexed, clean_keys = self.index_all, self.indexed, self._annotation_keys
         for key, value in attrs.items():
             if (index_all or key in indexed) and isinstance(value, _ANNOTATION_TYPES):
-                annotations[self._annotation_key(key)] = (
+                clean = clean_keys.get(key) or self._annotation_key(key)
+                annotations[clean] = (
                     value[:_MAX_ANNOTATION_TEXT] if isinstance(value, str) else value
                 )
             elif key not in _HTTP_KEYS:

@@ -9,18 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from aurastream_obs.bootstrap import build_telemetry
-from aurastream_obs.core.settings import resolve_settings
-from aurastream_obs.service import create_app
-from aurastream_obs.service.customers import CustomerDirectory
-from aurastream_obs.service.server import run_in_thread
+from support.local_service import JOB, local_service
 from support.paths import ROOT
-from support.promstack import free_port, http_get_json, start_alertmanager, start_prometheus
+from support.promstack import http_get_json, start_alertmanager, start_prometheus
 from support.service_client import analyze
 
 pytestmark = pytest.mark.integration
 
-JOB = "aurastream-api"
 METRICS = (
     "http_server_request_duration_seconds_count",
     "aurastream_sentiment_analyses_total",
@@ -33,24 +28,10 @@ FALLBACK_ALERTMANAGER = "route:\n  receiver: blackhole\nreceivers:\n  - name: bl
 def service_metrics_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     """The reference service in local mode, after some traffic; yields its /metrics port."""
     monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_on")
-    settings = resolve_settings(
-        JOB, "local", env={"AURASTREAM_TELEMETRY_DIR": str(tmp_path)}, prometheus_port=free_port()
-    )
-    telemetry = build_telemetry(settings)
-    app = create_app(
-        customers=CustomerDirectory.demo(),
-        metrics=telemetry.metrics,
-        tracer_provider=telemetry.tracer_provider,
-        meter_provider=telemetry.meter_provider,
-    )
-    try:
-        with run_in_thread(app) as server:
-            for text in ("great product", "great product", "terrible service", "meh", ""):
-                analyze(server.url, text)  # the empty text is a 400: an error series too
-            assert telemetry.prometheus_port
-            yield telemetry.prometheus_port
-    finally:
-        telemetry.shutdown(5000)
+    with local_service(tmp_path) as (url, port):
+        for text in ("great product", "great product", "terrible service", "meh", ""):
+            analyze(url, text)  # the empty text is a 400: an error series too
+        yield port
 
 
 def _prometheus_config(service_port: int, alertmanager_port: int) -> str:

@@ -229,6 +229,14 @@ def test_file_errors(tmp_path: Path) -> None:
     )  # fmt: skip
 
 
+def test_a_port_in_use(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done = run(tmp_path, "alerts", "serve", "--port", str(taken.getsockname()[1]))
+    one_line_error(done, ExitCode.UNAVAILABLE, "Address already in use", "choose another --port")
+
+
 def test_unreachable_prometheus(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     done = run(tmp_path, "kpi", "--prometheus", url)

@@ -119,6 +119,10 @@ def _botocore(error: BaseException) -> str:
 
 def _file(error: OSError) -> str:
     name = error.filename
+    if error.errno == errno.EADDRINUSE:
+        return f"{error.strerror}: another process listens there; choose another --port"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"{error.strerror}: not an address of this machine; check --host"
     if name is None:  # raised with a message only (ours, or a socket error)
         return str(error)
     path = os.fspath(name)

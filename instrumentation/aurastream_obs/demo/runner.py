@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 
 import aurastream_obs
 from aurastream_obs.core.conventions import LOGS_FILE, METRICS_FILE, TRACES_FILE
+from aurastream_obs.core.exit_codes import ExitCode
 from aurastream_obs.demo.client import send_plan
 from aurastream_obs.demo.operations import TICKETS_FILE, operations_summary, write_demo_tickets
 from aurastream_obs.demo.progress import ProgressBar
@@ -243,11 +244,12 @@ def run_demo(  # noqa: PLR0917 - the positional signature cli.py's `demo` was wr
     if collector:
         from aurastream_obs.demo.collector_stack import missing_prerequisites
 
-        problem = "--serve is not supported with --collector" if serve else None
-        problem = problem or missing_prerequisites(Path.cwd())
-        if problem:
-            print(f"demo --collector: {problem}", file=err)
+        if serve:
+            print("demo --collector: --serve is not supported with --collector", file=err)
             return _EXIT_USAGE
+        if problem := missing_prerequisites(Path.cwd()):  # could not run (README "Exit codes")
+            print(f"demo --collector: {problem}", file=err)
+            return int(ExitCode.UNAVAILABLE)
     folder = resolve_telemetry_dir(telemetry_dir)
     os.makedirs(folder, exist_ok=True)
     removed = clear_previous_run(folder)

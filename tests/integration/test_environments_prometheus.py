@@ -2,10 +2,12 @@
 twice, `local` healthy and `staging` failing every analysis, both scraped under one job. The
 rules rendered for `local` (the committed ones, evaluated every second instead of every
 minute) record and alert on `local` only; a Grafana panel, its variables expanded, shows each
-environment its own errors; the error budget is a number, never NaN."""
+environment its own errors; the error budget is a number, never NaN; `kpi --prometheus
+--environment` reports on that environment only."""
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
@@ -18,6 +20,7 @@ from aurastream_obs.artifacts.grafana import dashboard_document, expand
 from aurastream_obs.artifacts.prometheus_rules import Profile, alert_rules, slo_rules
 from aurastream_obs.artifacts.yamltext import dump_yaml
 from aurastream_obs.definitions import load_definitions
+from support.cli import run_command
 from support.local_service import JOB, local_service
 from support.promstack import start_prometheus, wait_until
 from support.scraped_service import FailingAnalyzer
@@ -89,3 +92,12 @@ def test_rules_and_panels_keep_environments_apart(tmp_path: Path) -> None:
             result = prom.query(expand(errors, values))
             rate = float(result[0]["value"][1]) if result else 0.0
             assert not math.isnan(rate) and (rate > 0) == failing, (environment, result)
+
+        for environment, availability in (("staging", 0.0), ("local", 100.0)):
+            args = ["--prometheus", prom.url, "--environment", environment, "--window", "1m"]
+            code, out = run_command("kpi", [*args, "--json"])
+            report = json.loads(out)
+            value = report["kpis"]["availability"]["value"]
+            assert value == pytest.approx(availability, abs=1), environment
+            assert ("availability" in report["breached"]) == (environment == "staging")
+            assert code == 1  # every text is new: the cache-hit-rate SLO is breached in both

@@ -23,11 +23,12 @@ def register(sub: SubParsers) -> None:
         description="Availability, p99 latency, error rate, throughput and cache hit rate "
         "against their targets, and per SLO the error budget left and the burn rate, read "
         "from Prometheus, CloudWatch or local-mode files with the rules' own expressions. "
-        "Exit 0 when every SLO is met, 1 when one is breached, 4 when the backend cannot be "
-        "read.",
+        "With --prometheus, --environment (or AURASTREAM_ENVIRONMENT) reads only that "
+        "environment's series. Exit 0 when every SLO is met, 1 when one is breached, 4 when "
+        "the backend cannot be read.",
         examples=(
             "aurastream-obs kpi --telemetry-dir .telemetry",
-            "aurastream-obs kpi --prometheus http://localhost:9090 --window 6h --json",
+            "aurastream-obs kpi --prometheus http://localhost:9090 --environment prod --window 6h",
             "AWS_DEFAULT_REGION=eu-west-1 aurastream-obs kpi --cloudwatch --environment prod",
         ),
     )
@@ -38,10 +39,13 @@ def register(sub: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aurastream_obs.commands.errors import CommandError
+    from aurastream_obs.definitions.deployment import SERVICE_NAME
+    from aurastream_obs.definitions.promql import Scope
     from aurastream_obs.ops.backends import metrics_backend
     from aurastream_obs.ops.deployment_lookup import boto3_clients, resolve
     from aurastream_obs.ops.kpi import build_kpi_report, render_kpi_table
 
+    environment = deployment_choice(args).environment
     try:
         deployment = None
         if args.cloudwatch:  # the deployment whose API, function and table CloudWatch reads
@@ -51,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
             cloudwatch=args.cloudwatch,
             telemetry_dir=args.telemetry_dir,
             deployment=deployment,
+            scope=Scope(SERVICE_NAME, environment) if environment else None,
         )
         report = build_kpi_report(backend, args.window)
     except (RuntimeError, ValueError) as error:  # an unreachable backend, a lookup that failed

@@ -14,6 +14,7 @@ from aurastream_obs.ops.backends.base import (
 
 if TYPE_CHECKING:
     from aurastream_obs.definitions.deployment import DeployedNames
+    from aurastream_obs.definitions.promql import Scope
 
 
 def metrics_backend(
@@ -25,16 +26,18 @@ def metrics_backend(
     deployment: DeployedNames | None = None,
     requests_log_group: str | None = None,
     end: float | None = None,
+    scope: Scope | None = None,
 ) -> MetricsBackend:
     """The backend a command line chose (exactly one of the three); CloudWatch reads
     `deployment` (its function, table, API id; per-customer business events in its business
     log group, or `log_group`, with Logs Insights; each customer's requests and failures in
     its application group, or `requests_log_group`). Windows end at `end` (epoch seconds)
-    when given, else now (local files: at the newest point)."""
+    when given, else now (local files: at the newest point). Prometheus reads only `scope`'s
+    series when given (one service in one environment)."""
     if prometheus:
         from aurastream_obs.ops.backends.prometheus import PrometheusBackend
 
-        return PrometheusBackend(prometheus, at=end)
+        return PrometheusBackend(prometheus, at=end, scope=scope)
     if cloudwatch:
         import datetime as dt
 

@@ -33,12 +33,21 @@ class PrometheusError(RuntimeError):
 
 class PrometheusBackend:
     """`at`: evaluate every query at this Unix time (seconds) instead of now, so a report over
-    a past incident, or a test, reads exactly the window it names."""
+    a past incident, or a test, reads exactly the window it names. `scope`: read only one
+    service's and environment's series (one Prometheus can hold several; promql.scoped)."""
 
-    def __init__(self, url: str, *, timeout_s: float = 10.0, at: float | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout_s: float = 10.0,
+        at: float | None = None,
+        scope: promql.Scope | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.timeout_s = timeout_s
         self.at = at
+        self.scope = scope
 
     @property
     def name(self) -> str:
@@ -70,6 +79,9 @@ class PrometheusBackend:
         return points
 
     def _get(self, api: str, params: Mapping[str, str], expr: str) -> dict[str, Any]:
+        if self.scope is not None:
+            expr = promql.scoped(expr, self.scope)
+            params = {**params, "query": expr}
         url = f"{self.url}/api/v1/{api}?{urllib.parse.urlencode(params)}"
         try:
             with urllib.request.urlopen(url, timeout=self.timeout_s) as response:

@@ -69,9 +69,11 @@ def _headers(event: Mapping[str, Any]) -> dict[str, str]:
         for k, v in _mapping(event.get("headers")).items()
         if isinstance(v, str)
     }
-    for key, values in _mapping(event.get("multiValueHeaders")).items():
-        if str(key).lower() not in headers and isinstance(values, list) and values:
-            headers[str(key).lower()] = str(values[-1])
+    multi = event.get("multiValueHeaders")
+    if multi:
+        for key, values in _mapping(multi).items():
+            if str(key).lower() not in headers and isinstance(values, list) and values:
+                headers[str(key).lower()] = str(values[-1])
     return headers
 
 
@@ -88,56 +90,101 @@ def describe(event: Any, function_name: str) -> Trigger:
     )
 
 
+# (method, path, query, client address, protocol, domain, source, route) of an HTTP event
+_HttpFields = tuple[
+    str | None, str | None, str | None, str | None, str | None, str, str, str | None
+]
+
+
 def _http(event: Mapping[str, Any]) -> Trigger | None:
     context = _mapping(event.get("requestContext"))
     http = _mapping(context.get("http"))
     headers = _headers(event)
-    route: str | None = None
     if event.get("version") == "2.0" and http:
-        method, path = (
-            _str(http.get("method")),
-            _str(http.get("path")) or _str(event.get("rawPath")),
-        )
-        query = _str(event.get("rawQueryString"))
-        client, protocol = _str(http.get("sourceIp")), _str(http.get("protocol"))
-        domain = _str(context.get("domainName")) or ""
-        source = "function_url" if ".lambda-url." in domain else "http_api"
-        route_key = _str(event.get("routeKey")) or ""
-        if source == "http_api" and route_key and route_key != "$default":
-            route = route_key.partition(" ")[2] or route_key
+        fields = _v2_fields(event, context, http)
     elif _str(event.get("httpMethod")) and (context or "path" in event):
-        method, path = _str(event.get("httpMethod")), _str(event.get("path"))
-        params = _mapping(event.get("queryStringParameters"))
-        query = "&".join(f"{k}={v}" for k, v in params.items()) or None
-        client = _str(_mapping(context.get("identity")).get("sourceIp"))
-        protocol = _str(context.get("protocol"))
-        if "elb" in context:
-            source = "alb"
-            client = client or (headers.get("x-forwarded-for", "").split(",")[0].strip() or None)
-        else:
-            source = "api_gateway_v1"
-            route = _str(event.get("resource")) or _str(context.get("resourcePath"))
-        domain = _str(context.get("domainName")) or ""
+        fields = _v1_fields(event, context, headers)
     else:
         return None
+    method, path, query, client, protocol, domain, source, route = fields
     method = (method or "GET").upper()
     attrs: dict[str, AttributeValue] = {
         "faas.trigger": "http",
         "http.request.method": method,
         "url.scheme": headers.get("x-forwarded-proto", "https"),
     }
-    optional = {
-        "url.path": path,
-        "url.query": query,
-        "server.address": headers.get("host") or domain or None,
-        "client.address": client,
-        "user_agent.original": headers.get("user-agent"),
-        "http.route": route,
-        "network.protocol.version": (protocol or "").partition("/")[2] or None,
-    }
-    attrs.update({k: v for k, v in optional.items() if v})
+    # The optional ones, each only when it has a value (in this order).
+    if path:
+        attrs["url.path"] = path
+    if query:
+        attrs["url.query"] = query
+    server = headers.get("host") or domain
+    if server:
+        attrs["server.address"] = server
+    if client:
+        attrs["client.address"] = client
+    agent = headers.get("user-agent")
+    if agent:
+        attrs["user_agent.original"] = agent
+    if route:
+        attrs["http.route"] = route
+    version = (protocol or "").partition("/")[2]
+    if version:
+        attrs["network.protocol.version"] = version
     name = f"{method} {route}" if route else method
     return Trigger("http", source, name, SpanKind.SERVER, attrs, headers)
+
+
+def _v2_fields(
+    event: Mapping[str, Any], context: Mapping[str, Any], http: Mapping[str, Any]
+) -> _HttpFields:
+    """HTTP API (payload 2.0) and function URL events. `_str` written out (x when a non-empty
+    str, else None): this runs on every invocation."""
+    method, path, query = http.get("method"), http.get("path"), event.get("rawQueryString")
+    client, protocol = http.get("sourceIp"), http.get("protocol")
+    if not (isinstance(path, str) and path):
+        path = _str(event.get("rawPath"))
+    domain = context.get("domainName")
+    domain = domain if isinstance(domain, str) else ""
+    source = "function_url" if ".lambda-url." in domain else "http_api"
+    route_key, route = event.get("routeKey"), None
+    if source == "http_api" and isinstance(route_key, str) and route_key not in ("", "$default"):
+        route = route_key.partition(" ")[2] or route_key
+    return (
+        method if isinstance(method, str) and method else None,
+        path,
+        query if isinstance(query, str) and query else None,
+        client if isinstance(client, str) and client else None,
+        protocol if isinstance(protocol, str) and protocol else None,
+        domain,
+        source,
+        route,
+    )
+
+
+def _v1_fields(
+    event: Mapping[str, Any], context: Mapping[str, Any], headers: dict[str, str]
+) -> _HttpFields:
+    """API Gateway REST (payload 1.0) and ALB events."""
+    params = _mapping(event.get("queryStringParameters"))
+    client = _str(_mapping(context.get("identity")).get("sourceIp"))
+    route = None
+    if "elb" in context:
+        source = "alb"
+        client = client or (headers.get("x-forwarded-for", "").split(",")[0].strip() or None)
+    else:
+        source = "api_gateway_v1"
+        route = _str(event.get("resource")) or _str(context.get("resourcePath"))
+    return (
+        _str(event.get("httpMethod")),
+        _str(event.get("path")),
+        "&".join(f"{k}={v}" for k, v in params.items()) or None,
+        client,
+        _str(context.get("protocol")),
+        _str(context.get("domainName")) or "",
+        source,
+        route,
+    )
 
 
 def _sqs(event: Mapping[str, Any]) -> Trigger | None:

@@ -163,19 +163,30 @@ class EmfEncoder:
                 out.append(encode(_members(planned, points, base))[:-1] + tail)
                 continue
             static, prefixes = template
-            values = [
-                prefix + _value_json(points[index], start, encode)
-                for prefix, (_, index, start) in zip(prefixes, planned.slots, strict=True)
-            ]
+            values = []
+            for prefix, (_, index, start) in zip(prefixes, planned.slots, strict=True):
+                point = points[index]
+                value = point.value  # a finite float (the common case) inline, as json writes it
+                if (
+                    start < 0
+                    and point.kind != "histogram"
+                    and value.__class__ is float
+                    and (value - value == 0.0)
+                ):
+                    values.append(prefix + float.__repr__(value))
+                else:
+                    values.append(prefix + _value_json(point, start, encode))
             out.append(f"{head}{static},{','.join(values)}{tail}")
         return out
 
     def _plan(self, points: list[MetricPoint], base: dict[str, Any]) -> list[Planned]:
-        keys = [p.key if p.key is not None else tuple(sorted(p.attributes.items())) for p in points]
-        shape = (
-            tuple(base),
-            *((p.name, p.unit, p.kind, k) for p, k in zip(points, keys, strict=True)),
-        )
+        shapes = [p.shape for p in points]
+        if None in shapes:  # points not from a collection: their keys computed here
+            keys = [tuple(sorted(p.attributes.items())) if p.key is None else p.key for p in points]
+            shapes = [(p.name, p.unit, p.kind, k) for p, k in zip(points, keys, strict=True)]
+        else:
+            keys = [p.key for p in points]  # type: ignore[misc]  # all set: checked above
+        shape = (tuple(base), *shapes)
         try:
             found = self._plans.get(shape)
         except TypeError:  # an unhashable attribute value: not memoised

@@ -30,7 +30,7 @@ _ALLOWED: Final = {spec.name: frozenset(spec.attributes) for spec in ALL_INSTRUM
 class MetricPoint:
     """One series of one flush (a plain class: dataclass creation costs cold-start time)."""
 
-    __slots__ = ("attributes", "key", "kind", "name", "unit", "value", "values")
+    __slots__ = ("attributes", "key", "kind", "name", "shape", "unit", "value", "values")
 
     def __init__(  # noqa: PLR0917  (a record: positional like the dataclass it replaces)
         self,
@@ -45,8 +45,9 @@ class MetricPoint:
         self.name, self.unit, self.kind = name, unit, kind
         self.attributes, self.value, self.values = attributes, value, values
         # The attributes as a sorted tuple when the caller has it (a collection does): the
-        # EMF encoder groups points by it.
+        # EMF encoder groups points by it and memoises its plans by `shape`.
         self.key = key
+        self.shape = None if key is None else (name, unit, kind, key)
 
 
 class _Instrument:
@@ -90,7 +91,7 @@ class _Instrument:
         return [self._point(key, value) for key, value in data.items()]
 
     def _point(self, key: AttrKey, value: Any) -> MetricPoint:
-        return MetricPoint(self.name, self.unit, self.kind, dict(key), value=float(value), key=key)
+        return MetricPoint(self.name, self.unit, self.kind, dict(key), float(value), (), key)
 
 
 class _Adder(_Instrument):
@@ -142,9 +143,7 @@ class LambdaHistogram(_Instrument, metrics_api.Histogram):
             return
 
     def _point(self, key: AttrKey, value: Any) -> MetricPoint:
-        return MetricPoint(
-            self.name, self.unit, "histogram", dict(key), values=tuple(value), key=key
-        )
+        return MetricPoint(self.name, self.unit, "histogram", dict(key), 0.0, tuple(value), key)
 
 
 Callback = CallbackT

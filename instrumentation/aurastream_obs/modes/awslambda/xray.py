@@ -24,6 +24,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from aurastream_obs.core.json_encoding import compact_encoder
 from aurastream_obs.core.version import __version__
 from aurastream_obs.modes.awslambda.tracing import LambdaSpan
+from aurastream_obs.modes.awslambda.xray_json import SegmentPlan, segment_json
 from aurastream_obs.propagation.propagators import xray_trace_id
 
 HEADER: Final = b'{"format": "json", "version": 1}\n'
@@ -35,8 +36,8 @@ _NAME_CHARS: Final = r"[^\w\s.:/%&#=+\\\-@]"  # compiled at first use: a Unicode
 _MAX_NAME: Final = 200
 _MAX_ANNOTATION_TEXT: Final = 1000
 _MEMO_MAX: Final = 1024  # cleaned span names and annotation keys, per encoder (names may vary)
-_ANNOTATION_TYPES: Final = (str, bool, int, float)
-_AWS_KEYS: Final = (
+ANNOTATION_TYPES: Final = (str, bool, int, float)
+AWS_KEYS: Final = (
     ("rpc.method", "operation"),
     ("cloud.region", "region"),
     ("cloud.account.id", "account_id"),
@@ -45,7 +46,7 @@ _AWS_KEYS: Final = (
     ("aws.sqs.queue.url", "queue_url"),
 )
 # Attributes the http/aws blocks carry; kept out of metadata to save datagram bytes.
-_HTTP_KEYS: Final = {
+HTTP_KEYS: Final = {
     "http.request.method": "method",
     "url.full": "url",
     "client.address": "client_ip",
@@ -73,12 +74,12 @@ def daemon_address(raw: str | None) -> tuple[str, int]:
 
 
 # Attributes without which the http and aws blocks are empty (checked before building them).
-_HTTP_BLOCK_KEYS: Final = frozenset({*_HTTP_KEYS, "url.path", "http.response.status_code"})
-_AWS_BLOCK_KEYS: Final = frozenset({*(key for key, _ in _AWS_KEYS), "aws.dynamodb.table_names"})
+_HTTP_BLOCK_KEYS: Final = frozenset({*HTTP_KEYS, "url.path", "http.response.status_code"})
+_AWS_BLOCK_KEYS: Final = frozenset({*(key for key, _ in AWS_KEYS), "aws.dynamodb.table_names"})
 
 
 def _http_block(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    request = {out: attrs[key] for key, out in _HTTP_KEYS.items() if key in attrs}
+    request = {out: attrs[key] for key, out in HTTP_KEYS.items() if key in attrs}
     if "url" not in request and "url.path" in attrs:
         scheme, host = attrs.get("url.scheme", "https"), attrs.get("server.address", "")
         request["url"] = f"{scheme}://{host}{attrs['url.path']}" if host else attrs["url.path"]
@@ -92,7 +93,7 @@ def _http_block(attrs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _aws_block(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    block = {out: value for key, out in _AWS_KEYS if isinstance(value := attrs.get(key), str)}
+    block = {out: value for key, out in AWS_KEYS if isinstance(value := attrs.get(key), str)}
     tables = attrs.get("aws.dynamodb.table_names")
     if isinstance(tables, (tuple, list)) and tables:
         block["table_name"] = tables[0]
@@ -114,8 +115,11 @@ class SegmentEncoder:
         self._xray = {"sdk": "aurastream_obs (OpenTelemetry)", "sdk_version": __version__}
         self._names: dict[str, str] = {}
         self._annotation_keys: dict[str, str] = {}
+        self.xray_json = '"xray":' + _encode(self._xray)
+        # Document plans per span shape for segment_json (xray_json.py).
+        self.json_plans: dict[tuple[tuple[str, ...], tuple[type, ...]], SegmentPlan] = {}
 
-    def _name(self, name: str) -> str:
+    def clean_name(self, name: str) -> str:
         clean = self._names.get(name)
         if clean is None:
             clean = re.sub(_NAME_CHARS, "_", name)[:_MAX_NAME] or "span"
@@ -123,7 +127,7 @@ class SegmentEncoder:
                 self._names[name] = clean
         return clean
 
-    def _annotation_key(self, key: str) -> str:
+    def clean_annotation_key(self, key: str) -> str:
         clean = self._annotation_keys.get(key)
         if clean is None:
             clean = annotation_key(key)
@@ -140,7 +144,7 @@ class SegmentEncoder:
         if aws_call and isinstance(attrs.get("rpc.service"), str):
             name = str(attrs["rpc.service"])  # the X-Ray service map node: "DynamoDB"
         doc: dict[str, Any] = {
-            "name": self._name(name),
+            "name": self.clean_name(name),
             "id": f"{ctx.span_id:016x}",
             "start_time": span.start_time / 1e9,
             "end_time": (span.end_time or span.start_time) / 1e9,
@@ -160,14 +164,14 @@ class SegmentEncoder:
             doc["namespace"] = "aws" if aws_call else "remote"
         if not attrs:  # a plain child span: nothing of what follows applies but its status
             if span.status.status_code is StatusCode.ERROR or span.events:
-                self._flags(span, doc)
+                self.flags(span, doc)
             return doc
         keys = attrs.keys()
         if not keys.isdisjoint(_HTTP_BLOCK_KEYS) and (http := _http_block(attrs)):
             doc["http"] = http
         if not keys.isdisjoint(_AWS_BLOCK_KEYS) and (aws := _aws_block(attrs)):
             doc.setdefault("aws", {}).update(aws)
-        self._flags(span, doc)
+        self.flags(span, doc)
         annotations, metadata = self._split(attrs)
         if annotations:
             doc["annotations"] = annotations
@@ -186,17 +190,17 @@ class SegmentEncoder:
         metadata: dict[str, Any] = {}
         index_all, indexed, clean_keys = self.index_all, self.indexed, self._annotation_keys
         for key, value in attrs.items():
-            if (index_all or key in indexed) and isinstance(value, _ANNOTATION_TYPES):
-                clean = clean_keys.get(key) or self._annotation_key(key)
+            if (index_all or key in indexed) and isinstance(value, ANNOTATION_TYPES):
+                clean = clean_keys.get(key) or self.clean_annotation_key(key)
                 annotations[clean] = (
                     value[:_MAX_ANNOTATION_TEXT] if isinstance(value, str) else value
                 )
-            elif key not in _HTTP_KEYS:
+            elif key not in HTTP_KEYS:
                 metadata[key] = list(value) if isinstance(value, tuple) else value
         return annotations, metadata
 
     @staticmethod
-    def _flags(span: LambdaSpan, doc: dict[str, Any]) -> None:
+    def flags(span: LambdaSpan, doc: dict[str, Any]) -> None:
         status = span.attributes.get("http.response.status_code")
         if isinstance(status, int) and 400 <= status < 500:
             doc["error"] = True
@@ -249,8 +253,7 @@ class XRayUdpExporter:
                 roots.append(span)
         out: list[bytes] = []
         for root in roots:
-            nested = self._nested(root, children)
-            data = HEADER + _dumps(nested)
+            data = HEADER + self._nested_json(root, children).encode()
             if len(data) <= MAX_DATAGRAM_BYTES:
                 out.append(data)
                 continue
@@ -266,6 +269,19 @@ class XRayUdpExporter:
         if kids:
             doc["subsegments"] = [self._nested(k, children, depth + 1) for k in kids]
         return doc
+
+    def _nested_json(
+        self, span: LambdaSpan, children: dict[int, list[LambdaSpan]], depth: int = 0
+    ) -> str:
+        """`_nested` as JSON text, written directly (xray_json.py); the same bytes."""
+        text = segment_json(self.encoder, span, depth > 0)
+        if text is None:  # a shape the direct writer does not cover: the dicts, encoded
+            return _encode(self._nested(span, children, depth))
+        kids = children.get(span.context.span_id)
+        if kids:
+            subsegments = ",".join([self._nested_json(k, children, depth + 1) for k in kids])
+            text = f'{text[:-1]},"subsegments":[{subsegments}]}}'
+        return text
 
     @staticmethod
     def _subtree(span: LambdaSpan, children: dict[int, list[LambdaSpan]]) -> list[LambdaSpan]:

@@ -1,0 +1,104 @@
+"""X-Ray documents written directly as JSON text (modes/awslambda/xray_json.py) are the bytes of
+the dict documents (`SegmentEncoder.document`) encoded: every field, in the same order, for
+generated spans of every kind, parent, attribute type and status."""
+
+from __future__ import annotations
+
+import enum
+import math
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+
+from aurastream_obs.core.json_encoding import compact_encoder
+from aurastream_obs.modes.awslambda.tracing import LambdaSpan
+from aurastream_obs.modes.awslambda.xray import SegmentEncoder, XRayUdpExporter
+from aurastream_obs.modes.awslambda.xray_json import segment_json
+
+ENCODE = compact_encoder(str)
+
+
+class Text(str):
+    pass
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+KEYS = [
+    "http.request.method", "url.full", "url.path", "url.scheme", "server.address",
+    "client.address", "user_agent.original", "http.response.status_code", "rpc.system",
+    "rpc.service", "rpc.method", "cloud.region", "cloud.account.id", "aws.request_id",
+    "faas.invocation_id", "aws.sqs.queue.url", "aws.dynamodb.table_names", "http.route",
+    "faas.trigger", "faas.coldstart", "cloud.resource_id", "custom.key", "weird key!",
+    "weird_key_", "error.type",
+]  # fmt: skip
+VALUES = st.one_of(
+    st.sampled_from(["", "x", "aws-api", "a@b.c", "é ü", "y" * 1500, Text("sub"), Level.HIGH]),
+    st.booleans(),
+    st.sampled_from([0, 200, 404, 429, 503]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.tuples(st.text(max_size=3)),
+    st.just(()),
+)
+PARENTS = st.sampled_from(["none", "remote-sampled", "remote-unsampled", "local"])
+
+
+def _span(name: str, kind: SpanKind, parent: str, attrs: dict[str, Any], error: bool) -> Any:
+    context = SpanContext(0x5759E988BD862E3FE1BE46A994272793, 0xABC, False, TraceFlags(1))
+    parents = {
+        "none": None,
+        "remote-sampled": SpanContext(context.trace_id, 7, True, TraceFlags(1)),
+        "remote-unsampled": SpanContext(context.trace_id, 7, True, TraceFlags(0)),
+        "local": SpanContext(context.trace_id, 9, False, TraceFlags(1)),
+    }
+    span = LambdaSpan(
+        name, context=context, parent=parents[parent], kind=kind, on_end=lambda s: None,
+        scope="t", start_time=1_796_613_185_918_351_400,
+    )  # fmt: skip
+    span.attributes.update(attrs)  # as set_attribute keeps them (types included)
+    if error:
+        span.record_exception(ValueError("boom"))
+        span.set_status(Status(StatusCode.ERROR, "x"))
+    span.end(1_796_613_185_919_009_700)
+    return span
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(["GET /x", "", "weird<>name" * 30, "DynamoDB.GetItem"]),
+    st.sampled_from(list(SpanKind)),
+    PARENTS,
+    st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=10),
+    st.tuples(st.booleans(), st.booleans(), st.booleans()),
+)
+def test_the_text_is_the_encoded_document(
+    name: str, kind: SpanKind, parent: str, attrs: dict[str, Any], flags: tuple[bool, ...]
+) -> None:
+    error, nested, index_all = flags
+    encoder = SegmentEncoder("svc", ["*"] if index_all else ["http.route", "faas.trigger"], {})
+    span = _span(name, kind, parent, attrs, error)
+    text = segment_json(encoder, span, nested)
+    if text is None:  # two keys cleaned to one annotation key: the dict path is used
+        assert {"weird key!", "weird_key_"} <= set(attrs)
+        return
+    assert text == ENCODE(encoder.document(span, nested=nested))
+    assert segment_json(encoder, span, nested) == text  # the memoised plan: the same text
+
+
+def test_a_tree_is_one_datagram_with_its_subsegments_nested() -> None:
+    encoder = SegmentEncoder("svc", ["http.route"], {})
+    root = _span("GET /x", SpanKind.SERVER, "remote-sampled", {"http.route": "/x"}, False)
+    child = LambdaSpan(
+        "child", context=SpanContext(root.context.trace_id, 0xDEF, False, TraceFlags(1)),
+        parent=root.context, kind=SpanKind.INTERNAL, on_end=lambda s: None, scope="t",
+    )  # fmt: skip
+    child.set_attribute("n", math.pi)
+    child.end()
+    exporter = XRayUdpExporter(encoder, ("127.0.0.1", 9))
+    (datagram,) = exporter.datagrams([child, root])
+    expected = ENCODE(exporter._nested(root, {root.context.span_id: [child]}))
+    assert datagram.partition(b"\n")[2] == expected.encode()

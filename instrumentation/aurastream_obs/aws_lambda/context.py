@@ -17,6 +17,8 @@ class ColdStart:
         self._lock = threading.Lock()
 
     def take(self) -> bool:
+        if self._taken:  # every invocation but the first: no lock needed to say no
+            return False
         with self._lock:
             first, self._taken = not self._taken, True
             return first

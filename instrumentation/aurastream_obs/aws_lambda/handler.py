@@ -119,8 +119,8 @@ def _remaining_ms(lambda_context: Any) -> int | None:
         return None
 
 
-def _invocation_attributes(lambda_context: Any, cold: bool) -> dict[str, Any]:
-    attrs: dict[str, Any] = {"faas.coldstart": cold}
+def _add_invocation_attributes(attrs: dict[str, Any], lambda_context: Any, cold: bool) -> None:
+    attrs["faas.coldstart"] = cold
     request_id = getattr(lambda_context, "aws_request_id", None)
     if isinstance(request_id, str):
         attrs["faas.invocation_id"] = request_id
@@ -128,7 +128,6 @@ def _invocation_attributes(lambda_context: Any, cold: bool) -> dict[str, Any]:
     if isinstance(arn, str) and arn.count(":") >= 6:
         attrs["cloud.resource_id"] = arn
         attrs["cloud.account.id"] = arn.split(":")[4]
-    return attrs
 
 
 def _is_mapping(value: Any) -> bool:
@@ -233,7 +232,8 @@ class _Instrumented:
         cold = self.cold_start.take()
         trigger = describe(event, self.function_name)
         parent, links = parent_context(trigger, self.env)
-        attrs = {**trigger.attributes, **_invocation_attributes(lambda_context, cold)}
+        attrs = trigger.attributes.copy()  # the trigger's own dict is not kept anywhere
+        _add_invocation_attributes(attrs, lambda_context, cold)
         span = self.tracer.start_span(
             trigger.name, context=parent, kind=trigger.kind, attributes=attrs, links=links
         )

@@ -190,4 +190,3 @@ def _warn_shadowed(rules: Sequence[SamplingRule], source: str) -> None:
             later = [r.name for r in rules[position + 1 :]]
             _log.warning("rules %s: %r matches all, %s never apply", source, rule.name, later)
             return
-

@@ -22,7 +22,6 @@ processor sees every record as before (`AuraLoggerProvider.shared`).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -32,6 +31,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
 from aurastream_obs.core.batching import BatchWorker, DropCounter
 from aurastream_obs.core.conventions import LOG_ATTRIBUTE_KEYS, LOG_EXCEPTION_KEYS
+from aurastream_obs.core.json_encoding import compact_encoder
 from aurastream_obs.core.otel_compat import (
     LoggerProvider,
     LogRecordExportResult,
@@ -66,8 +66,8 @@ _SEVERITY: Final = {
     logging.CRITICAL: 21,
 }
 _SCALARS: Final = frozenset({str, bool, int, float})
-# One encoder, built once: json.dumps with options builds a new one per call.
-_to_json: Final = json.JSONEncoder(default=repr, separators=(",", ":")).encode
+# One C encoder, built once (core/json_encoding.py says why).
+_to_json: Final = compact_encoder(repr)
 # How long a JSON line may wait in a piped stdout's buffer (a log driver sees it that late).
 STDOUT_FLUSH_INTERVAL_S: Final = 0.2
 

@@ -24,7 +24,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from aurastream_obs.core.json_encoding import compact_encoder
 from aurastream_obs.core.version import __version__
 from aurastream_obs.modes.awslambda.tracing import LambdaSpan
-from aurastream_obs.modes.awslambda.xray_json import SegmentPlan, segment_json
+from aurastream_obs.modes.awslambda.xray_json import SegmentPlan, seconds, segment_json
 from aurastream_obs.propagation.propagators import xray_trace_id
 
 HEADER: Final = b'{"format": "json", "version": 1}\n'
@@ -146,8 +146,9 @@ class SegmentEncoder:
         doc: dict[str, Any] = {
             "name": self.clean_name(name),
             "id": f"{ctx.span_id:016x}",
-            "start_time": span.start_time / 1e9,
-            "end_time": (span.end_time or span.start_time) / 1e9,
+            # The float of the text segment_json writes (xray_json.seconds): one value.
+            "start_time": float(seconds(span.start_time)),
+            "end_time": float(seconds(span.end_time or span.start_time)),
         }
         if not nested:
             doc["trace_id"] = xray_trace_id(ctx.trace_id)

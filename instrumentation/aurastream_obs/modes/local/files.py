@@ -79,11 +79,16 @@ class JsonLinesWriter:
             if self._closed:
                 return self._fail(items, "exporter is shut down")
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
                 # O_APPEND + one write() per line: lines from several processes sharing the
                 # file never interleave, and there is no user-space buffer to flush. Opening
-                # per export also survives the file being removed or rotated under us.
-                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+                # per export also survives the file being removed or rotated under us (the
+                # folder too: made again, only when the open finds it gone).
+                flags = os.O_RDWR | os.O_APPEND | os.O_CREAT
+                try:
+                    fd = os.open(self.path, flags, 0o644)
+                except FileNotFoundError:
+                    self.path.parent.mkdir(parents=True, exist_ok=True)
+                    fd = os.open(self.path, flags, 0o644)
                 try:
                     _append_whole_line(fd, data)
                 finally:

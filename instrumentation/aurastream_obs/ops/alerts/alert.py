@@ -144,11 +144,20 @@ class Alert:
 
 
 def signal_from_name(name: str) -> str | None:
-    """`aurastream-<env>-<thing>-<severity>` (conventions.alarm_name) → `<thing>`."""
+    """`aurastream-<env>-<thing>-<severity>` (conventions.alarm_name) → `<thing>`.
+
+    Both the environment and the thing may contain hyphens (`eu-prod`, `error-rate`): the
+    longest known signal (one with a runbook) the name ends with wins, so `aurastream-eu-prod-
+    error-rate-critical` is `error-rate`; an unknown thing is taken as everything after the
+    first part of the environment."""
     parts = name.split("-")
-    if len(parts) >= 4 and parts[0] == "aurastream" and parts[-1] in ("critical", "warning"):
-        return "-".join(parts[2:-1])
-    return None
+    if len(parts) < 4 or parts[0] != "aurastream" or parts[-1] not in ("critical", "warning"):
+        return None
+    for start in range(2, len(parts) - 1):  # the longest thing first, the env at least 1 part
+        thing = "-".join(parts[start:-1])
+        if thing in RUNBOOK_FOR_SIGNAL:
+            return thing
+    return "-".join(parts[2:-1])
 
 
 def severity_from_name(name: str) -> str | None:

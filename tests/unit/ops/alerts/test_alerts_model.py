@@ -59,3 +59,21 @@ def test_the_deadline_stays_under_the_callers_timeouts() -> None:
         assert settings.deadline_s == expected, raw
     assert RouterSettings().deadline_s == 8.0
     assert RouterSettings.from_env({}).sns_topic_arns == frozenset()  # refuse every SNS message
+
+
+def test_the_signal_of_an_alarm_name_with_hyphens_in_env_and_thing() -> None:
+    """`aurastream-<env>-<thing>-<severity>`: hyphens in both parts still find the runbook."""
+    cases = {
+        "aurastream-prod-error-rate-critical": "error-rate",
+        "aurastream-eu-prod-error-rate-critical": "error-rate",
+        "aurastream-us-east-staging-latency-budget-burn-warning": "latency-budget-burn",
+        "aurastream-eu-prod-something-new-warning": "prod-something-new",  # unknown: as before
+    }
+    for name, signal in cases.items():
+        alert = parse_cloudwatch_alarm(alarm_message(name=name))
+        assert alert is not None
+        assert alert.signal == signal, name
+    known = parse_cloudwatch_alarm(alarm_message(name="aurastream-eu-prod-error-rate-critical"))
+    assert known is not None and known.runbook is not None
+    assert Alert.from_dict({**known.to_dict(), "labels": {}}).signal == "error-rate"
+    assert parse_cloudwatch_alarm(alarm_message(name="other-prod-error-rate-critical")) is not None

@@ -3,7 +3,7 @@ twice, `local` healthy and `staging` failing every analysis, both scraped under 
 rules rendered for `local` (the committed ones, evaluated every second instead of every
 minute) record and alert on `local` only; a Grafana panel, its variables expanded, shows each
 environment its own errors; the error budget is a number, never NaN; `kpi --prometheus
---environment` reports on that environment only."""
+--environment` and `analytics --prometheus --environment` report on that environment only."""
 
 from __future__ import annotations
 
@@ -101,3 +101,13 @@ def test_rules_and_panels_keep_environments_apart(tmp_path: Path) -> None:
             assert value == pytest.approx(availability, abs=1), environment
             assert ("availability" in report["breached"]) == (environment == "staging")
             assert code == 1  # every text is new: the cache-hit-rate SLO is breached in both
+
+        for environment, error_rate in (("staging", 100.0), ("local", 0.0)):
+            args = ["--prometheus", prom.url, "--environment", environment, "--window", "1m"]
+            code, out = run_command("analytics", [*args, "--json"])
+            assert code == 0, out
+            report = json.loads(out)
+            (customer,) = report["customers"]  # one customer, its requests in this env only
+            assert customer["error_rate_percent"] == pytest.approx(error_rate), environment
+            assert report["at_risk"] == (["acme-corp"] if error_rate else []), environment
+            assert (report["analyses"] > 0) == (environment == "local")

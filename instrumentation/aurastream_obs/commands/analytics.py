@@ -27,7 +27,8 @@ def register(sub: SubParsers) -> None:
         "figures from Logs Insights) or local-mode files: customer health and the at-risk "
         "list, revenue run-rates, churn, the capacity forecast, cost per analysis and per "
         "customer, and recommendations (a dry run unless --apply; exit 1 when --apply could "
-        "not act).",
+        "not act). With --prometheus, --environment (or AURASTREAM_ENVIRONMENT) reads only "
+        "that environment's series.",
         examples=(
             "aurastream-obs analytics --telemetry-dir .telemetry --html business.html",
             "aurastream-obs analytics --prometheus http://localhost:9090 --window 30d --json",
@@ -112,6 +113,8 @@ def register(sub: SubParsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from aurastream_obs.commands.errors import CommandError, check_writable
+    from aurastream_obs.definitions.deployment import SERVICE_NAME
+    from aurastream_obs.definitions.promql import Scope
     from aurastream_obs.ops.analytics.figures import build_analytics
     from aurastream_obs.ops.analytics.health import GUIDE_THRESHOLDS, load_thresholds
     from aurastream_obs.ops.analytics.html_report import write_html
@@ -126,10 +129,10 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"--{option.replace('_', '-')} applies to --cloudwatch only")
     if args.html:
         check_writable(args.html)  # before the analysis, not after
+    choice = deployment_choice(args)
     try:
         deployment = None
         if args.cloudwatch:  # the API's metrics: request rate, latency, the load forecast
-            choice = deployment_choice(args)
             deployment = resolve(choice, boto3_clients(), need_api_id=True)
         backend = metrics_backend(
             prometheus=args.prometheus,
@@ -139,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
             deployment=deployment,
             requests_log_group=args.requests_log_group,
             end=args.end,
+            scope=Scope(SERVICE_NAME, choice.environment) if choice.environment else None,
         )
         report = build_analytics(
             backend,

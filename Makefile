@@ -65,6 +65,8 @@ bench: $(STAMP)
 	else \
 	  echo "bench/cold_start.py skipped: hyperfine missing (apt-get install -y hyperfine as root)"; \
 	fi
+	$(BIN)/python bench/lambda_invocation.py --rounds 3
+	$(BIN)/python bench/metric_points.py --rounds 7
 	@if [ -x .build/aws-lambda-rie ]; then \
 	  $(BIN)/python bench/lambda_rie_cold_start.py --rounds 15; \
 	else \

@@ -179,8 +179,8 @@ def main() -> int:
     print(table)
     if base and "aurastream" in results:
         ratio = results["aurastream"]["median"] / base["median"]
-        verdict = "meets" if ratio <= 0.35 else "MISSES"
-        print(f"\naurastream / otel-sdk = {ratio:.2f} ({verdict} the ≤ 0.35 target)")
+        verdict = "meets" if ratio <= 0.30 else "MISSES"  # the goal; the aim is 0.25
+        print(f"\naurastream / otel-sdk = {ratio:.2f} ({verdict} the ≤ 0.30 target)")
     if args.markdown:
         args.markdown.write_text(table + "\n")
     return 0

@@ -85,6 +85,7 @@ def build_pipelines(settings: Settings, drops: DropCounter, stream: Any = None) 
         emf.export if _enabled(settings, "metrics") else _discard,
         cardinality_limit=settings.cardinality_limit,
     )
+    _keep_log_lines(settings)
     pipeline = build_log_pipeline(
         service=settings.service_name,
         environment=settings.environment,
@@ -99,6 +100,21 @@ def build_pipelines(settings: Settings, drops: DropCounter, stream: Any = None) 
         on_drop=lambda n, reason: drops.add("logs", reason, n),
     )
     return LambdaPipelines(tracer_provider, meter_provider, handler)
+
+
+def _keep_log_lines(settings: Settings) -> None:
+    """OTEL_LOGS_EXPORTER=none: there is no log exporter to turn off in this mode. The JSON
+    lines on stdout are the function's own log output (Lambda sends stdout to CloudWatch
+    Logs; the other modes write them too), so they stay, and the setting is named once."""
+    if "none" in settings.exporters_of("logs"):
+        from aurastream_obs.core.env import warn_invalid
+
+        warn_invalid(
+            "OTEL_LOGS_EXPORTER",
+            "none",
+            "the JSON log lines on stdout, the function's log output",
+            "lambda mode has no log exporter to turn off",
+        )
 
 
 def _enabled(settings: Settings, signal: str) -> bool:

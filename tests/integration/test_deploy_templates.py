@@ -103,6 +103,7 @@ def test_ecs_task_role_is_least_privilege() -> None:
         "xray:GetSamplingTargets", "xray:GetSamplingStatisticSummaries",
         "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams",
         "aps:RemoteWrite",
+        "ssm:GetParameters",  # the app's runbook flags, exactly those parameters
     }  # fmt: skip
     for statement in statements:
         if statement["Resource"] == "*":  # X-Ray has no resource-level permissions

@@ -94,7 +94,7 @@ class FlaggedService:
     KEY = "runbook-test-key"
 
     def __init__(self, clients: Callable[[str], Any], environment: str) -> None:
-        from aurastream_obs.ops.runbooks.flags import flag_path
+        from aurastream_obs.definitions.runbook_flags import flag_path
         from aurastream_obs.service import AuraStreamService, CustomerDirectory, TTLCache
         from aurastream_obs.service.analyzer import LexiconAnalyzer
         from aurastream_obs.service.controls import RecentTexts, ServiceControls

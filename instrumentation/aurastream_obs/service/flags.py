@@ -1,4 +1,4 @@
-"""The runbook flags as the service reads them (names and values: `ops/runbooks/flags.py`).
+"""The runbook flags as the service reads them (names and values: `definitions/runbook_flags.py`).
 
 `FlagSource.current()` gives the flags now; `SsmFlags` reads the SSM parameters under one path
 (`AURASTREAM_FLAGS_SSM_PATH`, e.g. `/aurastream/prod`) with one `GetParameters` call at most
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Final, Protocol
 
-from aurastream_obs.ops.runbooks.flags import (
+from aurastream_obs.definitions.runbook_flags import (
     ANALYZER_FAILOVER,
     ANALYZERS,
     BREAKER_OPEN,

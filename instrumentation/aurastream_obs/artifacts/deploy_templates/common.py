@@ -8,7 +8,9 @@ from aurastream_obs.artifacts.collector_configs.components import ADOT_COLLECTOR
 from aurastream_obs.artifacts.collector_configs.configs import SHAPES
 from aurastream_obs.artifacts.collector_configs.documents import dump_yaml
 from aurastream_obs.artifacts.files import Artifact
+from aurastream_obs.core.conventions import CLOUDFORMATION_ENV
 from aurastream_obs.definitions.deployment import SERVICE_NAME
+from aurastream_obs.definitions.runbook_flags import FLAG_NAMES, flag_parameter, flag_path
 
 SOURCE: Final = "aurastream_obs.artifacts.deploy_templates"
 ADOT_IMAGE: Final = ADOT_COLLECTOR.image
@@ -49,3 +51,23 @@ def yaml_stream_artifact(path: str, documents: list[Any], intro: str = "") -> Ar
 
     body = yaml.safe_dump_all(documents, sort_keys=False, default_flow_style=False, width=100)
     return Artifact.text_file(path, intro + str(body), source=SOURCE)
+
+
+def flags_env(environment: str = CLOUDFORMATION_ENV) -> dict[str, Any]:
+    """Where the service reads the runbook flags (`service/flags.py`): the path the runbooks
+    write (`definitions/runbook_flags.py`); without it, flags written are never read."""
+    path = flag_path(environment)
+    value: Any = {"Fn::Sub": path} if environment == CLOUDFORMATION_ENV else path
+    return {"AURASTREAM_FLAGS_SSM_PATH": value}
+
+
+def flags_read_statement() -> dict[str, Any]:
+    """Least privilege for that read: ssm:GetParameters (the one call `SsmFlags` makes) on
+    exactly the flag parameters of the stack's environment."""
+    arns = [
+        {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter"
+                    + flag_parameter(CLOUDFORMATION_ENV, flag)}
+        for flag in FLAG_NAMES
+    ]  # fmt: skip
+    return {"Sid": "RunbookFlags", "Effect": "Allow", "Action": ["ssm:GetParameters"],
+            "Resource": arns}  # fmt: skip

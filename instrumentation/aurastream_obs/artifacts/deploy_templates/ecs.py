@@ -17,6 +17,8 @@ from aurastream_obs.artifacts.deploy_templates.common import (
     APP_PORT,
     COLLECTOR_NAME,
     compact_collector_json,
+    flags_env,
+    flags_read_statement,
     yaml_artifact,
 )
 from aurastream_obs.artifacts.files import Artifact
@@ -86,11 +88,13 @@ def _task_role() -> Doc:
         {"Sid": "AmpRemoteWrite", "Effect": "Allow", "Action": ["aps:RemoteWrite"],
          "Resource": _sub("arn:${AWS::Partition}:aps:${AWS::Region}:${AWS::AccountId}"
                           ":workspace/${AmpWorkspaceId}")},
+        flags_read_statement(),  # the app reads the runbook flags
     ]  # fmt: skip
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
-            "Description": "AuraStream task: ADOT sidecar exports (X-Ray, EMF, logs, AMP)",
+            "Description": "AuraStream task: ADOT sidecar exports (X-Ray, EMF, logs, AMP), "
+                           "the app's runbook flags (SSM)",
             "AssumeRolePolicyDocument": _ecs_trust(),
             "Policies": [{"PolicyName": "adot-sidecar-export",
                           "PolicyDocument": {"Version": "2012-10-17",
@@ -147,7 +151,9 @@ def _containers() -> list[Doc]:
         "Image": _ref("AppImage"),
         "Essential": True,
         "PortMappings": [{"ContainerPort": APP_PORT, "Protocol": "tcp"}],
-        "Environment": _env({**APP_OTLP_ENV, "AURASTREAM_ENVIRONMENT": _ref("Environment")}),
+        "Environment": _env(
+            {**APP_OTLP_ENV, "AURASTREAM_ENVIRONMENT": _ref("Environment"), **flags_env()}
+        ),
         "DependsOn": [{"ContainerName": COLLECTOR_NAME, "Condition": "HEALTHY"}],
         "LogConfiguration": _awslogs("app"),
     }

@@ -25,6 +25,7 @@ from aurastream_obs.artifacts.deploy_templates.common import (
     COLLECTOR_NAME,
     HEALTH_PATH,
     collector_body,
+    flags_env,
     yaml_stream_artifact,
 )
 from aurastream_obs.artifacts.files import Artifact
@@ -36,7 +37,8 @@ IRSA_ANNOTATION: Final = "eks.amazonaws.com/role-arn"
 CONFIG_DIR: Final = "/etc/otelcol"
 INTRO: Final = (
     "# Replace ACCOUNT_ID in the IRSA role ARN (kustomize patch); env placeholders of the\n"
-    "# collector config: README.md, section Deploying.\n"
+    "# collector config: README.md, section Deploying. The app's role reads the runbook flags:\n"
+    "# ssm:GetParameters on /aurastream/<env>/{circuit-breaker,analyzer-failover,cache-warm}.\n"
 )
 
 Doc = dict[str, Any]
@@ -107,7 +109,7 @@ def app_manifests() -> list[Doc]:
         "name": APP_NAME,
         "image": "aurastream-api:latest",
         "ports": [{"name": "http", "containerPort": APP_PORT}],
-        "env": _env({**APP_OTLP_ENV, "AURASTREAM_ENVIRONMENT": "dev"}),
+        "env": _env({**APP_OTLP_ENV, "AURASTREAM_ENVIRONMENT": "dev", **flags_env("dev")}),
         "resources": _resources("250m", "256Mi", "1", "512Mi"),
         "livenessProbe": _http_probe(HEALTH_PATH, APP_PORT),
         "readinessProbe": _http_probe(HEALTH_PATH, APP_PORT, period=5),

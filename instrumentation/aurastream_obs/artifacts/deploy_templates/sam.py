@@ -32,7 +32,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 from aurastream_obs.artifacts.cloudformation_logs import query_definition
-from aurastream_obs.artifacts.deploy_templates.common import yaml_artifact
+from aurastream_obs.artifacts.deploy_templates.common import (
+    flags_env,
+    flags_read_statement,
+    yaml_artifact,
+)
 from aurastream_obs.artifacts.files import Artifact
 from aurastream_obs.core.conventions import cloudformation_id
 from aurastream_obs.core.log_categories import DEFAULT_CATEGORY, LOG_CATEGORIES, log_group_name
@@ -146,6 +150,7 @@ def _statements() -> list[Doc]:
         {"Sid": "FunctionLogs", "Effect": "Allow",
          "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": _log_group_arn(function_log_group())},
+        flags_read_statement(),
         *(_if_adot(s, {"Ref": "AWS::NoValue"}) for s in adot_only),
     ]  # fmt: skip
 
@@ -178,6 +183,7 @@ def _environment() -> Doc:
         "AURASTREAM_ANALYZER": "comprehend",
         "AURASTREAM_CACHE_TABLE": _ref(_TABLE.logical_id),
         "AURASTREAM_API_KEYS": _ref("ApiKeys"),
+        **flags_env(),
     }
     adot = {
         "AURASTREAM_TELEMETRY_MODE": "otlp",

@@ -1,7 +1,8 @@
 """`runbook run --alert-file F`: the alert as JSON (`Alert.to_dict`), read strictly. Any problem
 — unreadable, too large, not JSON, nested too deeply, a list instead of an object, a field of
 the wrong type — is one `AlertFileError` whose text is a single line naming the file and the
-problem (the CLI prints it and exits 2), never a traceback."""
+problem (the CLI prints it and exits 4, "could not run": 2 is only argparse's usage error), never
+a traceback."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from aurastream_obs.definitions import runbook_flags as flags
 from aurastream_obs.definitions.deployment import (
     RESOURCES,
     ROUTER_SECRET,
@@ -29,7 +30,6 @@ from aurastream_obs.definitions.runbooks import (
     SERVICE_DOWN,
 )
 from aurastream_obs.ops.alerts.alert import Alert
-from aurastream_obs.ops.runbooks import flags
 from aurastream_obs.ops.runbooks.plan import Action, Plan
 
 CACHE_HIT_RATE_FLOOR: Final = 0.5  # seed: warm the cache below 50 % hits

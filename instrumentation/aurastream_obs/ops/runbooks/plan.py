@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
+from aurastream_obs.definitions import runbook_flags as flags
 from aurastream_obs.logs.events import audit_event
-from aurastream_obs.ops.runbooks import flags
 from aurastream_obs.ops.runbooks.addresses import block_problems
 
 ActionKind = Literal[

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from aurastream_obs.definitions.runbook_flags import CIRCUIT_BREAKER, flag_parameter
 from aurastream_obs.ops.alerts.router import AlertRouter
 from aurastream_obs.ops.alerts.server import AlertServer
 from aurastream_obs.ops.alerts.settings import RouterSettings, Secret
 from aurastream_obs.ops.runbooks import Executor, RunbookSettings, plan_for
-from aurastream_obs.ops.runbooks.flags import CIRCUIT_BREAKER, flag_parameter
 from aurastream_obs.ops.runbooks.notify import RouterNotifier
 from aurastream_obs.service.cache import cache_key
 from support.alert_peers import AlertPeer

@@ -1,6 +1,8 @@
 """The runbook flags the reference service reads: SSM String parameters under
 `/aurastream/<environment>/`, written by runbooks (`ssm.put_flag`) and by people, read by the
-service with a short cache (`service/flags.py`). One place for their names and values.
+service with a short cache (`service/flags.py`), which the deploy templates point at that path
+(`AURASTREAM_FLAGS_SSM_PATH`) and allow to read exactly these parameters. One place for their
+names and values.
 
     circuit-breaker    "open": the service sheds the analyzer (cache misses get a 503);
                        anything else (or absent): closed

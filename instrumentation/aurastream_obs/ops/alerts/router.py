@@ -29,7 +29,9 @@ from aurastream_obs.ops.alerts.ledger import DEFAULT_MAX_ENTRIES, Deadline, Once
 from aurastream_obs.ops.alerts.metrics import Counters
 from aurastream_obs.ops.alerts.settings import RouterSettings
 from aurastream_obs.ops.alerts.sns import (
+    FAILED_FETCH_HOLD_S,
     FUTURE_SKEW_S,
+    CertificateUnavailable,
     SignatureError,
     SnsVerifier,
     UrlGetter,
@@ -173,6 +175,10 @@ class AlertRouter:
         deadline = self.deadline()
         try:
             self.verifier.verify(message)
+        except CertificateUnavailable as exc:  # no verdict: SNS retries a 5xx, never a 4xx
+            self.counters.add("rejected", endpoint="sns", reason=exc.reason)
+            return Reply(503, {"error": "SNS message not verified yet", "reason": exc.reason},
+                         {"Retry-After": str(int(FAILED_FETCH_HOLD_S))})  # fmt: skip
         except SignatureError as exc:
             self.counters.add("rejected", endpoint="sns", reason=exc.reason)
             security_event("sns_signature_rejected", reason=str(exc))

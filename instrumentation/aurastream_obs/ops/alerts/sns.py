@@ -28,9 +28,10 @@ import base64
 import binascii
 import re
 import threading
+import time
 import urllib.parse
 import urllib.request
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Final
@@ -52,6 +53,12 @@ _ARN: Final = re.compile(
 )
 _MAX_CERT_BYTES: Final = 16 * 1024
 _CERT_CACHE_SIZE: Final = 16
+# Uncached fetches: a URL that failed is not fetched again for a while, and at most a few
+# fetches a minute in all: forged messages naming ever new `SimpleNotificationService-<x>.pem`
+# cost one fetch each otherwise (SNS signs with one certificate per region at a time).
+FAILED_FETCH_HOLD_S: Final = 30.0
+MAX_FETCHES_PER_MINUTE: Final = 10
+_FAILED_URLS_KEPT: Final = 256
 FETCH_TIMEOUT_S: Final = 3.0
 _FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "Notification": ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"),
@@ -75,6 +82,16 @@ class SignatureError(Exception):
     def __init__(self, message: str, reason: str = "signature") -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class CertificateUnavailable(SignatureError):
+    """The signing certificate cannot be had now (the fetch failed, or too many uncached
+    fetches of late): no verdict on the message (→ 503 + Retry-After). SNS retries server-side
+    errors, while a 4xx ends the delivery: a network blip must never become a 403 and lose a
+    page."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "certificate_unavailable")
 
 
 def sns_region(url: str) -> str | None:
@@ -190,9 +207,13 @@ class SnsVerifier:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         topic_arns: frozenset[str] = frozenset(),
         max_age_s: float = SNS_MAX_AGE_S,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._fetch = fetch
         self._clock = clock
+        self._monotonic = monotonic
+        self._failed: OrderedDict[str, float] = OrderedDict()  # url -> when its fetch failed
+        self._fetched_at: deque[float] = deque()  # uncached fetch attempts, last minute
         self.topic_arns = topic_arns
         self.max_age_s = max_age_s
         self._certs: OrderedDict[str, x509.Certificate] = OrderedDict()
@@ -246,6 +267,18 @@ class SnsVerifier:
         if age < -FUTURE_SKEW_S:
             raise SignatureError("SNS message from the future", "stale")
 
+    def _may_fetch(self, url: str) -> None:
+        """Called under the fetch lock, before an uncached fetch."""
+        now = self._monotonic()
+        failed_at = self._failed.get(url)
+        if failed_at is not None and now - failed_at < FAILED_FETCH_HOLD_S:
+            raise CertificateUnavailable("signing certificate fetch failed moments ago")
+        while self._fetched_at and now - self._fetched_at[0] >= 60.0:
+            self._fetched_at.popleft()
+        if len(self._fetched_at) >= MAX_FETCHES_PER_MINUTE:
+            raise CertificateUnavailable("too many signing certificate fetches this minute")
+        self._fetched_at.append(now)
+
     def _certificate(self, url: str) -> x509.Certificate:
         with self._lock:
             cached = self._certs.get(url)
@@ -257,14 +290,19 @@ class SnsVerifier:
                 cached = self._certs.get(url)
             if cached is not None:
                 return cached
+            self._may_fetch(url)
             try:
                 cert = x509.load_pem_x509_certificate(self._fetch(url))
             except SignatureError:
                 raise
-            except (OSError, ValueError) as exc:
-                raise SignatureError(
-                    f"cannot load signing certificate ({type(exc).__name__})", "certificate"
+            except (OSError, ValueError) as exc:  # unreachable, an HTTP error, not a PEM
+                self._failed[url] = self._monotonic()
+                while len(self._failed) > _FAILED_URLS_KEPT:
+                    self._failed.popitem(last=False)
+                raise CertificateUnavailable(
+                    f"cannot load signing certificate ({type(exc).__name__})"
                 ) from None
+            self._failed.pop(url, None)
             with self._lock:
                 self._certs[url] = cert
                 while len(self._certs) > _CERT_CACHE_SIZE:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 
@@ -248,3 +249,32 @@ def test_runbook_hook_runs_once_per_fresh_firing(
     for status in ("firing", "firing", "resolved"):
         post(harness.server.url + "/alertmanager", am_payload(status), bearer())
     assert seen == ["high-error-rate"]
+
+
+def test_an_unreachable_signing_certificate_is_503_so_sns_retries(
+    make_harness: Callable[..., RouterHarness], signer: Signer
+) -> None:
+    """SNS takes any 4xx as delivered: a certificate it cannot fetch now must be a 5xx with
+    Retry-After, nothing sent, and the same message processed when SNS comes back."""
+    failing = [True]
+
+    def fetch_from(url: str) -> bytes:
+        if failing[0]:
+            raise OSError("timed out")
+        return signer.pem
+
+    harness = make_harness(fetch_from=fetch_from)
+    message = signer.sign(notification(alarm_message()))
+    request = urllib.request.Request(harness.server.url + "/sns", method="POST",
+                                     data=json.dumps(message).encode())  # fmt: skip
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=20)
+    assert caught.value.code == 503
+    assert int(caught.value.headers["Retry-After"]) >= 1
+    assert json.loads(caught.value.read())["reason"] == "certificate_unavailable"
+    assert harness.slack.requests == [] and harness.pagerduty.requests == []
+    failing[0] = False
+    harness.router.verifier._failed.clear()  # as if FAILED_FETCH_HOLD_S had passed
+    status, _ = post(harness.server.url + "/sns", message)  # SNS's retry: same MessageId
+    assert status == 200
+    assert len(harness.slack.requests) == 1 and len(harness.pagerduty.requests) == 1

@@ -11,6 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from aurastream_obs.ops.alerts.sns import (
+    FAILED_FETCH_HOLD_S,
+    MAX_FETCHES_PER_MINUTE,
+    CertificateUnavailable,
     SignatureError,
     SnsVerifier,
     is_sns_url,
@@ -219,3 +222,63 @@ def test_lambda_record_shape_is_normalised_and_verifies(signer: Signer) -> None:
     assert normal["SigningCertURL"] == CERT_URL and "Subject" not in normal
     verifier_for(signer.pem).verify(normal)
     assert base64.b64decode(str(normal["Signature"]))
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_failed_certificate_fetch_is_no_verdict_and_is_not_repeated_at_once(
+    signer: Signer,
+) -> None:
+    """Unreachable certificate: CertificateUnavailable (the router answers 503, SNS retries),
+    not a refusal; the URL is not fetched again for FAILED_FETCH_HOLD_S, then it is."""
+    attempts: list[str] = []
+    reachable = False
+
+    def fetch(url: str) -> bytes:
+        attempts.append(url)
+        if not reachable:
+            raise OSError("connection refused")
+        return signer.pem
+
+    clock = Clock()
+    verifier = SnsVerifier(fetch=fetch, topic_arns=frozenset({TOPIC}), monotonic=clock)
+    message = signer.sign(notification(alarm_message()))
+    for _ in range(3):
+        with pytest.raises(CertificateUnavailable) as caught:
+            verifier.verify(message)
+        assert caught.value.reason == "certificate_unavailable"
+    assert attempts == [CERT_URL]
+    reachable, clock.now = True, clock.now + FAILED_FETCH_HOLD_S
+    verifier.verify(message)  # fetched again, verified, cached
+    verifier.verify(message)
+    assert attempts == [CERT_URL, CERT_URL]
+
+
+def test_forged_certificate_names_cost_a_bounded_number_of_fetches(signer: Signer) -> None:
+    """Signed-looking messages naming ever new `SimpleNotificationService-<x>.pem`: at most
+    MAX_FETCHES_PER_MINUTE fetches a minute, whatever their number."""
+    attempts: list[str] = []
+
+    def fetch(url: str) -> bytes:
+        attempts.append(url)
+        raise OSError("HTTP Error 404: Not Found")
+
+    clock = Clock()
+    verifier = SnsVerifier(fetch=fetch, topic_arns=frozenset({TOPIC}), monotonic=clock)
+    for i in range(50):
+        message = dict(notification(alarm_message(), message_id=f"m-{i}"))
+        message["SigningCertURL"] = CERT_URL.replace("-test", f"-forged{i}")
+        with pytest.raises(CertificateUnavailable):
+            verifier.verify(signer.sign(message))
+    assert len(attempts) == MAX_FETCHES_PER_MINUTE
+    clock.now += 60
+    fresh = dict(notification(alarm_message()), SigningCertURL=CERT_URL.replace("-test", "-new"))
+    with pytest.raises(CertificateUnavailable):
+        verifier.verify(signer.sign(fresh))
+    assert len(attempts) == MAX_FETCHES_PER_MINUTE + 1  # a new minute, a new budget

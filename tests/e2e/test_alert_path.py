@@ -1,4 +1,4 @@
-"""Issue 5 section 4, end to end with real servers: Prometheus runs the rendered rules while
+"""The alert path end to end with real servers: Prometheus runs the rendered rules while
 scraping the reference service (local mode) under generated traffic; every Grafana panel's
 PromQL and every recording rule returns data; then the analyzer fails, and the availability
 burn-rate page travels Prometheus -> Alertmanager -> a local HTTP receiver standing in for

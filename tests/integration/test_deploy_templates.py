@@ -174,7 +174,7 @@ def test_local_stack_files() -> None:
 def test_local_prometheus_config_passes_promtool() -> None:
     promtool = require_tool("promtool")
     result = subprocess.run(
-        # Not --syntax-only: the rule files it globs (rendered by issue 5) are checked too.
+        # Not --syntax-only: the rule files it globs (`aurastream-obs render`) are checked too.
         [promtool, "check", "config", str(DEPLOY / "local" / "prometheus.yml")],
         check=False,
         capture_output=True,

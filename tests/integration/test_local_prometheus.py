@@ -1,6 +1,6 @@
 """The second backend on a laptop without Docker: Debian's real Prometheus scrapes the
 reference service running in local mode, with Alertmanager attached, and the service's
-metrics are queryable by name through Prometheus' HTTP API (issue 4, section 4)."""
+metrics are queryable by name through Prometheus' HTTP API."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ def test_prometheus_scrapes_the_service_and_serves_its_metrics_by_name(
 ) -> None:
     committed = ROOT / "deploy" / "local" / "alertmanager.yml"
     am_config = committed if committed.exists() else FALLBACK_ALERTMANAGER
-    # The rendered rules (issue 5) load into the same Prometheus when they exist.
+    # The rendered rules (`aurastream-obs render`) load into the same Prometheus when they exist.
     rules = sorted((ROOT / "deploy" / "local" / "rules").glob("*.y*ml"))
     with (
         start_alertmanager(am_config) as alertmanager,

@@ -1,5 +1,5 @@
 """`aurastream-obs kpi` against a real Prometheus (Debian) scraping the reference service in
-local mode under traffic, and against the local files the same run wrote (issue 6, §1)."""
+local mode under traffic, and against the local files the same run wrote."""
 
 from __future__ import annotations
 

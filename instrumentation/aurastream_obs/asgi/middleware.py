@@ -165,7 +165,7 @@ class TelemetryMiddleware:
             "url.scheme": scheme,
             "url.path": path,
             "client.address": info.client_ip,
-            "aurastream.request.id": info.request_id,
+            c.REQUEST_ID: info.request_id,
         }
         if route is not None:
             span_attrs[c.HTTP_ROUTE] = route

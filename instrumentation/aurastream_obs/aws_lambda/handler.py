@@ -219,8 +219,8 @@ class _Instrumented:
             meter = telemetry.meter_provider.get_meter("aurastream_obs.lambda", __version__)
             self.coldstarts = meter.create_counter(
                 LAMBDA_COLDSTARTS.name,
-                unit="{coldstart}",
-                description="Cold starts (first invocations).",
+                unit=LAMBDA_COLDSTARTS.unit,
+                description=LAMBDA_COLDSTARTS.description,
             )
         ensure_context_adder(telemetry.log_handler)
         _drop_runtime_log_handlers(telemetry.log_handler)

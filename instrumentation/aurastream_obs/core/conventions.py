@@ -41,6 +41,11 @@ HTTP_ROUTE: Final = "http.route"
 HTTP_STATUS: Final = "http.response.status_code"
 ERROR_TYPE: Final = "error.type"
 CORRELATION_ID: Final = "aurastream.correlation.id"  # API Gateway's request id on Lambda
+# Span attributes of the reference service's analysis and cache spans.
+CACHE_TYPE: Final = "aurastream.cache.type"
+TEXT_LENGTH: Final = "aurastream.text.length"
+LANGUAGE: Final = "aurastream.language"
+REQUEST_ID: Final = "aurastream.request.id"  # the service's request id, on spans and log lines
 
 # Seconds. Includes the SLO thresholds (0.25, 0.5, 1, 2 s) so that "fraction of requests
 # under 1 s" is an exact bucket boundary, not an interpolation.
@@ -369,19 +374,19 @@ RECORDED_SERIES: Final = frozenset(
 
 
 # --- Log records: the stdout JSON line ↔ the OTLP log record ---------------------------------
-# A JSON line's field → the OTLP attribute it is exported as: the semantic-conventions key
-# where one exists, else an `aurastream.` key. `event_type` is the record's EventName field and
-# also the `event.name` attribute: issue 10 lists it, and the collector's awscloudwatchlogs
-# exporter writes attributes but not EventName (semconv deprecates the attribute for the
-# field; we send both). The record's own fields take the rest: the message is the body, level
-# and timestamp the severity and time, the ids the trace context; `service`/`environment` are
-# the resource's; the logger is the instrumentation scope (as the SDK's LoggingHandler does).
-# CloudWatch holds both: the line (Lambda, stdout) and the collector's record (sidecars); the
-# Logs Insights queries read either through this table (definitions/log_fields.py).
+# A JSON line's field → the OTLP attribute it is exported as: the semantic-conventions key where
+# one exists, else an `aurastream.` key. `event_type` is the record's EventName field and also the
+# `event.name` attribute: Logs Insights reads attributes, and the collector's awscloudwatchlogs
+# exporter writes attributes but not EventName (semconv deprecates the attribute for the field; we
+# send both). The record's own fields take the rest: the message is the body, level and timestamp
+# the severity and time, the ids the trace context; `service`/`environment` are the resource's;
+# the logger is the instrumentation scope (as the SDK's LoggingHandler does). CloudWatch holds
+# both: the line (Lambda, stdout) and the collector's record (sidecars); the Logs Insights queries
+# read either through this table (definitions/log_fields.py).
 LOG_ATTRIBUTE_KEYS: Final[dict[str, str]] = {
     "category": "aurastream.log.category",
     "event_type": "event.name",
-    "request_id": "aurastream.request.id",
+    "request_id": REQUEST_ID,
     "method": "http.request.method",
     "path": "url.path",
     "customer_id": CUSTOMER_ID,
@@ -394,7 +399,7 @@ LOG_ATTRIBUTE_KEYS: Final[dict[str, str]] = {
     "error_message": "aurastream.error.message",
     "client_error": "aurastream.error.client",
     "data": "aurastream.event.data",
-    "text_length": "aurastream.text.length",
+    "text_length": TEXT_LENGTH,
     "cold_start": "faas.coldstart",
     "function_request_id": "faas.invocation_id",
     "function_name": "faas.name",

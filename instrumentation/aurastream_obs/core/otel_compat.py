@@ -54,6 +54,7 @@ __all__ = [
     "clean_attribute_value",
     "current_span_source",
     "encode_logs",
+    "exporter_preferences",
     "is_non_custom_str",
     "is_valid_link",
     "meter_provider_config",
@@ -101,6 +102,12 @@ def reader_preferences(reader: Any) -> tuple[dict[type, Any], dict[type, Any]]:
     """A MetricReader's temporality and default aggregation per SDK instrument class, as its
     constructor resolved them (there is no public getter)."""
     return reader._instrument_class_temporality, reader._instrument_class_aggregation
+
+
+def exporter_preferences(exporter: Any) -> tuple[Any, Any]:
+    """A MetricExporter's preferred temporality and aggregation, as its constructor took them
+    (the SDK's PeriodicExportingMetricReader reads these private fields the same way)."""
+    return exporter._preferred_temporality, exporter._preferred_aggregation
 
 
 def meter_provider_config(provider: Any) -> Any:

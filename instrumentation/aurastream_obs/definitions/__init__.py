@@ -1,5 +1,5 @@
 """Definitions as code: SLOs, alarms, dashboards, log groups, saved queries, sampling rules and
-alert routes as one typed model (`model.py`), named by `conventions.py`, checked by
+alert routes as one typed model (`spec.py`), named by `core/conventions.py`, checked by
 `validation.py`; AuraStream's own definition is `load_definitions()`. Renderers live in
 `aurastream_obs.artifacts`."""
 

@@ -2,7 +2,7 @@
 
 The monitoring plan names 26 AWS service metrics (API Gateway 7, Lambda 7, DynamoDB 6, S3 6);
 each row below says which catalog metric of the resources we deploy answers it, or why none
-does. `tests/unit/definitions/test_infrastructure_coverage.py` proves that every row with a
+does. `tests/unit/definitions/test_aws_metrics.py` proves that every row with a
 metric is read by an alarm or a dashboard widget, and that the log field is read by a query.
 """
 

@@ -23,7 +23,7 @@ _TREE_ATTRIBUTES: Final = (
     (c.CUSTOMER_ID, "customer"),
     (c.CACHE_HIT, "hit"),
     (c.SENTIMENT, "sentiment"),
-    ("aurastream.text.length", "chars"),
+    (c.TEXT_LENGTH, "chars"),
 )
 
 

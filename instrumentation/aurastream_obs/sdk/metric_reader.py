@@ -19,6 +19,7 @@ from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult,
 
 from aurastream_obs.core.batching import MAX_WAIT_S, DropCounter, run_with_deadline
 from aurastream_obs.core.forking import after_fork_in_child
+from aurastream_obs.core.otel_compat import exporter_preferences
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics.export import MetricsData
@@ -44,10 +45,8 @@ class PeriodicMetricReader(MetricReader):
         drops: DropCounter,
         abort: Any = None,
     ) -> None:
-        super().__init__(
-            preferred_temporality=exporter._preferred_temporality,
-            preferred_aggregation=exporter._preferred_aggregation,
-        )
+        temporality, aggregation = exporter_preferences(exporter)
+        super().__init__(preferred_temporality=temporality, preferred_aggregation=aggregation)
         self._exporter = exporter
         self._interval = min(max(0.001, interval_s), MAX_WAIT_S)
         self._drops = drops

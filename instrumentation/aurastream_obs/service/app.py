@@ -56,9 +56,6 @@ _T = TypeVar("_T")
 ANALYZE_ROUTE: Final = "/v1/analyze"
 HEALTH_ROUTE: Final = "/v1/health"
 ROUTES: Final[dict[str, tuple[str, ...]]] = {ANALYZE_ROUTE: ("POST",), HEALTH_ROUTE: ("GET",)}
-CACHE_TYPE: Final = "aurastream.cache.type"
-TEXT_LENGTH: Final = "aurastream.text.length"
-LANGUAGE: Final = "aurastream.language"
 
 
 def resolve_route(path: str) -> str | None:
@@ -218,7 +215,7 @@ class AuraStreamService:
 
     def _lookup(self, key: str) -> AnalysisResult | None:
         with self._tracer.start_as_current_span(
-            "cache.lookup", attributes={CACHE_TYPE: self.cache.name}
+            "cache.lookup", attributes={c.CACHE_TYPE: self.cache.name}
         ) as span:
             try:
                 result = self.cache.get(key)
@@ -246,8 +243,8 @@ class AuraStreamService:
         # Never the text itself on the span: it is customer content.
         attributes: dict[str, str | int] = {
             c.ANALYZER: analyzer.name,
-            TEXT_LENGTH: len(text),
-            LANGUAGE: language,
+            c.TEXT_LENGTH: len(text),
+            c.LANGUAGE: language,
         }
         with self._tracer.start_as_current_span("sentiment.analyze", attributes=attributes) as span:
             start = time.perf_counter()

@@ -82,7 +82,7 @@ class HttpApiAdapter:
             customer_id=self.service.customers.customer_id_for(headers),
         )
         span = trace.get_current_span()  # the invocation span of instrument_handler
-        span.set_attribute("aurastream.request.id", info.request_id)
+        span.set_attribute(c.REQUEST_ID, info.request_id)
         record = self._recorder.start(
             info, method=method, path=path, route=path if path in ROUTES else None
         )

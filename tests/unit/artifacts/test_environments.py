@@ -1,4 +1,4 @@
-"""Dashboards and alerts for many environments (issue 10, item 9): rules rendered for an
+"""Dashboards and alerts for many environments: rules rendered for an
 environment carry it in every alert name and label and read only its series; every alert has a
 summary, its measured value and a runbook; every Grafana query is scoped to the dashboard's
 `service` and `environment` over `$__rate_interval`; ratios have no NaN on an idle window; the

@@ -73,7 +73,7 @@ def test_provider_emits_one_flush_and_no_zeros() -> None:
     out = io.StringIO()
     provider = LambdaMeterProvider(EmfStdoutExporter(EmfEncoder("svc"), stream=out).export)
     meter = provider.get_meter("t")
-    counter = meter.create_counter("aurastream.lambda.coldstarts", unit="{coldstart}")
+    counter = meter.create_counter("aurastream.lambda.coldstarts", unit="{invocation}")
     hist = meter.create_histogram("http.server.request.duration", unit="s")
     counter.add(1)
     hist.record(0.2, {"http.route": "/v1/analyze", "http.response.status_code": 200})

@@ -132,7 +132,7 @@ INVOCATION = [  # what one analyze invocation records (signals/instruments.py)
     _point("aurastream.sentiment.confidence", "1", "histogram", {"sentiment": "POSITIVE"}, [0.93]),
     _point("aurastream.sentiment.duration", "s", "histogram",
            {"sentiment": "POSITIVE", "aurastream.analyzer": "lexicon"}, [0.0012]),
-    _point("aurastream.lambda.coldstarts", "{coldstart}", "sum", {}, 1),
+    _point("aurastream.lambda.coldstarts", "{invocation}", "sum", {}, 1),
 ]  # fmt: skip
 
 

@@ -165,7 +165,8 @@ def test_tail_sampling_keeps_every_error_and_slow_trace_and_samples_the_rest(
           + ", ".join(f"{k} {COUNTS[k]} -> {kept[k]}" for k in COUNTS))  # fmt: skip
     assert_sampling_rates(traces, kept)
     assert row["received"] == len(traces) and row["kept"] == sum(kept.values())
-    assert all(len(docs) == SPANS_PER_TRACE for docs in documents.values())
+    partial = {t: len(docs) for t, docs in documents.items() if len(docs) != SPANS_PER_TRACE}
+    assert not partial, f"traces without exactly {SPANS_PER_TRACE} spans: {partial}"
 
 
 def test_two_gateways_behind_the_loadbalancing_exporter_decide_each_trace_whole(
@@ -204,6 +205,7 @@ def test_two_gateways_behind_the_loadbalancing_exporter_decide_each_trace_whole(
     assert not set(by_gateway[0]) & set(by_gateway[1])
     # Whole decisions: a kept trace has every span, on one gateway; a dropped one has none.
     documents = {**by_gateway[0], **by_gateway[1]}
-    assert all(len(docs) == SPANS_PER_TRACE for docs in documents.values())
+    partial = {t: len(docs) for t, docs in documents.items() if len(docs) != SPANS_PER_TRACE}
+    assert not partial, f"traces without exactly {SPANS_PER_TRACE} spans: {partial}"
     assert sum(r["kept"] for r in rows) == len(documents)
     assert_sampling_rates(traces, kept_by_kind(traces, documents))

@@ -15,6 +15,7 @@ import sys
 import urllib.request
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aurastream_obs.core.conventions import EMF_NAMESPACE
@@ -39,14 +40,21 @@ def xray_id(otel_trace_id: str) -> str:
 def xray_documents(
     moto_url: str, trace_ids: Iterable[str], region: str = "us-east-1"
 ) -> dict[str, list[dict[str, Any]]]:
-    """Segment documents X-Ray holds for each OTel trace id (absent: not exported)."""
+    """Segment documents X-Ray holds for each OTel trace id (absent: not exported). One per
+    segment id, the last one sent: X-Ray takes a segment sent again under its id as an update of
+    it (an in-progress segment is completed that way), while moto keeps every copy, so that an
+    exporter's retry after a slow answer would read as extra spans."""
     xray = client(moto_url, "xray", region)
     ids = [xray_id(t) for t in trace_ids]
     found: dict[str, list[dict[str, Any]]] = {}
     for start in range(0, len(ids), 5):  # BatchGetTraces takes at most 5 ids
         for trace in xray.batch_get_traces(TraceIds=ids[start : start + 5])["Traces"]:
             otel_id = trace["Id"].replace("1-", "", 1).replace("-", "")
-            found[otel_id] = [json.loads(s["Document"]) for s in trace["Segments"]]
+            by_id = {}
+            for segment in trace["Segments"]:
+                document = json.loads(segment["Document"])
+                by_id[document.get("id", segment["Id"])] = document
+            found[otel_id] = list(by_id.values())
     return found
 
 
@@ -108,12 +116,14 @@ def emf_metrics(messages: Iterable[str]) -> set[EmfMetric]:
 
 @contextlib.contextmanager
 def start_moto_process() -> Iterator[str]:
-    """A moto server in its own process (`python -m moto.server`) on a free loopback port;
-    yields its URL. Unlike the session's in-process server, nothing written here is seen by
-    other tests (X-Ray traces, log groups), and nothing they write is seen here."""
+    """A moto server in its own process (moto's server, its X-Ray store made thread-safe:
+    support/moto_serialized.py says why) on a free loopback port; yields its URL. Unlike the
+    session's in-process server, nothing written here is seen by other tests (X-Ray traces,
+    log groups), and nothing they write is seen here."""
     port = free_port()
+    launcher = Path(__file__).with_name("moto_serialized.py")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, str(launcher), "-H", "127.0.0.1", "-p", str(port)],
         env=clean_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -33,6 +33,10 @@ def moto_server() -> Iterator[str]:
     need("moto.server")
     from moto.server import ThreadedMotoServer
 
+    from support.moto_serialized import serialize_xray_store
+
+    serialize_xray_store()  # see there: moto's X-Ray store races concurrent writes
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -9,15 +9,14 @@ import http.client
 import json
 import re
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from aurastream_obs.telemetry_files.readers import read_spans
 from support.otlp_receiver import OtlpReceiver
-from support.processes import clean_env, free_port, wait_until
+from support.processes import free_port
+from support.service_process import STOP_TIMEOUT_S, ServiceProcess, start_service
 
 pytestmark = pytest.mark.integration
 
@@ -25,43 +24,13 @@ REQUESTS = 31
 KEY = "sigterm-key"
 
 
-def _serve(env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[str], int]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "aurastream_obs.service", "--port", str(port)],
-        env=clean_env(
-            {
-                **env,
-                "OTEL_TRACES_SAMPLER": "always_on",
-                "AURASTREAM_PROMETHEUS_PORT": "0",
-                "AURASTREAM_API_KEYS": f"{KEY}=acme",
-                # Long intervals: nothing leaves on a timer, only the stop flush can send it.
-                "OTEL_BSP_SCHEDULE_DELAY": "60000",
-                "OTEL_METRIC_EXPORT_INTERVAL": "60000",
-            }
-        ),
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-    def healthy() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"service exited: {proc.stderr.read() if proc.stderr else ''}")
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-        try:
-            conn.request("GET", "/v1/health")
-            return conn.getresponse().status == 200
-        finally:
-            conn.close()
-
-    try:
-        wait_until(healthy, timeout=30, what="the service answering /v1/health", interval=0.05)
-    except AssertionError:
-        proc.kill()
-        raise
-    return proc, port
+# Long intervals: nothing leaves on a timer, only the stop flush can send it.
+SERVICE_ENV = {
+    "OTEL_TRACES_SAMPLER": "always_on",
+    "AURASTREAM_API_KEYS": f"{KEY}=acme",
+    "OTEL_BSP_SCHEDULE_DELAY": "60000",
+    "OTEL_METRIC_EXPORT_INTERVAL": "60000",
+}
 
 
 def _drive(port: int) -> None:
@@ -74,22 +43,24 @@ def _drive(port: int) -> None:
         assert response.status == 200
 
 
-def _stop(proc: subprocess.Popen[str]) -> tuple[int, str]:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        status = proc.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    return status, proc.stderr.read() if proc.stderr else ""
+def _stop(service: ServiceProcess) -> tuple[int, str]:
+    """SIGTERM, as ECS/EKS stop a task; (exit status, what the service printed)."""
+    service.process.send_signal(signal.SIGTERM)
+    status = service.process.wait(timeout=STOP_TIMEOUT_S)
+    return status, service.log.read_text()
+
+
+def _port(service: ServiceProcess) -> int:
+    return int(service.url.rsplit(":", 1)[1])
 
 
 def test_sigterm_after_the_last_requests_delivers_every_span_otlp(
     tmp_path: Path, otlp_receiver: OtlpReceiver
 ) -> None:
-    proc, port = _serve({"OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.base_url}, tmp_path)
-    _drive(port)
-    status, stderr = _stop(proc)
+    env = {**SERVICE_ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": otlp_receiver.base_url}
+    with start_service(env, tmp_path) as service:
+        _drive(_port(service))
+        status, stderr = _stop(service)
     assert status in (0, -signal.SIGTERM), stderr
     server_spans = [s for s in otlp_receiver.spans() if s.name == "POST /v1/analyze"]
     health = [s for s in otlp_receiver.spans() if s.name == "GET /v1/health"]
@@ -101,9 +72,9 @@ def test_sigterm_after_the_last_requests_delivers_every_span_otlp(
 
 
 def test_sigterm_after_the_last_requests_writes_every_span_local(tmp_path: Path) -> None:
-    proc, port = _serve({}, tmp_path)
-    _drive(port)
-    status, stderr = _stop(proc)
+    with start_service(SERVICE_ENV, tmp_path) as service:
+        _drive(_port(service))
+        status, stderr = _stop(service)
     assert status in (0, -signal.SIGTERM), stderr
     spans = read_spans(tmp_path / ".telemetry" / "traces.jsonl")
     assert sum(s.name == "POST /v1/analyze" for s in spans) == REQUESTS
@@ -113,9 +84,9 @@ def test_sigterm_with_a_dead_collector_says_what_was_dropped(tmp_path: Path) -> 
     """The process dies by the re-raised signal (no atexit): the stop flush sums up the drops
     on stderr, every server span of the requests counted among them."""
     dead = f"http://127.0.0.1:{free_port()}"
-    proc, port = _serve({"OTEL_EXPORTER_OTLP_ENDPOINT": dead}, tmp_path)
-    _drive(port)
-    status, stderr = _stop(proc)
+    with start_service({**SERVICE_ENV, "OTEL_EXPORTER_OTLP_ENDPOINT": dead}, tmp_path) as service:
+        _drive(_port(service))
+        status, stderr = _stop(service)
     assert status in (0, -signal.SIGTERM), stderr
     (summary,) = [line for line in stderr.splitlines() if "server stop: dropped" in line]
     dropped, _, queued = summary.partition("; still queued ")

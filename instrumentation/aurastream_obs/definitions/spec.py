@@ -162,15 +162,13 @@ class PromTarget:
     metrics: tuple[str, ...] = ()  # series the expression reads, checked against the catalog
 
 
-@dataclass(frozen=True)
-class LogsQuery:
-    """A CloudWatch Logs Insights query over log categories (a CloudWatch `log` widget) and
-    other deployed log groups (`groups`: keys of `deployment.EXTRA_LOG_GROUPS`). `query` uses
-    the stdout JSON line's field names; `text` is what ships (see `shipped_text`)."""
+class _QueryOverGroups:
+    """What a Logs Insights query reads (`sources`) and its text as shipped (`text`), for the
+    dataclasses below that have `query`, `categories` and `groups`."""
 
     query: str
     categories: tuple[str, ...]
-    groups: tuple[str, ...] = ()
+    groups: tuple[str, ...]
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -179,6 +177,17 @@ class LogsQuery:
     @property
     def text(self) -> str:
         return shipped_text(self.query, self.categories)
+
+
+@dataclass(frozen=True)
+class LogsQuery(_QueryOverGroups):
+    """A CloudWatch Logs Insights query over log categories (a CloudWatch `log` widget) and
+    other deployed log groups (`groups`: keys of `deployment.EXTRA_LOG_GROUPS`). `query` uses
+    the stdout JSON line's field names; `text` is what ships (see `shipped_text`)."""
+
+    query: str
+    categories: tuple[str, ...]
+    groups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -218,21 +227,13 @@ def shipped_text(query: str, categories: tuple[str, ...]) -> str:
 
 
 @dataclass(frozen=True)
-class SavedQuery:
+class SavedQuery(_QueryOverGroups):
     """A saved Logs Insights query (`AWS::Logs::QueryDefinition`), as `LogsQuery`."""
 
     name: str
     query: str
     categories: tuple[str, ...]
     groups: tuple[str, ...] = ()
-
-    @property
-    def sources(self) -> tuple[str, ...]:
-        return (*self.categories, *self.groups)
-
-    @property
-    def text(self) -> str:
-        return shipped_text(self.query, self.categories)
 
 
 @dataclass(frozen=True)

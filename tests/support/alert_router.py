@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -60,11 +61,13 @@ def start_router(
     topics: frozenset[str] = frozenset({TOPIC}),
     sleep: Callable[[float], None] | None = None,
     fetch_from: Callable[[str], bytes] | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
     security_slack: AlertPeer | None = None,
     **router_options: Any,
 ) -> RouterHarness:
     """A started router posting to `slack` and `pagerduty`; SNS certificates are `pem` (or
-    what `fetch_from` returns, e.g. moto's). Retry delays are recorded and not slept, unless
+    what `fetch_from` returns, e.g. moto's; `monotonic` is the verifier's clock for its fetch
+    hold-offs). Retry delays are recorded and not slept, unless
     `sleep` is given."""
     fetched: list[str] = []
     confirmed: list[str] = []
@@ -90,7 +93,7 @@ def start_router(
     router = AlertRouter(
         settings,
         poster=Poster(policy, sleep=sleep or sleeps.append),
-        verifier=SnsVerifier(fetch=fetch, topic_arns=topics),
+        verifier=SnsVerifier(fetch=fetch, topic_arns=topics, monotonic=monotonic),
         confirm=confirmed.append,
         on_alert=on_alert,
         **router_options,

@@ -41,6 +41,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from aurastream_obs.ops.alerts.ledger import ExpiringStore
+
 CertFetcher = Callable[[str], bytes]  # URL -> PEM bytes
 UrlGetter = Callable[[str], None]  # GET a URL (SubscribeURL confirmation)
 
@@ -212,7 +214,10 @@ class SnsVerifier:
         self._fetch = fetch
         self._clock = clock
         self._monotonic = monotonic
-        self._failed: OrderedDict[str, float] = OrderedDict()  # url -> when its fetch failed
+        # URLs whose fetch failed, each kept FAILED_FETCH_HOLD_S (the store expires them).
+        self._failed: ExpiringStore[str, bool] = ExpiringStore(
+            FAILED_FETCH_HOLD_S, _FAILED_URLS_KEPT, monotonic
+        )
         self._fetched_at: deque[float] = deque()  # uncached fetch attempts, last minute
         self.topic_arns = topic_arns
         self.max_age_s = max_age_s
@@ -269,10 +274,9 @@ class SnsVerifier:
 
     def _may_fetch(self, url: str) -> None:
         """Called under the fetch lock, before an uncached fetch."""
-        now = self._monotonic()
-        failed_at = self._failed.get(url)
-        if failed_at is not None and now - failed_at < FAILED_FETCH_HOLD_S:
+        if self._failed.get(url):
             raise CertificateUnavailable("signing certificate fetch failed moments ago")
+        now = self._monotonic()
         while self._fetched_at and now - self._fetched_at[0] >= 60.0:
             self._fetched_at.popleft()
         if len(self._fetched_at) >= MAX_FETCHES_PER_MINUTE:
@@ -296,13 +300,10 @@ class SnsVerifier:
             except SignatureError:
                 raise
             except (OSError, ValueError) as exc:  # unreachable, an HTTP error, not a PEM
-                self._failed[url] = self._monotonic()
-                while len(self._failed) > _FAILED_URLS_KEPT:
-                    self._failed.popitem(last=False)
+                self._failed.put(url, True)
                 raise CertificateUnavailable(
                     f"cannot load signing certificate ({type(exc).__name__})"
                 ) from None
-            self._failed.pop(url, None)
             with self._lock:
                 self._certs[url] = cert
                 while len(self._certs) > _CERT_CACHE_SIZE:

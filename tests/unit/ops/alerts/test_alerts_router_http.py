@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from aurastream_obs.ops.alerts.delivery import RetryPolicy
+from aurastream_obs.ops.alerts.sns import FAILED_FETCH_HOLD_S
 from support.alert_router import (
     ROUTING_KEY,
     RUNBOOK_BASE,
@@ -263,7 +264,8 @@ def test_an_unreachable_signing_certificate_is_503_so_sns_retries(
             raise OSError("timed out")
         return signer.pem
 
-    harness = make_harness(fetch_from=fetch_from)
+    now = [1000.0]
+    harness = make_harness(fetch_from=fetch_from, monotonic=lambda: now[0])
     message = signer.sign(notification(alarm_message()))
     request = urllib.request.Request(harness.server.url + "/sns", method="POST",
                                      data=json.dumps(message).encode())  # fmt: skip
@@ -274,7 +276,7 @@ def test_an_unreachable_signing_certificate_is_503_so_sns_retries(
     assert json.loads(caught.value.read())["reason"] == "certificate_unavailable"
     assert harness.slack.requests == [] and harness.pagerduty.requests == []
     failing[0] = False
-    harness.router.verifier._failed.clear()  # as if FAILED_FETCH_HOLD_S had passed
+    now[0] += FAILED_FETCH_HOLD_S  # SNS retries later: the failed fetch is not held any more
     status, _ = post(harness.server.url + "/sns", message)  # SNS's retry: same MessageId
     assert status == 200
     assert len(harness.slack.requests) == 1 and len(harness.pagerduty.requests) == 1

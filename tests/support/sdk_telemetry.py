@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import context as context_api
@@ -42,6 +42,7 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode,
 from opentelemetry.trace.span import TraceState
 
 from aurastream_obs.core.batching import DropCounter
+from aurastream_obs.core.records import replace
 from aurastream_obs.core.settings import Settings
 from aurastream_obs.encoding.proto import encode_logs
 

@@ -77,7 +77,7 @@ def _build_and_install(
             "aurastream_obs: telemetry setup failed; continuing without telemetry",
             exc_info=True,
         )
-        from dataclasses import replace
+        from aurastream_obs.core.records import replace
 
         return Telemetry(settings=replace(settings, mode="none"))
     return telemetry

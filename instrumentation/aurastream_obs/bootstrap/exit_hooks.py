@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import atexit
 import logging
-import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
@@ -58,6 +57,8 @@ def install_sigterm_flush(current: Callable[[], Telemetry | None]) -> bool:
             "thread (signal handlers can only be set there); not installed"
         )
         return False
+    import signal  # here: its enums cost a cold start that does not ask for this handler
+
     previous = signal.getsignal(signal.SIGTERM)
 
     def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -72,6 +73,8 @@ def install_sigterm_flush(current: Callable[[], Telemetry | None]) -> bool:
 
 
 def _chain(previous: Any, signum: int, frame: FrameType | None) -> None:
+    import signal
+
     if callable(previous):
         previous(signum, frame)
     elif previous == signal.SIG_IGN:

@@ -14,11 +14,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aurastream_obs.core.batching import BatchWorker, DropCounter
+from aurastream_obs.core.records import Record, field
 from aurastream_obs.core.settings import Mode, Settings
 
 if TYPE_CHECKING:
@@ -37,8 +37,7 @@ if TYPE_CHECKING:
 DEFAULT_BUDGET_MS = 10_000
 
 
-@dataclass
-class Telemetry:
+class Telemetry(Record):
     """The configured pipelines. `force_flush` and `shutdown` keep their budget, never raise."""
 
     settings: Settings

@@ -25,8 +25,9 @@ Per-customer decision, per instrument:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Final, Literal
+
+from aurastream_obs.core.records import Record
 
 InstrumentKind = Literal["counter", "histogram", "up_down_counter"]
 
@@ -72,8 +73,7 @@ DEFAULT_CARDINALITY_LIMIT: Final = 2000
 CUSTOMER_CARDINALITY_LIMIT: Final = 500
 
 
-@dataclass(frozen=True)
-class InstrumentSpec:
+class InstrumentSpec(Record, frozen=True):
     name: str
     kind: InstrumentKind
     unit: str
@@ -265,12 +265,12 @@ PREFIX: Final = "aurastream"
 PROMETHEUS_ENV: Final = "local"  # env of the committed Prometheus rules (deploy/local)
 CLOUDFORMATION_ENV: Final = "${Environment}"  # a template parameter, resolved by Fn::Sub
 
-_THING: Final = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_THING: Final = r"[a-z][a-z0-9]*(-[a-z0-9]+)*"  # compiled on first use (`re`'s cache)
 
 
 def is_valid_thing(name: str) -> bool:
     """Definition names are lower-kebab-case: they become parts of alarm and rule names."""
-    return bool(_THING.match(name))
+    return re.fullmatch(_THING, name) is not None
 
 
 def alarm_name(env: str, thing: str, severity: Severity | str) -> str:
@@ -344,13 +344,13 @@ def sli_error_ratio(window: str) -> str:
     return SLI_ERROR_RATIO.format(window=window)
 
 
-_DURATION: Final = re.compile(r"^(\d+)([smhdw])$")
+_DURATION: Final = r"(\d+)([smhdw])"  # compiled on first use (`re`'s cache)
 _UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def window_seconds(window: str) -> int:
     """Seconds in a Prometheus duration like 5m, 6h, 30d; ValueError otherwise."""
-    match = _DURATION.match(window)
+    match = re.fullmatch(_DURATION, window)
     if not match:
         raise ValueError(f"not a duration: {window!r}")
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]

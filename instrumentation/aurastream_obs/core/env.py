@@ -36,9 +36,9 @@ class EnvVar:
 
 
 # RFC 9110 token: the characters a header name may have.
-_TOKEN: Final = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_TOKEN: Final = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 # Field values: visible ASCII, space and tab (obs-text refused: http.client sends latin-1).
-_FIELD_VALUE: Final = re.compile(r"^[\t\x20-\x7e]*$")
+_FIELD_VALUE: Final = r"[\t\x20-\x7e]*"  # both patterns: compiled on first use (`re`'s cache)
 _warned: set[str] = set()
 
 
@@ -96,7 +96,7 @@ def parse_headers(name: str, raw: str | None, unquote: Callable[[str], str]) -> 
             continue
         key, sep, value = pair.partition("=")
         key, value = unquote(key.strip()), unquote(value.strip())
-        if not sep or not _TOKEN.match(key) or not _FIELD_VALUE.match(value):
+        if not sep or not re.fullmatch(_TOKEN, key) or not re.fullmatch(_FIELD_VALUE, value):
             warn_invalid(name, pair.strip(), "the other headers", "not a valid HTTP header")
             continue
         result[key] = value

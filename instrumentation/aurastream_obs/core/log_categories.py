@@ -8,9 +8,10 @@ retention below.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Final
+
+from aurastream_obs.core.records import Record
 
 DEFAULT_CATEGORY: Final = "application"
 
@@ -21,8 +22,7 @@ CLOUDWATCH_RETENTION_DAYS: Final = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class LogCategory:
+class LogCategory(Record, frozen=True):
     """One log category. `level` is a stdlib level name ("INFO")."""
 
     name: str

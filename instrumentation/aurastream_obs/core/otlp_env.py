@@ -11,10 +11,10 @@ nothing here raises.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from aurastream_obs.core.env import check_url, parse_headers, warn_invalid
+from aurastream_obs.core.records import Record
 
 Protocol = Literal["http/protobuf", "http/json", "grpc"]
 ExporterName = Literal["otlp", "console", "none"]
@@ -25,8 +25,7 @@ GRPC_DEFAULT_ENDPOINT: Final = "http://localhost:4317"
 _MAX_TIMEOUT_MS: Final = 3_600_000
 
 
-@dataclass(frozen=True)
-class OtlpTarget:
+class OtlpTarget(Record, frozen=True):
     """Where and how one signal is sent over OTLP."""
 
     endpoint: str  # http: the full URL (…/v1/traces); grpc: scheme://host:port

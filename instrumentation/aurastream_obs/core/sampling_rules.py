@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
+
+from aurastream_obs.core.records import Record, field
 
 _log = logging.getLogger("aurastream_obs.sdk.sampling")
 
@@ -32,8 +33,7 @@ class SamplingRuleError(ValueError):
         self.message = message
 
 
-@dataclass(frozen=True)
-class SamplingRule:
+class SamplingRule(Record, frozen=True):
     """One X-Ray sampling rule. `fixed_target` is the reservoir size per second."""
 
     name: str

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
 from typing import Any, Final, Literal, cast, get_args
 
 from aurastream_obs.core.env import (
@@ -85,6 +84,7 @@ from aurastream_obs.core.otlp_env import (
     tls_files,
     warn_not_used,
 )
+from aurastream_obs.core.records import Record, field, field_names, replace
 
 __all__ = [
     "ALL_ENV_VARS",
@@ -119,8 +119,7 @@ PLATFORM_VARIABLES: Final = (
 _OTLP_BASE: Final = OTLP_ENDPOINT.default
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(Record, frozen=True):
     """Everything the pipelines need, resolved once by `resolve_settings()` and passed down:
     nothing below the composition root reads the environment. Defaults here are the
     documented ones (the EnvVar table above); `resolve_settings` falls back to them."""
@@ -405,7 +404,7 @@ def resolve_settings(
         otlp_endpoint=_url(env, OTLP_ENDPOINT, "") if env_str(env, OTLP_ENDPOINT) else "",
         otlp_overrides=signal_overrides(env, unquote_escapes),
     )
-    known = {f.name for f in fields(Settings)}
+    known = set(field_names(Settings))
     valid = {k: v for k, v in overrides.items() if k in known and v is not None}
     for unknown in sorted(set(overrides) - known):
         warn_invalid("configure() override", unknown, "ignored")

@@ -14,7 +14,9 @@ builds the SDK pipelines around it. `awslambda` builds its own lean providers
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
+
+from aurastream_obs.core.records import Record
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics.export import MetricExporter
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
     from aurastream_obs.core.settings import Settings
 
 
-class ExportSet(NamedTuple):
+class ExportSet(Record, frozen=True):
     """What an SDK mode exports through. `abort` makes a blocked export return at once
     (shutdown calls it when the budget is spent); it never raises."""
 

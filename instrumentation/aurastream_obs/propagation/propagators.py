@@ -58,9 +58,11 @@ _log = logging.getLogger(__name__)
 XRAY_HEADER: Final = "X-Amzn-Trace-Id"
 LAMBDA_TRACE_ENV: Final = "_X_AMZN_TRACE_ID"
 LINEAGE_KEY: Final = create_key("aurastream-xray-lineage")
-_ROOT = re.compile(r"1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24}")
-_PARENT = re.compile(r"[0-9a-fA-F]{16}")
-_LINEAGE = re.compile(r"([0-9]{1,5}):[0-9a-fA-F]{8}:([0-9]{1,3})")
+# The general parser's patterns, compiled on first use (`re`'s cache): Lambda and AWS services
+# send the canonical form below, so most processes never need them.
+_ROOT: Final = r"1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24}"
+_PARENT: Final = r"[0-9a-fA-F]{16}"
+_LINEAGE: Final = r"([0-9]{1,5}):[0-9a-fA-F]{8}:([0-9]{1,3})"
 _OWS: Final = " \t"  # HTTP optional whitespace; str.strip() would also eat Unicode spaces
 # The form Lambda's `_X_AMZN_TRACE_ID` and AWS services send: one regex instead of the parser.
 _CANONICAL = re.compile(
@@ -68,11 +70,11 @@ _CANONICAL = re.compile(
 )
 
 
-class XRayHeader(NamedTuple):
-    trace_id: int
-    span_id: int
-    sampled: bool
-    lineage: str | None
+# The functional form with real types: the class form's string annotations (this module's
+# `from __future__ import annotations`) are compiled one by one at import, on the cold start.
+XRayHeader = NamedTuple(  # noqa: UP014
+    "XRayHeader", [("trace_id", int), ("span_id", int), ("sampled", bool), ("lineage", str | None)]
+)
 
 
 def parse_xray_header(header: object) -> XRayHeader | None:
@@ -104,11 +106,11 @@ def parse_xray_header_parts(header: str) -> XRayHeader | None:
         if not sep:
             return None
         if key == "Root":
-            if root is not None or not _ROOT.fullmatch(value):
+            if root is not None or not re.fullmatch(_ROOT, value):
                 return None
             root = value
         elif key == "Parent":
-            if parent is not None or not _PARENT.fullmatch(value):
+            if parent is not None or not re.fullmatch(_PARENT, value):
                 return None
             parent = value
         elif key == "Sampled":
@@ -116,7 +118,7 @@ def parse_xray_header_parts(header: str) -> XRayHeader | None:
                 return None  # includes "?": no usable decision, start a new trace
             sampled = value
         elif key == "Lineage":
-            match = _LINEAGE.fullmatch(value)
+            match = re.fullmatch(_LINEAGE, value)
             if match and int(match[1]) <= 32767 and int(match[2]) <= 255:
                 lineage = value
     if root is None or parent is None:

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from aurastream_obs.core.log_categories import CLOUDWATCH_RETENTION_DAYS
+from aurastream_obs.core.records import FrozenRecordError
 from aurastream_obs.logs import DEFAULT_CATEGORY, LOG_CATEGORIES, LogCategory
 
 
@@ -30,5 +29,5 @@ def test_default_category_exists_and_data_is_immutable() -> None:
     assert DEFAULT_CATEGORY in LOG_CATEGORIES
     with pytest.raises(TypeError):
         LOG_CATEGORIES["debug"] = LogCategory("debug", 1, sensitive=False)  # type: ignore[index]
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    with pytest.raises(FrozenRecordError):
         LOG_CATEGORIES["audit"].retention_days = 1  # type: ignore[misc]

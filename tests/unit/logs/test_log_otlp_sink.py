@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
 from aurastream_obs.core.batching import DropCounter
+from aurastream_obs.core.records import replace
 from aurastream_obs.core.settings import Settings
 from aurastream_obs.sdk.logs import build_logging
 from support.sdk_telemetry import RecordingLogExporter

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
+from aurastream_obs.core.records import replace
 from aurastream_obs.core.settings import Settings
 from aurastream_obs.sdk.exemplars import BucketReservoir, SampledReservoir
 from aurastream_obs.sdk.metrics import build_meter_provider

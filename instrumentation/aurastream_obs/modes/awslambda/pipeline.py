@@ -8,7 +8,9 @@ only the OTel API and the standard library (tests/unit/aws_lambda checks with -X
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
+
+from aurastream_obs.core.records import Record
 
 if TYPE_CHECKING:
     from aurastream_obs.core.batching import DropCounter
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
     from aurastream_obs.modes.awslambda.tracing import LambdaTracerProvider
 
 
-class LambdaPipelines(NamedTuple):
+class LambdaPipelines(Record, frozen=True):
     """The lean providers (same API as the SDK's) and the JSON log handler; not installed."""
 
     tracer_provider: LambdaTracerProvider

@@ -54,10 +54,11 @@ def new_span_id() -> int:
     return span_id or 1  # 0 is the invalid id
 
 
-class Event(NamedTuple):
-    name: str
-    attributes: dict[str, AttributeValue]
-    timestamp_ns: int
+# The functional form with real types: the class form's string annotations (this module's
+# `from __future__ import annotations`) are compiled one by one at import, on the cold start.
+Event = NamedTuple(  # noqa: UP014
+    "Event", [("name", str), ("attributes", dict[str, AttributeValue]), ("timestamp_ns", int)]
+)
 
 
 # (parent span context or None, trace id, span name, kind, attributes) -> sampled?

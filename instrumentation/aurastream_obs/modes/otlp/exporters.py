@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from aurastream_obs.core.otel_compat import LogRecordExporter, LogRecordExportResult
+from aurastream_obs.core.records import replace
 from aurastream_obs.encoding.proto import encode_logs, encode_spans
 from aurastream_obs.modes.otlp.transport import OtlpHttpSender, TlsFiles
 from aurastream_obs.sdk.temporality import CUMULATIVE

@@ -55,7 +55,7 @@ HIT = {"aurastream.cache.hit": True}
 def _provider(path: str, readers: int, folder: str) -> Any:
     from opentelemetry.sdk.resources import Resource
 
-    from aurastream_obs.core.batching import DropCounter
+    from aurastream_obs.core.drops import DropCounter
     from aurastream_obs.core.settings import Settings
     from aurastream_obs.modes.local.files import build_local_exporters
     from aurastream_obs.modes.local.prometheus import start_prometheus_endpoint

@@ -41,7 +41,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.span import TraceState
 
-from aurastream_obs.core.batching import DropCounter
+from aurastream_obs.core.drops import DropCounter
 from aurastream_obs.core.records import replace
 from aurastream_obs.core.settings import Settings
 from aurastream_obs.encoding.proto import encode_logs

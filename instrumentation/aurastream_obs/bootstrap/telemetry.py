@@ -17,7 +17,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from aurastream_obs.core.batching import BatchWorker, DropCounter
+from aurastream_obs.core.drops import DropCounter
 from aurastream_obs.core.records import Record, field
 from aurastream_obs.core.settings import Mode, Settings
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.trace import TracerProvider
 
+    from aurastream_obs.core.batching import BatchWorker
     from aurastream_obs.core.otel_compat import LoggerProvider
     from aurastream_obs.logs import JsonLogHandler
     from aurastream_obs.modes.local.prometheus import PrometheusEndpoint

@@ -6,7 +6,6 @@ CamelCase rule shape. Errors name the rule (index and description) and the bad k
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -110,6 +109,8 @@ def load_sampling_rules(path: str | None) -> list[SamplingRule]:
                 text = handle.read()
         except OSError as exc:
             raise ValueError(f"sampling rules {source}: cannot read: {exc}") from exc
+    import json  # here: a cold start without a rules file does not load the json package
+
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:

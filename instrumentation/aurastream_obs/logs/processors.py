@@ -7,12 +7,10 @@ imported here: the OTel trace API is imported on first use by `TraceIdAdder`, so
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from aurastream_obs.core.json_encoding import compact_encoder
+from aurastream_obs.core.json_encoding import compact_encoder, encode_basestring_ascii
 from aurastream_obs.core.log_categories import DEFAULT_CATEGORY, LOG_CATEGORIES, LogCategory
 from aurastream_obs.core.redaction import (
     EMAIL_MASK,
@@ -253,7 +251,8 @@ def _sanitise(value: Any, depth: int = 0) -> Any:
     if value is None or isinstance(value, str | bool | int):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
+        # Finite: x - x is 0.0 (NaN and the infinities give NaN). No `math`: the cold start.
+        return value if value - value == 0.0 else str(value)
     if depth >= 32:
         return TRUNCATED
     if isinstance(value, Mapping):
@@ -284,6 +283,8 @@ class JSONRenderer:
             try:
                 line = self._encode(_sanitise(event))
             except Exception as exc:  # noqa: BLE001 - the renderer never raises
+                import json  # only here: the Lambda path does not load the json package
+
                 return json.dumps(
                     {
                         "level": safe_str(event.get("level", "ERROR")),
@@ -304,4 +305,5 @@ def escape_non_ascii(line: str) -> str:
     """
     if line.isascii():
         return line
-    return "".join(c if c.isascii() else json.dumps(c)[1:-1] for c in line)
+    # encode_basestring_ascii is what json.dumps does with a str: the same escape.
+    return "".join(c if c.isascii() else encode_basestring_ascii(c)[1:-1] for c in line)

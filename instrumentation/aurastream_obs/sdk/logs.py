@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 
-from aurastream_obs.core.batching import BatchWorker, DropCounter
+from aurastream_obs.core.batching import BatchWorker
 from aurastream_obs.core.conventions import LOG_ATTRIBUTE_KEYS, LOG_EXCEPTION_KEYS
+from aurastream_obs.core.drops import DropCounter
 from aurastream_obs.core.json_encoding import compact_encoder
 from aurastream_obs.core.otel_compat import (
     LoggerProvider,

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricReader
 
-from aurastream_obs.core.batching import MAX_WAIT_S, DropCounter, run_with_deadline
+from aurastream_obs.core.batching import MAX_WAIT_S, run_with_deadline
+from aurastream_obs.core.drops import DropCounter
 from aurastream_obs.core.forking import after_fork_in_child
 from aurastream_obs.core.otel_compat import exporter_preferences
 

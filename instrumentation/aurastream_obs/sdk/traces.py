@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from aurastream_obs.core.batching import BatchWorker, DropCounter
+from aurastream_obs.core.batching import BatchWorker
+from aurastream_obs.core.drops import DropCounter
 from aurastream_obs.core.redaction import SpanRedactor
 from aurastream_obs.sdk.tracer import make_lean
 

@@ -10,7 +10,7 @@ import socket
 
 import pytest
 
-from aurastream_obs.core.batching import DropCounter
+from aurastream_obs.core.drops import DropCounter
 from aurastream_obs.core.env import reset_warnings
 from aurastream_obs.core.settings import resolve_settings
 from aurastream_obs.modes.awslambda.pipeline import build_pipelines

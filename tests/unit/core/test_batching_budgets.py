@@ -11,7 +11,8 @@ from typing import Any
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult
 
-from aurastream_obs.core.batching import BatchWorker, DropCounter, export_deadline
+from aurastream_obs.core.batching import BatchWorker, export_deadline
+from aurastream_obs.core.drops import DropCounter
 from aurastream_obs.sdk.metric_reader import PeriodicMetricReader
 from support.budgets import MARGIN_S
 

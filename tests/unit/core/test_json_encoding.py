@@ -38,8 +38,11 @@ def test_default_nan_and_failures_as_json_dumps() -> None:
     assert compact_encoder()([math.nan, math.inf]) == "[NaN,Infinity]"
     with pytest.raises(ValueError):
         compact_encoder(allow_nan=False)({"x": math.nan})
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError) as ours:
         compact_encoder()({"x": object()})
+    with pytest.raises(TypeError) as stdlib:
+        json.dumps({"x": object()})
+    assert str(ours.value) == str(stdlib.value) == "Object of type object is not JSON serializable"
     cycle: list[Any] = []
     cycle.append(cycle)
     with pytest.raises(RecursionError):  # no circular check: the recursion limit stops it

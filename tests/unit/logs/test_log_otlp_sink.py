@@ -17,7 +17,7 @@ from opentelemetry.sdk._logs.export import (
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 
-from aurastream_obs.core.batching import DropCounter
+from aurastream_obs.core.drops import DropCounter
 from aurastream_obs.core.records import replace
 from aurastream_obs.core.settings import Settings
 from aurastream_obs.sdk.logs import build_logging

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aurastream_obs.core.records import Record
 
 if TYPE_CHECKING:
-    from aurastream_obs.core.batching import DropCounter
+    from aurastream_obs.core.drops import DropCounter
     from aurastream_obs.core.settings import Settings
     from aurastream_obs.logs import JsonLogHandler
     from aurastream_obs.modes.awslambda.metrics import LambdaMeterProvider

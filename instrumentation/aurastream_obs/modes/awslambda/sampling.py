@@ -14,7 +14,6 @@ upstream that sampled out) is decided by `sampled0`:
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import threading
@@ -60,7 +59,7 @@ class _Rule:
         self.bound = round(rule.rate * (1 << 64))
         self.capacity = rule.fixed_target
         self.lock = threading.Lock()
-        self.second = -math.inf
+        self.second = float("-inf")  # before any second: the first take() starts one
         self.taken = 0
 
     def matches(self, attrs: Mapping[str, AttributeValue]) -> bool:
@@ -75,7 +74,7 @@ class _Rule:
         return all(p is None or p.fullmatch(_text(attrs, k)) for k, p in self.attributes)
 
     def take(self, now: float) -> bool:
-        second = math.floor(now)
+        second = now // 1  # the second it falls in (floor)
         with self.lock:
             if second > self.second:
                 self.second, self.taken = second, 0

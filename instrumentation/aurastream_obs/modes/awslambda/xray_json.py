@@ -12,19 +12,18 @@ tests/unit/aws_lambda/test_xray_json.py compares both on generated spans.
 from __future__ import annotations
 
 from collections.abc import Callable
-from json import encoder as _json_encoder
 from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry.trace import SpanKind
 
-from aurastream_obs.core.json_encoding import compact_encoder
+from aurastream_obs.core.json_encoding import compact_encoder, encode_basestring_ascii
 from aurastream_obs.propagation.propagators import xray_trace_id
 
 if TYPE_CHECKING:
     from aurastream_obs.modes.awslambda.tracing import LambdaSpan
     from aurastream_obs.modes.awslambda.xray import SegmentEncoder
 
-_esc: Callable[[str], str] = _json_encoder.encode_basestring_ascii
+_esc: Callable[[str], str] = encode_basestring_ascii
 _encode = compact_encoder(str)
 _BOOL: Final = {True: "true", False: "false"}.__getitem__
 _MAX_ANNOTATION_TEXT: Final = 1000

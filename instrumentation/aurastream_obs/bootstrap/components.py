@@ -136,17 +136,20 @@ def _init_lambda(telemetry: Telemetry) -> None:
 
 def _register_drop_metric(telemetry: Telemetry) -> None:
     """Expose dropped telemetry as `aurastream.telemetry.dropped` (observable counter)."""
-    from opentelemetry.metrics import CallbackOptions, Observation
-
     from aurastream_obs.core.conventions import DROPPED_TELEMETRY
 
     if telemetry.meter_provider is None:
         return
+    observation: Any  # the API's Observation, or the Lambda mode's (which needs no API import)
+    if telemetry.settings.mode == "lambda":
+        from aurastream_obs.modes.awslambda.metrics import Observation as observation
+    else:
+        from opentelemetry.metrics import Observation as observation
     drops = telemetry.drops
 
-    def observe(_options: CallbackOptions) -> list[Observation]:
+    def observe(_options: object) -> list[Any]:
         return [
-            Observation(n, {"signal": signal, "reason": reason})
+            observation(n, {"signal": signal, "reason": reason})
             for (signal, reason), n in drops.snapshot().items()
         ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aurastream_obs.bootstrap.telemetry import Telemetry
 
@@ -41,20 +42,40 @@ def _install_lambda(telemetry: Telemetry) -> None:
     """The collectorless Lambda mode: trace and metrics globals and the log handler.
 
     No global propagator is set: `opentelemetry.propagate` loads its propagators through entry
-    points at import (≈ 100 ms); `instrument_handler` extracts the parent itself.
+    points at import (≈ 100 ms); `instrument_handler` extracts the parent itself. The meter
+    provider goes into the OTel metrics API when something imports it (on_import.py): the
+    mode's own instruments use the provider directly, so a function that never imports the API
+    does not load it.
     """
-    from opentelemetry import metrics as metrics_api
     from opentelemetry import trace
 
+    from aurastream_obs.bootstrap.on_import import when_imported
     from aurastream_obs.logs.invocation import ensure_context_adder
 
     if telemetry.tracer_provider is not None:
         trace.set_tracer_provider(telemetry.tracer_provider)
-    if telemetry.meter_provider is not None:
-        metrics_api.set_meter_provider(telemetry.meter_provider)
+    provider = telemetry.meter_provider
+    if provider is not None:
+        when_imported("opentelemetry.metrics", lambda api: _install_lambda_meters(api, provider))
     ensure_context_adder(telemetry.log_handler)
     _install_log_handler(telemetry)
     _trace_aws_clients(telemetry)
+
+
+def _install_lambda_meters(metrics_api: Any, provider: object) -> None:
+    """The Lambda mode's meter provider as the API's global; its classes as virtual subclasses
+    of the API's (they implement the interface without importing it)."""
+    from aurastream_obs.modes.awslambda import metrics as lean
+
+    for ours, api in (
+        (lean.LambdaMeterProvider, metrics_api.MeterProvider),
+        (lean.LambdaMeter, metrics_api.Meter),
+        (lean.LambdaCounter, metrics_api.Counter),
+        (lean.LambdaUpDownCounter, metrics_api.UpDownCounter),
+        (lean.LambdaHistogram, metrics_api.Histogram),
+    ):
+        api.register(ours)
+    metrics_api.set_meter_provider(provider)
 
 
 def _install_log_handler(telemetry: Telemetry) -> None:

@@ -24,6 +24,14 @@ BANNED = (
     "flask",
     "django",
     "aiohttp",
+    # Loaded by nothing the mode needs (its meter provider goes into the metrics API when
+    # something imports the API; records are not dataclasses; the C JSON encoder is `_json`).
+    "opentelemetry.metrics",
+    "dataclasses",
+    "json",
+    "math",
+    "signal",
+    "aurastream_obs.core.batching",
 )
 CODE = (
     "import aurastream_obs; aurastream_obs.configure(mode='lambda');"

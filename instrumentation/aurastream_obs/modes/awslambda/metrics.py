@@ -6,19 +6,33 @@ histograms (EMF arrays let CloudWatch compute exact percentiles). Series with no
 the interval are not emitted (no zeros). Attribute keys are filtered by the instrument specs
 in `core.conventions` (as the SDK Views do in the other modes), and every instrument has a
 cardinality limit; overflow lands in the `otel.metric.overflow` series, as in the SDK.
+
+The OTel metrics API is not imported here: `opentelemetry.metrics` (with the `dataclasses` it
+loads) is ≈ 19 M instructions of a cold start that most functions never use. These classes
+implement its interface (type checkers see them as its subclasses); when anything imports the
+API, `bootstrap/install.py` installs the provider there and registers these classes as virtual
+subclasses of the API's, so `isinstance` checks hold as before.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
-from opentelemetry import metrics as metrics_api
-from opentelemetry.metrics import CallbackOptions, CallbackT
 from opentelemetry.util.types import Attributes, AttributeValue
 
 from aurastream_obs.core.conventions import ALL_INSTRUMENTS
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import CallbackT
+    from opentelemetry.metrics import Counter as _CounterApi
+    from opentelemetry.metrics import Histogram as _HistogramApi
+    from opentelemetry.metrics import Meter as _MeterApi
+    from opentelemetry.metrics import MeterProvider as _MeterProviderApi
+    from opentelemetry.metrics import UpDownCounter as _UpDownCounterApi
+else:  # at run time plain classes (see the module doc)
+    _CounterApi = _HistogramApi = _UpDownCounterApi = _MeterApi = _MeterProviderApi = object
 
 Kind = Literal["sum", "gauge", "histogram"]
 AttrKey = tuple[tuple[str, AttributeValue], ...]
@@ -104,13 +118,13 @@ class _Adder(_Instrument):
             return
 
 
-class LambdaCounter(_Adder, metrics_api.Counter):
+class LambdaCounter(_Adder, _CounterApi):
     def add(self, amount: float, attributes: Attributes = None, context: Any = None) -> None:
         if amount >= 0:  # a negative counter increment is invalid: ignored, as the SDK does
             super().add(amount, attributes, context)
 
 
-class LambdaUpDownCounter(_Adder, metrics_api.UpDownCounter):
+class LambdaUpDownCounter(_Adder, _UpDownCounterApi):
     pass
 
 
@@ -126,7 +140,7 @@ class LambdaGauge(_Instrument):  # the API's Gauge base is exported as the priva
             return
 
 
-class LambdaHistogram(_Instrument, metrics_api.Histogram):
+class LambdaHistogram(_Instrument, _HistogramApi):
     kind: Kind = "histogram"
     dropped = 0
 
@@ -146,7 +160,25 @@ class LambdaHistogram(_Instrument, metrics_api.Histogram):
         return MetricPoint(self.name, self.unit, "histogram", dict(key), 0.0, tuple(value), key)
 
 
-Callback = CallbackT
+class CallbackOptions:
+    """What an observable callback is given (the API's `CallbackOptions`: its one field)."""
+
+    __slots__ = ("timeout_millis",)
+
+    def __init__(self, timeout_millis: float = 10_000) -> None:
+        self.timeout_millis = timeout_millis
+
+
+class Observation:
+    """An observable callback's result (the API's `Observation`: value and attributes), for
+    callbacks of this package that must not import the API; any object with `value` and
+    `attributes` is accepted, the API's `Observation` included."""
+
+    __slots__ = ("attributes", "value")
+
+    def __init__(self, value: float, attributes: Attributes = None) -> None:
+        self.value = value
+        self.attributes = attributes
 
 
 class _Observable(_Instrument):
@@ -154,7 +186,7 @@ class _Observable(_Instrument):
 
     def __init__(
         self, name: str, unit: str, description: str, limit: int, *,
-        callbacks: Sequence[Callback] | None, kind: Kind, cumulative: bool,
+        callbacks: Sequence[CallbackT] | None, kind: Kind, cumulative: bool,
     ) -> None:  # fmt: skip
         super().__init__(name, unit, description, limit)
         self.kind = kind
@@ -167,7 +199,7 @@ class _Observable(_Instrument):
         for callback in self._callbacks:
             try:
                 # Generator callbacks (allowed by the API type) are not supported here.
-                observations = list(callback(CallbackOptions()))  # type: ignore[operator]
+                observations = list(callback(CallbackOptions()))  # type: ignore[arg-type,operator]
             except Exception:  # noqa: BLE001 - a failing callback loses its own points only
                 continue
             for obs in observations:
@@ -183,10 +215,22 @@ class _Observable(_Instrument):
         return points
 
 
-class LambdaMeter(metrics_api.Meter):
+class LambdaMeter(_MeterApi):
     def __init__(self, provider: LambdaMeterProvider, name: str, version: str | None) -> None:
-        super().__init__(name, version)
+        self._name, self._version = name, version
         self._provider = provider
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def version(self) -> str | None:
+        return self._version
+
+    @property
+    def schema_url(self) -> str | None:
+        return None
 
     def _add(self, instrument: Any) -> Any:
         return self._provider.register(instrument)
@@ -213,7 +257,7 @@ class LambdaMeter(metrics_api.Meter):
         return self._add(LambdaHistogram(name, unit, description, self._provider.limit))
 
     def _observable(
-        self, name: str, callbacks: Sequence[Callback] | None, unit: str, description: str, *,
+        self, name: str, callbacks: Sequence[CallbackT] | None, unit: str, description: str, *,
         kind: Kind, cumulative: bool,
     ) -> Any:  # fmt: skip
         instrument = _Observable(
@@ -223,25 +267,25 @@ class LambdaMeter(metrics_api.Meter):
         return self._add(instrument)
 
     def create_observable_counter(
-        self, name: str, callbacks: Sequence[Callback] | None = None, unit: str = "",
+        self, name: str, callbacks: Sequence[CallbackT] | None = None, unit: str = "",
         description: str = "",
     ) -> Any:  # fmt: skip
         return self._observable(name, callbacks, unit, description, kind="sum", cumulative=True)
 
     def create_observable_gauge(
-        self, name: str, callbacks: Sequence[Callback] | None = None, unit: str = "",
+        self, name: str, callbacks: Sequence[CallbackT] | None = None, unit: str = "",
         description: str = "",
     ) -> Any:  # fmt: skip
         return self._observable(name, callbacks, unit, description, kind="gauge", cumulative=False)
 
     def create_observable_up_down_counter(
-        self, name: str, callbacks: Sequence[Callback] | None = None, unit: str = "",
+        self, name: str, callbacks: Sequence[CallbackT] | None = None, unit: str = "",
         description: str = "",
     ) -> Any:  # fmt: skip
         return self._observable(name, callbacks, unit, description, kind="gauge", cumulative=False)
 
 
-class LambdaMeterProvider(metrics_api.MeterProvider):
+class LambdaMeterProvider(_MeterProviderApi):
     """Instruments by name (same name → same instrument); `force_flush` exports the interval."""
 
     def __init__(
@@ -258,7 +302,7 @@ class LambdaMeterProvider(metrics_api.MeterProvider):
         version: str | None = None,
         schema_url: str | None = None,
         attributes: Attributes = None,
-    ) -> metrics_api.Meter:
+    ) -> _MeterApi:
         return LambdaMeter(self, name, version)
 
     def register(self, instrument: _Instrument) -> _Instrument:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import logging
-import socket
 
 import pytest
 
@@ -14,19 +13,14 @@ from aurastream_obs.core.drops import DropCounter
 from aurastream_obs.core.env import reset_warnings
 from aurastream_obs.core.settings import resolve_settings
 from aurastream_obs.modes.awslambda.pipeline import build_pipelines
+from support.xray_daemon import xray_daemon
 
 
 def _run(variable: str | None, caplog: pytest.LogCaptureFixture) -> tuple[int, str]:
     """One span, one metric point and one log line through lambda mode's real pipelines:
     (X-Ray datagrams received, what reached stdout)."""
     reset_warnings()
-    daemon = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    daemon.bind(("127.0.0.1", 0))
-    daemon.settimeout(0.5)
-    env = {
-        "AWS_LAMBDA_FUNCTION_NAME": "fn",
-        "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{daemon.getsockname()[1]}",
-    }
+    daemon, env = xray_daemon(0.5)
     if variable:
         env[variable] = "none"
     stdout = io.StringIO()

@@ -11,7 +11,7 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from aurastream_obs.core.json_encoding import compact_encoder
 from aurastream_obs.modes.awslambda.tracing import LambdaSpan
@@ -53,7 +53,25 @@ VALUES = st.one_of(
 PARENTS = st.sampled_from(["none", "remote-sampled", "remote-unsampled", "local"])
 
 
-def _span(name: str, kind: SpanKind, parent: str, attrs: dict[str, Any], error: bool) -> Any:
+LINKS = st.lists(
+    st.tuples(
+        st.integers(1, (1 << 128) - 1),
+        st.integers(1, (1 << 64) - 1),
+        st.dictionaries(st.sampled_from(["k", "n", "é"]), VALUES, max_size=2),
+    ),
+    max_size=2,
+)
+
+
+def _span(
+    name: str,
+    kind: SpanKind,
+    parent: str,
+    attrs: dict[str, Any],
+    error: bool,
+    *,
+    links: tuple[tuple[int, int, dict[str, Any]], ...] | list[Any] = (),
+) -> Any:
     context = SpanContext(0x5759E988BD862E3FE1BE46A994272793, 0xABC, False, TraceFlags(1))
     parents = {
         "none": None,
@@ -64,6 +82,7 @@ def _span(name: str, kind: SpanKind, parent: str, attrs: dict[str, Any], error: 
     span = LambdaSpan(
         name, context=context, parent=parents[parent], kind=kind, on_end=lambda s: None,
         scope="t", start_time=1_796_613_185_918_351_400,
+        links=[Link(SpanContext(t, s, True, TraceFlags(1)), a or None) for t, s, a in links],
     )  # fmt: skip
     span.attributes.update(attrs)  # as set_attribute keeps them (types included)
     if error:
@@ -80,13 +99,19 @@ def _span(name: str, kind: SpanKind, parent: str, attrs: dict[str, Any], error: 
     PARENTS,
     st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=10),
     st.tuples(st.booleans(), st.booleans(), st.booleans()),
+    LINKS,
 )
-def test_the_text_is_the_encoded_document(
-    name: str, kind: SpanKind, parent: str, attrs: dict[str, Any], flags: tuple[bool, ...]
+def test_the_text_is_the_encoded_document(  # noqa: PLR0917 - @given's arguments
+    name: str,
+    kind: SpanKind,
+    parent: str,
+    attrs: dict[str, Any],
+    flags: tuple[bool, ...],
+    links: list[tuple[int, int, dict[str, Any]]],
 ) -> None:
     error, nested, index_all = flags
     encoder = SegmentEncoder("svc", ["*"] if index_all else ["http.route", "faas.trigger"], {})
-    span = _span(name, kind, parent, attrs, error)
+    span = _span(name, kind, parent, attrs, error, links=links)
     text = segment_json(encoder, span, nested)
     if text is None:  # two keys cleaned to one annotation key: the dict path is used
         assert {"weird key!", "weird_key_"} <= set(attrs)
@@ -110,3 +135,19 @@ def test_a_tree_is_one_datagram_with_its_subsegments_nested() -> None:
     (datagram,) = exporter.datagrams([child, root])
     expected = ENCODE(exporter._nested(root, {root.context.span_id: [child]}))
     assert ordered(datagram.partition(b"\n")[2].decode()) == ordered(expected)
+
+
+def test_links_are_written_as_the_collector_writes_them() -> None:
+    """`links`: the linked trace in X-Ray form, the span id, attributes only when present
+    (contrib awsxrayexporter: translator/span_links.go, SpanLinkData in tracesegment.go)."""
+    encoder = SegmentEncoder("svc", [], {})
+    links = [(0x5E6722A7CC56A0B246DB7AE02D4DA47E, 0x2222222222222222, {}), (1, 2, {"k": "v"})]
+    span = _span("GET /x", SpanKind.SERVER, "remote-sampled", {}, False, links=links)
+    document = json.loads(segment_json(encoder, span, False) or "")
+    assert document["links"] == [
+        {"trace_id": "1-5e6722a7-cc56a0b246db7ae02d4da47e", "id": "2222222222222222"},
+        {"trace_id": "1-00000000-000000000000000000000001", "id": "0000000000000002",
+         "attributes": {"k": "v"}},
+    ]  # fmt: skip
+    assert "links" not in json.loads(segment_json(encoder, _span("x", SpanKind.SERVER,
+        "none", {}, False), False) or "")  # fmt: skip

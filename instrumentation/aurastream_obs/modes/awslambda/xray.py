@@ -100,6 +100,26 @@ def _aws_block(attrs: Mapping[str, Any]) -> dict[str, Any]:
     return block
 
 
+def span_links(span: LambdaSpan) -> list[dict[str, Any]]:
+    """The span's links as the collector's awsxray exporter writes them (opentelemetry-
+    collector-contrib, exporter/awsxrayexporter/internal/translator/span_links.go and the
+    `links` member of internal/aws/xray/tracesegment.go): the linked trace id in X-Ray form,
+    its span id, and the link's attributes when it has any. Without them the trace a caller
+    named in its own header (an API Gateway request id's trace, a queue message's producer)
+    would not be reachable from the function's segment."""
+    found = []
+    for link in span.links:
+        context = link.context
+        item: dict[str, Any] = {
+            "trace_id": xray_trace_id(context.trace_id),
+            "id": f"{context.span_id:016x}",
+        }
+        if link.attributes:
+            item["attributes"] = dict(link.attributes)
+        found.append(item)
+    return found
+
+
 class SegmentEncoder:
     """Builds segment/subsegment documents; annotations for `indexed` keys (or all with `*`)."""
 
@@ -166,6 +186,8 @@ class SegmentEncoder:
         if not attrs:  # a plain child span: nothing of what follows applies but its status
             if span.status.status_code is StatusCode.ERROR or span.events:
                 self.flags(span, doc)
+            if span.links:
+                doc["links"] = span_links(span)
             return doc
         keys = attrs.keys()
         if not keys.isdisjoint(_HTTP_BLOCK_KEYS) and (http := _http_block(attrs)):
@@ -178,6 +200,8 @@ class SegmentEncoder:
             doc["annotations"] = annotations
         if metadata:
             doc["metadata"] = {"default": metadata}
+        if span.links:
+            doc["links"] = span_links(span)
         return doc
 
     @staticmethod
@@ -295,7 +319,7 @@ class XRayUdpExporter:
 
     def _single(self, span: LambdaSpan) -> list[bytes]:
         doc = self.encoder.document(span)
-        for trim in ("metadata", "cause", "annotations", "http"):
+        for trim in ("metadata", "cause", "links", "annotations", "http"):
             data = HEADER + _dumps(doc)
             if len(data) <= MAX_DATAGRAM_BYTES:
                 return [data]

@@ -128,6 +128,10 @@ def segment_json(encoder: SegmentEncoder, span: LambdaSpan, nested: bool) -> str
     if plan.metadata:
         metadata = ",".join([fragment + fn(attrs[key]) for fragment, key, fn in plan.metadata])
         parts += (',"metadata":{"default":{', metadata, "}}")
+    if span.links:
+        from aurastream_obs.modes.awslambda.xray import span_links
+
+        parts += (',"links":', _encode(span_links(span)))
     parts.append("}")
     return "".join(parts)
 

@@ -38,8 +38,9 @@ from aurastream_obs.http_server import request as rq
 from aurastream_obs.http_server.event_sink import EventSink
 from aurastream_obs.http_server.info import CustomerResolver, RequestInfo, RouteResolver
 from aurastream_obs.http_server.recorder import HttpServerRecorder, ServerRequest
-from aurastream_obs.propagation.propagators import XRayPropagator, xray_header_from_context
+from aurastream_obs.propagation.propagators import XRayPropagator
 from aurastream_obs.propagation.registry import propagate
+from aurastream_obs.propagation.xray_header import xray_header_from_context
 
 if TYPE_CHECKING:
     from opentelemetry.context import Context

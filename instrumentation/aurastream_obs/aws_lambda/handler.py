@@ -32,7 +32,7 @@ from aurastream_obs.core.conventions import CORRELATION_ID, LAMBDA_COLDSTARTS
 from aurastream_obs.core.errors import error_type
 from aurastream_obs.core.version import __version__
 from aurastream_obs.logs.invocation import CURRENT, Invocation, ensure_context_adder
-from aurastream_obs.propagation.propagators import LAMBDA_TRACE_ENV, parse_xray_header
+from aurastream_obs.propagation.xray_header import LAMBDA_TRACE_ENV, parse_xray_header
 
 if TYPE_CHECKING:
     from aurastream_obs.logs.lambda_logs import LambdaLogGate
@@ -94,7 +94,7 @@ def parent_context(
         for _, other_lineage in candidates:
             lineage = lineage or other_lineage
         if lineage:
-            from aurastream_obs.propagation.propagators import LINEAGE_KEY
+            from aurastream_obs.propagation.xray_header import LINEAGE_KEY
 
             ctx = context_api.set_value(LINEAGE_KEY, lineage, ctx)
         seen = {parent.trace_id}

@@ -32,6 +32,10 @@ BANNED = (
     "math",
     "signal",
     "aurastream_obs.core.batching",
+    # The X-Ray header is read by propagation.xray_header; the propagator classes (and the
+    # contrib propagator and composite they build on) are for the other modes.
+    "opentelemetry.propagators",
+    "aurastream_obs.propagation.propagators",
 )
 CODE = (
     "import aurastream_obs; aurastream_obs.configure(mode='lambda');"

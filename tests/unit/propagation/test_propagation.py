@@ -27,6 +27,8 @@ from aurastream_obs.propagation.propagators import (
     XRayLambdaPropagator,
     XRayPropagator,
     build_propagator,
+)
+from aurastream_obs.propagation.xray_header import (
     parse_xray_header,
     parse_xray_header_parts,
     xray_header_from_context,

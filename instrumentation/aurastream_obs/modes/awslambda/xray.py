@@ -25,7 +25,7 @@ from aurastream_obs.core.json_encoding import compact_encoder
 from aurastream_obs.core.version import __version__
 from aurastream_obs.modes.awslambda.tracing import LambdaSpan
 from aurastream_obs.modes.awslambda.xray_json import SegmentPlan, seconds, segment_json
-from aurastream_obs.propagation.propagators import xray_trace_id
+from aurastream_obs.propagation.xray_header import xray_trace_id
 
 HEADER: Final = b'{"format": "json", "version": 1}\n'
 # Below the 65,507-byte IPv4 UDP payload limit and the daemon's 64 KiB receive buffer.

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 from opentelemetry.trace import SpanKind
 
 from aurastream_obs.core.json_encoding import compact_encoder, encode_basestring_ascii
-from aurastream_obs.propagation.propagators import xray_trace_id
+from aurastream_obs.propagation.xray_header import xray_trace_id
 
 if TYPE_CHECKING:
     from aurastream_obs.modes.awslambda.tracing import LambdaSpan

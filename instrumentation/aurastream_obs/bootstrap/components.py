@@ -148,6 +148,8 @@ def _register_drop_metric(telemetry: Telemetry) -> None:
     drops = telemetry.drops
 
     def observe(_options: object) -> list[Any]:
+        if not drops.counts:  # nothing dropped (the usual flush): no snapshot, no lock
+            return []
         return [
             observation(n, {"signal": signal, "reason": reason})
             for (signal, reason), n in drops.snapshot().items()

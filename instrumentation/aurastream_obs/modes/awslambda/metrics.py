@@ -66,6 +66,7 @@ class MetricPoint:
 
 class _Instrument:
     kind: Kind = "sum"
+    observed = False  # an observable: collected by calling its callbacks, data or not
 
     def __init__(self, name: str, unit: str, description: str, limit: int) -> None:
         self.name = name
@@ -184,6 +185,8 @@ class Observation:
 class _Observable(_Instrument):
     """Callbacks run at collect; cumulative counters are turned into deltas."""
 
+    observed = True
+
     def __init__(
         self, name: str, unit: str, description: str, limit: int, *,
         callbacks: Sequence[CallbackT] | None, kind: Kind, cumulative: bool,
@@ -294,6 +297,8 @@ class LambdaMeterProvider(_MeterProviderApi):
         self._export = export
         self.limit = cardinality_limit
         self._instruments: dict[str, _Instrument] = {}
+        # What collect() walks at every flush: replaced (never changed) under the lock.
+        self._registered: tuple[_Instrument, ...] = ()
         self._lock = threading.Lock()
 
     def get_meter(
@@ -311,15 +316,14 @@ class LambdaMeterProvider(_MeterProviderApi):
             if existing is not None and type(existing) is type(instrument):
                 return existing  # e.g. AuraStreamMetrics built twice: one series, not two
             self._instruments[instrument.name] = instrument
+            self._registered = tuple(self._instruments.values())
             return instrument
 
     def collect(self) -> list[MetricPoint]:
-        with self._lock:
-            instruments = list(self._instruments.values())
         points: list[MetricPoint] = []
-        for instrument in instruments:
+        for instrument in self._registered:
             # Most instruments record nothing in a given invocation: no call for those.
-            if instrument._data or isinstance(instrument, _Observable):
+            if instrument._data or instrument.observed:
                 points += instrument.collect()
         return points
 

@@ -129,11 +129,17 @@ def segment_json(encoder: SegmentEncoder, span: LambdaSpan, nested: bool) -> str
         metadata = ",".join([fragment + fn(attrs[key]) for fragment, key, fn in plan.metadata])
         parts += (',"metadata":{"default":{', metadata, "}}")
     if span.links:
-        from aurastream_obs.modes.awslambda.xray import span_links
-
-        parts += (',"links":', _encode(span_links(span)))
+        parts += (',"links":[', ",".join([_link(link) for link in span.links]), "]")
     parts.append("}")
     return "".join(parts)
+
+
+def _link(link: Any) -> str:
+    """One member of `links` (xray.span_links, the dict form): trace_id, id, attributes."""
+    context = link.context
+    text = f'{{"trace_id":"{xray_trace_id(context.trace_id)}","id":"{context.span_id:016x}"'
+    attributes = link.attributes
+    return f'{text},"attributes":{_encode(dict(attributes))}}}' if attributes else text + "}"
 
 
 def _ids(

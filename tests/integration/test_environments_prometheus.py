@@ -73,7 +73,8 @@ def test_rules_and_panels_keep_environments_apart(tmp_path: Path) -> None:
                                     'http_response_status_code="500"}')),
             timeout=30, what="the staging 500s scraped",
         )  # fmt: skip
-        time.sleep(3)  # a few evaluations with both environments' traffic
+        # Two evaluations of every rule group with both environments' traffic in the TSDB.
+        prom.wait_for_evaluations_after(time.time(), seconds=2)
         (recorded,) = prom.query(ratio)  # one series: the environment the rules are for
         assert recorded["metric"]["environment"] == "local"
         assert recorded["metric"]["service"] == JOB

@@ -15,6 +15,7 @@ with the package name, or fails it under CI=true (`tools.require_tool`).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import shutil
@@ -111,6 +112,20 @@ class PrometheusHandle(_Process):
 
     def alerts(self) -> list[dict[str, Any]]:
         return list(http_get_json(f"{self.url}/api/v1/alerts")["data"]["alerts"])
+
+    def wait_for_evaluations_after(
+        self, moment: float, seconds: float, timeout: float = 30.0
+    ) -> None:
+        """Until every rule group's last evaluation is `seconds` past `moment` (epoch seconds):
+        with a 1 s evaluation interval, `seconds=2` means at least two evaluations since."""
+
+        def evaluated() -> bool:
+            groups = self.rules()
+            return bool(groups) and all(
+                _epoch(group.get("lastEvaluation", "")) >= moment + seconds for group in groups
+            )
+
+        wait_until(evaluated, timeout=timeout, what=f"rule evaluations {seconds}s after {moment}")
 
     def reload(self) -> None:
         """Re-read config and rules (started with --web.enable-lifecycle)."""
@@ -258,3 +273,13 @@ def start_alertmanager(
         yield handle
     finally:
         handle.stop()
+
+
+def _epoch(rfc3339: str) -> float:
+    """Prometheus's RFC 3339 time (nanoseconds, `Z`) as epoch seconds; 0 when absent."""
+    if not rfc3339 or rfc3339.startswith("0001-"):
+        return 0.0
+    whole, _, rest = rfc3339.rstrip("Z").partition(".")
+    digits = "".join(c for c in rest if c.isdigit())[:6]  # datetime takes microseconds
+    stamp = dt.datetime.fromisoformat(whole).replace(tzinfo=dt.UTC)
+    return stamp.timestamp() + (int(digits.ljust(6, "0")) / 1e6 if digits else 0.0)

@@ -9,8 +9,9 @@ its first `get_meter`.
 How: a finder first on `sys.meta_path` that answers only for `name`. It asks the finders after
 it for the real spec and wraps that spec's loader, so the module is found, loaded and cached
 exactly as without it; the callback runs after the module's code, inside the same import. The
-finder removes itself when it fires. A failing callback is logged, never raised into the
-importing code.
+finder leaves `sys.meta_path` when the module has been executed, not when it is found: a
+library probing with `importlib.util.find_spec` must not use the hook up. A failing callback is
+logged, never raised into the importing code.
 """
 
 from __future__ import annotations
@@ -55,22 +56,27 @@ class _AfterImport:
     ) -> Any:
         if fullname != self.name:
             return None
-        with self._lock:
-            if self not in sys.meta_path:
-                return None  # fired already (another thread got here first)
-            sys.meta_path.remove(self)
-        spec = _find_with_others(fullname, path, target)
+        spec = _find_with_others(self, fullname, path, target)
         loader = getattr(spec, "loader", None)
         if loader is None or not hasattr(loader, "exec_module"):
-            if spec is not None:  # a loader we cannot wrap: run the callback from outside
+            if spec is not None:
                 _log.debug("aurastream_obs: cannot watch the import of %s", fullname)
             return spec
-        spec.loader = _LoaderThenCallback(loader, self.callback)
+        spec.loader = _LoaderThenCallback(loader, self._executed)
         return spec
 
+    def _executed(self, module: ModuleType) -> None:
+        with self._lock:
+            if self not in sys.meta_path:
+                return  # fired already
+            sys.meta_path.remove(self)
+        _run(self.callback, module)
 
-def _find_with_others(fullname: str, path: Sequence[str] | None, target: Any) -> Any:
+
+def _find_with_others(skip: object, fullname: str, path: Sequence[str] | None, target: Any) -> Any:
     for finder in list(sys.meta_path):
+        if finder is skip:
+            continue
         find = getattr(finder, "find_spec", None)
         if find is None:
             continue
@@ -96,7 +102,7 @@ class _LoaderThenCallback:
         if module.__spec__ is not None:
             module.__spec__.loader = self._loader
         self._loader.exec_module(module)
-        _run(self._callback, module)
+        self._callback(module)
 
     def __getattr__(self, attribute: str) -> Any:
         return getattr(self._loader, attribute)

@@ -75,3 +75,18 @@ def test_other_modules_are_untouched(package: str) -> None:
     importlib.import_module("hookpkg")  # the parent package: not the watched name
     assert seen == []
     assert any(type(f).__name__ == "_AfterImport" for f in sys.meta_path)
+
+
+def test_a_probe_with_find_spec_does_not_use_the_hook_up(package: str) -> None:
+    """Libraries probe with importlib.util.find_spec before importing (or without importing):
+    the callback still runs at the import that follows, once."""
+    import importlib.util
+
+    seen: list[ModuleType] = []
+    when_imported(package, seen.append)
+    assert importlib.util.find_spec(package) is not None
+    assert importlib.util.find_spec(package) is not None
+    assert seen == []
+    module = importlib.import_module(package)
+    assert seen == [module]
+    assert not any(type(f).__name__ == "_AfterImport" for f in sys.meta_path)

@@ -39,13 +39,23 @@ class Invocation:
         correlation_id: str = "",
         logs: Any = None,
     ) -> None:
-        self.request_id = request_id
+        # The two ids that come from outside (the runtime's context, the event): masked here,
+        # once, as the log redaction would mask them (it runs before these fields are added).
+        self.request_id = _masked(request_id)
         self.cold_start = cold_start
         self.function_name = function_name
         self.function_arn = function_arn
         self.memory_size = memory_size
-        self.correlation_id = correlation_id
+        self.correlation_id = _masked(correlation_id)
         self.logs = logs
+
+
+def _masked(value: str) -> str:
+    if "@" in value or "%40" in value:
+        from aurastream_obs.core.redaction import mask_emails
+
+        return mask_emails(value)
+    return value
 
 
 CURRENT: ContextVar[Invocation | None] = ContextVar("aurastream_lambda_invocation", default=None)
@@ -85,4 +95,7 @@ def ensure_context_adder(handler: JsonLogHandler | None) -> None:
     processors: tuple[Any, ...] = pipeline.processors
     if any(isinstance(p, LambdaContextAdder) for p in processors):
         return
-    pipeline.processors = (*processors[:1], LambdaContextAdder(), *processors[1:])
+    from aurastream_obs.logs.processors import TraceIdAdder
+
+    at = next((i + 1 for i, p in enumerate(processors) if isinstance(p, TraceIdAdder)), 0)
+    pipeline.processors = (*processors[:at], LambdaContextAdder(), *processors[at:])

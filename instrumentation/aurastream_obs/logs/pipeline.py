@@ -160,13 +160,16 @@ class LogPipeline:
 def build_log_pipeline(
     *, service: str, environment: str, redact: bool, allow_analysed_text: bool
 ) -> LogPipeline:
-    """The default pipeline: trace ids, service, category, redaction, then JSON."""
+    """The default pipeline: redaction of the record's own fields, then trace ids, service,
+    category, then JSON. Redaction comes first: what the processors after it add is ours (hex
+    ids, the configured service and environment, a known category name), so a line's walk
+    covers the message and the extras only, not a dozen fields that cannot hold personal data."""
     return LogPipeline(
         [
+            Redactor(enabled=redact, allow_analysed_text=allow_analysed_text),
             TraceIdAdder(),
             ServiceAdder(service, environment),
             CategoryAdder(),
-            Redactor(enabled=redact, allow_analysed_text=allow_analysed_text),
         ],
         JSONRenderer(),
     )

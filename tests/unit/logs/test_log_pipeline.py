@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -149,11 +150,21 @@ def test_build_log_pipeline_order_and_options() -> None:
         service="s", environment="e", redact=False, allow_analysed_text=True
     )
     kinds = [type(p) for p in pipeline.processors]
-    assert kinds == [TraceIdAdder, ServiceAdder, CategoryAdder, Redactor]
+    # Redaction first: the processors after it add only our own fields.
+    assert kinds == [Redactor, TraceIdAdder, ServiceAdder, CategoryAdder]
     assert isinstance(pipeline.renderer, JSONRenderer)
-    redactor = pipeline.processors[-1]
+    redactor = pipeline.processors[0]
     assert isinstance(redactor, Redactor)
     assert (redactor.enabled, redactor.allow_analysed_text) == (False, True)
+
+
+def test_fields_added_after_redaction_cannot_carry_personal_data(captured: Captured) -> None:
+    """What the processors after the redactor add comes from us: user extras with the same
+    names are redacted first and, for service and environment, overwritten."""
+    captured.logger.info("m", extra={"service": "x@example.com", "category": "ann@example.com"})
+    event = json.loads(captured.lines()[0])
+    assert "example.com" not in json.dumps({k: event[k] for k in ("service", "category")})
+    assert "ann@example.com" not in captured.lines()[0]  # category_invalid: the masked value
 
 
 def test_redaction_happens_before_rendering(captured: Captured) -> None:
@@ -220,3 +231,12 @@ def test_pipeline_is_reasonably_fast(captured: Captured, tracer: Tracer) -> None
         per_call = (time.perf_counter() - start) / n
     assert len(captured.lines()) == n
     assert per_call < 500e-6
+
+
+def test_invocation_ids_from_outside_are_masked() -> None:
+    """The request and correlation ids are added after redaction: masked when they are made."""
+    from aurastream_obs.logs.invocation import Invocation
+
+    invocation = Invocation("r-bob@example.com", False, "fn", correlation_id="ann%40example.com")
+    assert "example.com" not in invocation.request_id + invocation.correlation_id
+    assert Invocation("req-1", False, "fn", correlation_id="c-1").correlation_id == "c-1"

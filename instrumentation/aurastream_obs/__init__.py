@@ -11,8 +11,9 @@ Names load lazily so that `import aurastream_obs` costs almost nothing (cold sta
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from aurastream_obs.core.lazy_names import lazy_getattr
 from aurastream_obs.core.version import __version__
 
 if TYPE_CHECKING:
@@ -39,13 +40,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'aurastream_obs' has no attribute {name!r}")
-    import importlib
-
-    module = importlib.import_module(target[0])
-    value = module if target[1] is None else getattr(module, target[1])
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY)

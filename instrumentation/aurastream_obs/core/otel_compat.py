@@ -11,8 +11,9 @@ cold-start path pulls in only what it touches (never `opentelemetry.sdk`).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any, Final
+
+from aurastream_obs.core.lazy_names import lazy_getattr
 
 if TYPE_CHECKING:
     # The SDK's logs signal lives in `_logs` packages (still "development" in
@@ -131,10 +132,4 @@ def current_span_source() -> tuple[Any, str] | None:
     return runtime._current_context, _SPAN_KEY
 
 
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(where[0]), where[1])
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
+__getattr__ = lazy_getattr(__name__, _WHERE)

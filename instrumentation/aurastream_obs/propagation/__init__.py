@@ -7,7 +7,9 @@ the Lambda mode does, must not load the propagator classes and the contrib propa
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from aurastream_obs.core.lazy_names import lazy_getattr
 
 if TYPE_CHECKING:
     from aurastream_obs.propagation.propagators import (
@@ -22,14 +24,14 @@ if TYPE_CHECKING:
         xray_header_from_context,
     )
 
-_WHERE = {
-    "LAMBDA_TRACE_ENV": "xray_header",
-    "parse_xray_header": "xray_header",
-    "xray_header_from_context": "xray_header",
-    "XRayLambdaPropagator": "propagators",
-    "XRayPropagator": "propagators",
-    "build_propagator": "propagators",
-    "propagate": "registry",
+_WHERE: dict[str, tuple[str, str | None]] = {
+    "LAMBDA_TRACE_ENV": (f"{__name__}.xray_header", "LAMBDA_TRACE_ENV"),
+    "parse_xray_header": (f"{__name__}.xray_header", "parse_xray_header"),
+    "xray_header_from_context": (f"{__name__}.xray_header", "xray_header_from_context"),
+    "XRayLambdaPropagator": (f"{__name__}.propagators", "XRayLambdaPropagator"),
+    "XRayPropagator": (f"{__name__}.propagators", "XRayPropagator"),
+    "build_propagator": (f"{__name__}.propagators", "build_propagator"),
+    "propagate": (f"{__name__}.registry", "propagate"),
 }
 
 __all__ = [
@@ -43,10 +45,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_getattr(__name__, _WHERE)

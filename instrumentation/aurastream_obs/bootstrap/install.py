@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from aurastream_obs.bootstrap.telemetry import Telemetry
 
@@ -56,26 +55,12 @@ def _install_lambda(telemetry: Telemetry) -> None:
         trace.set_tracer_provider(telemetry.tracer_provider)
     provider = telemetry.meter_provider
     if provider is not None:
-        when_imported("opentelemetry.metrics", lambda api: _install_lambda_meters(api, provider))
+        from aurastream_obs.modes.awslambda.metrics import install_into_api
+
+        when_imported("opentelemetry.metrics", lambda api: install_into_api(api, provider))
     ensure_context_adder(telemetry.log_handler)
     _install_log_handler(telemetry)
     _trace_aws_clients(telemetry)
-
-
-def _install_lambda_meters(metrics_api: Any, provider: object) -> None:
-    """The Lambda mode's meter provider as the API's global; its classes as virtual subclasses
-    of the API's (they implement the interface without importing it)."""
-    from aurastream_obs.modes.awslambda import metrics as lean
-
-    for ours, api in (
-        (lean.LambdaMeterProvider, metrics_api.MeterProvider),
-        (lean.LambdaMeter, metrics_api.Meter),
-        (lean.LambdaCounter, metrics_api.Counter),
-        (lean.LambdaUpDownCounter, metrics_api.UpDownCounter),
-        (lean.LambdaHistogram, metrics_api.Histogram),
-    ):
-        api.register(ours)
-    metrics_api.set_meter_provider(provider)
 
 
 def _install_log_handler(telemetry: Telemetry) -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from aurastream_obs.logs.processors import EventDict
+from aurastream_obs.core.redaction import mask_emails
+from aurastream_obs.logs.processors import EventDict, TraceIdAdder
 
 if TYPE_CHECKING:
     from aurastream_obs.logs.handler import JsonLogHandler
@@ -51,11 +52,7 @@ class Invocation:
 
 
 def _masked(value: str) -> str:
-    if "@" in value or "%40" in value:
-        from aurastream_obs.core.redaction import mask_emails
-
-        return mask_emails(value)
-    return value
+    return mask_emails(value) if "@" in value or "%40" in value else value
 
 
 CURRENT: ContextVar[Invocation | None] = ContextVar("aurastream_lambda_invocation", default=None)
@@ -95,7 +92,5 @@ def ensure_context_adder(handler: JsonLogHandler | None) -> None:
     processors: tuple[Any, ...] = pipeline.processors
     if any(isinstance(p, LambdaContextAdder) for p in processors):
         return
-    from aurastream_obs.logs.processors import TraceIdAdder
-
     at = next((i + 1 for i, p in enumerate(processors) if isinstance(p, TraceIdAdder)), 0)
     pipeline.processors = (*processors[:at], LambdaContextAdder(), *processors[at:])

@@ -10,8 +10,8 @@ cardinality limit; overflow lands in the `otel.metric.overflow` series, as in th
 The OTel metrics API is not imported here: `opentelemetry.metrics` (with the `dataclasses` it
 loads) is ≈ 19 M instructions of a cold start that most functions never use. These classes
 implement its interface (type checkers see them as its subclasses); when anything imports the
-API, `bootstrap/install.py` installs the provider there and registers these classes as virtual
-subclasses of the API's, so `isinstance` checks hold as before.
+API, `install_into_api` (called by bootstrap/install.py) sets the provider there and registers
+these classes as virtual subclasses of the API's, so `isinstance` checks hold as before.
 """
 
 from __future__ import annotations
@@ -333,3 +333,17 @@ class LambdaMeterProvider(_MeterProviderApi):
 
     def shutdown(self, timeout_millis: float = 30_000) -> None:
         self.force_flush(timeout_millis)
+
+
+def install_into_api(metrics_api: Any, provider: object) -> None:
+    """`provider` as the OTel metrics API's global, and these classes as virtual subclasses of
+    the API's (they implement its interface without importing it)."""
+    for ours, api in (
+        (LambdaMeterProvider, metrics_api.MeterProvider),
+        (LambdaMeter, metrics_api.Meter),
+        (LambdaCounter, metrics_api.Counter),
+        (LambdaUpDownCounter, metrics_api.UpDownCounter),
+        (LambdaHistogram, metrics_api.Histogram),
+    ):
+        api.register(ours)
+    metrics_api.set_meter_provider(provider)

@@ -10,7 +10,7 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans 
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanLimits
 
-from aurastream_obs.encoding.json_encode import any_value
+from aurastream_obs.encoding.json_values import any_value
 from aurastream_obs.encoding.otlp_json import (
     decode_logs_json,
     decode_traces_json,

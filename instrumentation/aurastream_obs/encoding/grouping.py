@@ -1,5 +1,5 @@
 """The resource → scope → items grouping of an OTLP export request, shared by the protobuf
-(`otlp_wire`) and JSON (`otlp_json_encode`) encoders, which differ only in the keys (encoded
+(`proto_wire`) and JSON (`json_encode`) encoders, which differ only in the keys (encoded
 resource and scope) and in how they write the groups out."""
 
 from __future__ import annotations

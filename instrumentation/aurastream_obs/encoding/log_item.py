@@ -2,7 +2,7 @@
 
 The JSON handler's OTLP sink builds these directly (see `sdk/logs.py`); records of
 the OTel logs API (other libraries) are converted by `log_item_from_sdk`. Both encoders
-(`otlp_proto`, `otlp_json_encode`) take either.
+(`proto`, `json_encode`) take either.
 """
 
 from __future__ import annotations

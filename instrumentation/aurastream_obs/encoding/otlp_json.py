@@ -10,7 +10,7 @@ receiver relies on:
   Link, LogRecord, etc." (exemplars included);
 - enum values are integers; 64-bit integers are decimal strings; defaults may be omitted.
 
-Spans and log records (the volume) are encoded directly by `otlp_json_encode`; metrics (a few
+Spans and log records (the volume) are encoded directly by `json_encode`; metrics (a few
 points per export interval) go through the SDK's protobuf encoder and `json_format`, then the
 id fields are rewritten. Both produce the same text for the same data (tests compare them).
 """

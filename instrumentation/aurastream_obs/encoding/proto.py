@@ -7,7 +7,7 @@ opentelemetry-proto to the same messages the SDK encoders build (tests/unit/enco
 them field by field), with three deliberate differences where the SDK loses data: a link's
 `trace_state` is kept, integers beyond int64 become their decimal string (the SDK drops the
 attribute), and a value of an unexpected type becomes its `str()` (the SDK drops it).
-Shared pieces (values, resource, scope, grouping) are in `otlp_wire`.
+Shared pieces (values, resource, scope, grouping) are in `proto_wire`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 `common.proto` values (AnyValue, KeyValue), the Resource / InstrumentationScope messages
 (encoded once per object and cached), and the resource → scope → items grouping of an export
-request. `otlp_proto` builds spans and log records on top of it. Wire format:
+request. `proto` builds spans and log records on top of it. Wire format:
 https://protobuf.dev/programming-guides/encoding/ — a field tag is `(number << 3) | wire_type`,
 written as a byte literal with the field named beside it.
 """

@@ -260,7 +260,7 @@ def build_logging(
         export = exporter.export
 
         def export_batch(batch: Sequence[Any]) -> bool:
-            # Our exporters take LogItems and SDK records alike (see otlp_proto.as_log_item).
+            # Our exporters take LogItems and SDK records alike (see encoding/log_item.as_log_item).
             return export(batch) is LogRecordExportResult.SUCCESS
 
         worker = BatchWorker(

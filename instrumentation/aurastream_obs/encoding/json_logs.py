@@ -5,8 +5,12 @@ classes, severity and event name as the last; only the values differ. So the tex
 is planned once (`LogPlan`: its literal pieces, and a C encoder per value) and per record the
 values are encoded and joined in between, without a Python call per field or attribute
 (callgrind, the reference service's records: ≈42K instructions a record, ≈61K field by field).
-Values a plan does not cover (integers beyond int64, NaN and infinities), odd names and a full
-memo take `log_json_fields`, the field-by-field writer, which tests compare plans with.
+Values a plan does not cover (integers beyond int64, NaN and infinities), odd names, a shape
+seen for the first time and one with more than `PLAN_KEYS_MAX` attributes take
+`log_json_fields`, the field-by-field writer, which tests compare plans with. A shape is planned
+the second time it comes (building a plan costs about four records: one-off shapes, e.g. keys
+that are data, must not take the memo), and a full memo starts again rather than refusing every
+shape that comes after it.
 """
 
 from __future__ import annotations
@@ -43,7 +47,10 @@ _ABSENT: Final[Encoder] = "".format
 _INT64: Final = range(INT64_MIN, INT64_MAX + 1)
 _NO_ATTRIBUTES: Final[dict[str, Any]] = {}
 _PLANS: dict[tuple[Any, ...], LogPlan] = {}  # shape (see log_json) → plan
+_SEEN: set[tuple[Any, ...]] = set()  # shapes seen once, not planned yet
 PLANS_MAX: Final = 1024
+SEEN_MAX: Final = 4096
+PLAN_KEYS_MAX: Final = 64  # a plan holds its keys and text: big shapes are written field by field
 
 
 class LogPlan:
@@ -131,9 +138,9 @@ def log_json(item: LogItem) -> str:
     try:
         plan = _PLANS.get(shape)
         if plan is None:
-            if len(_PLANS) >= PLANS_MAX:
+            plan = _plan(shape)
+            if plan is None:
                 return log_json_fields(item)
-            plan = _PLANS[shape] = LogPlan(shape)
     except TypeError:  # an unhashable severity text or event name, a key not a str
         return log_json_fields(item)  # writes what it can, raises what it cannot
     for i in plan.ints:
@@ -145,6 +152,24 @@ def log_json(item: LogItem) -> str:
     pieces = plan.pieces.copy()
     pieces[1::2] = map(call, plan.encoders, values)
     return "".join(pieces)
+
+
+def _plan(shape: tuple[Any, ...]) -> LogPlan | None:
+    """The shape's new plan, or None: seen for the first time, or too many attributes.
+    (Several export threads may get here at once: the sets and dicts stay consistent under the
+    GIL, and two plans of one shape are equal; a bound may be passed by a few entries.)"""
+    if len(shape[0]) > PLAN_KEYS_MAX:
+        return None
+    if shape not in _SEEN:
+        if len(_SEEN) >= SEEN_MAX:
+            _SEEN.clear()
+        _SEEN.add(shape)
+        return None
+    _SEEN.discard(shape)
+    if len(_PLANS) >= PLANS_MAX:
+        _PLANS.clear()
+    plan = _PLANS[shape] = LogPlan(shape)
+    return plan
 
 
 def log_json_fields(item: LogItem) -> str:

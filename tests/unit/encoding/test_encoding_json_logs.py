@@ -85,8 +85,9 @@ def _json_format_line(items: list[LogItem]) -> str:
 @given(st.lists(ITEMS, min_size=1, max_size=6))
 def test_planned_records_are_the_field_writer_and_json_format_bytes(items: list[LogItem]) -> None:
     for item in items:
-        assert log_json(item) == log_json_fields(item)
-        assert log_json(item) == log_json_fields(item)  # the second time from the memo
+        # Field by field the first time, planned the second, from the memo the third.
+        for _ in range(3):
+            assert log_json(item) == log_json_fields(item)
     assert logs_json(items) == _json_format_line(items)
 
 
@@ -109,8 +110,9 @@ def test_one_shape_with_new_values_uses_its_plan(monkeypatch: pytest.MonkeyPatch
     shape = {"status": 200, "ms": 1.5, "hit": False, "id": "r1", "data": [1, "a"]}
     first = _item(shape)
     expected = log_json_fields(first)
-    second = _item({"status": -7, "ms": -0.0, "hit": True, "id": 'é"\n', "data": {"k": None}})
+    second = _item({"status": -7, "ms": -0.0, "hit": True, "id": 'é"\n', "data": [{"k": None}]})
     expected_second = log_json_fields(second)
+    assert log_json(first) == expected  # seen once: written field by field, not planned yet
     monkeypatch.setattr(json_logs, "log_json_fields", _no_field_writer)
     assert log_json(first) == expected
     assert log_json(second) == expected_second
@@ -128,18 +130,61 @@ def test_one_shape_with_new_values_uses_its_plan(monkeypatch: pytest.MonkeyPatch
 )
 def test_values_a_plan_leaves_out_take_the_field_writer(name: str, value: Any, text: str) -> None:
     usual = _item({"v": 1 if isinstance(value, int) else 1.0})
-    log_json(usual)  # the shape is planned
+    log_json(usual)
+    log_json(usual)  # the shape is planned (at its second record)
+    assert any(shape[0] == ("v",) for shape in json_logs._PLANS)
     item = _item({"v": value})
     assert log_json(item) == log_json_fields(item)
     assert f'"attributes":[{{"key":"v","value":{text}}}]' in log_json(item)
 
 
-def test_a_full_memo_writes_field_by_field(monkeypatch: pytest.MonkeyPatch) -> None:
+def _fresh_memo(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(json_logs, "_PLANS", {})
-    monkeypatch.setattr(json_logs, "PLANS_MAX", 0)
+    monkeypatch.setattr(json_logs, "_SEEN", set())
+
+
+def test_a_shape_is_planned_the_second_time_it_comes(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fresh_memo(monkeypatch)
     item = _item({"a": 1})
     assert log_json(item) == log_json_fields(item)
+    assert json_logs._PLANS == {}  # one-off shapes (keys that are data) take no plan
+    assert log_json(item) == log_json_fields(item)
+    assert [shape[0] for shape in json_logs._PLANS] == [("a",)]
+    assert not json_logs._SEEN
+
+
+def test_a_full_memo_starts_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fresh_memo(monkeypatch)
+    monkeypatch.setattr(json_logs, "PLANS_MAX", 2)
+    items = [_item({name: 1}) for name in ("a", "b", "c")]
+    for item in items:
+        for _ in range(2):
+            assert log_json(item) == log_json_fields(item)
+    # A shape that comes after the memo filled up is planned, not refused for good.
+    assert [shape[0] for shape in json_logs._PLANS] == [("c",)]
+    monkeypatch.setattr(json_logs, "log_json_fields", _no_field_writer)
+    log_json(items[2])
+
+
+def test_the_seen_once_set_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    _fresh_memo(monkeypatch)
+    monkeypatch.setattr(json_logs, "SEEN_MAX", 10)
+    for n in range(25):
+        item = _item({f"key-{n}": n})
+        assert log_json(item) == log_json_fields(item)
+        assert len(json_logs._SEEN) <= 10
     assert json_logs._PLANS == {}
+
+
+def test_a_shape_with_many_attributes_is_written_field_by_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _fresh_memo(monkeypatch)
+    item = _item({f"k{n}": n for n in range(json_logs.PLAN_KEYS_MAX + 1)})
+    for _ in range(3):
+        assert log_json(item) == log_json_fields(item)
+    assert json_logs._PLANS == {}
+    assert not json_logs._SEEN
 
 
 def test_sdk_attributes_and_odd_names_match_the_field_writer() -> None:

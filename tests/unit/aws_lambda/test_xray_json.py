@@ -9,6 +9,7 @@ import json
 import math
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, TraceFlags
@@ -151,3 +152,22 @@ def test_links_are_written_as_the_collector_writes_them() -> None:
     ]  # fmt: skip
     assert "links" not in json.loads(segment_json(encoder, _span("x", SpanKind.SERVER,
         "none", {}, False), False) or "")  # fmt: skip
+
+
+def test_a_full_plan_memo_starts_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A shape that comes after the memo filled up is memoised too (not planned anew for each
+    span of it); a shape the plans do not cover is remembered as such (the dict path)."""
+    from aurastream_obs.modes.awslambda import xray_json
+
+    monkeypatch.setattr(xray_json, "PLAN_MEMO_MAX", 2)
+    encoder = SegmentEncoder("svc", ["*"], {})
+    spans = [_span("x", SpanKind.SERVER, "none", {key: 1}, False) for key in ("a", "b", "c")]
+    for span in spans:
+        text = segment_json(encoder, span, False)
+        assert ordered(text or "") == ordered(ENCODE(encoder.document(span, nested=False)))
+    assert [keys for keys, _ in encoder.json_plans] == [("c",)]
+    uncovered = _span("x", SpanKind.SERVER, "none", {"weird key!": 1, "weird_key_": 2}, False)
+    assert segment_json(encoder, uncovered, False) is None
+    assert segment_json(encoder, uncovered, False) is None
+    (plan,) = [p for (keys, _), p in encoder.json_plans.items() if "weird key!" in keys]
+    assert not plan.covered

@@ -211,7 +211,9 @@ class EmfEncoder:
         # Memoised unless a histogram was cut (the cut depends on how many values came) or an
         # attribute replaces a base member (whose value changes per invocation).
         replaces_base = any(name in base for key in keys for name, _ in key)
-        if shape and not chunked and not replaces_base and len(self._plans) < _PLAN_MEMO_MAX:
+        if shape and not chunked and not replaces_base:
+            if len(self._plans) >= _PLAN_MEMO_MAX:
+                self._plans.clear()  # start again rather than plan a late shape at every flush
             self._plans[shape] = plan
         return plan
 
@@ -274,8 +276,9 @@ class EmfEncoder:
                 "StorageResolution": STORAGE_RESOLUTION,
             }
             found = (dims, repr(dims), metric, frozenset(k for s in dims for k in s), memo_key)
-            if len(self._layouts) < _LAYOUT_MEMO_MAX:  # attribute keys may vary: bounded
-                self._layouts[memo_key] = found
+            if len(self._layouts) >= _LAYOUT_MEMO_MAX:  # attribute keys may vary: bounded,
+                self._layouts.clear()  # and a late key set is memoised too
+            self._layouts[memo_key] = found
         return found
 
     def _directives(self, planned: Planned) -> list[dict[str, Any]]:

@@ -58,7 +58,9 @@ def _key(name: str) -> str:
 class SegmentPlan:
     """Where each attribute of one span shape goes in the document, as text fragments."""
 
-    __slots__ = ("annotations", "arn", "aws", "metadata", "request", "response", "tables", "url")
+    __slots__ = (
+        "annotations", "arn", "aws", "covered", "metadata", "request", "response", "tables", "url",
+    )  # fmt: skip
 
     def __init__(self, encoder: SegmentEncoder, keys: tuple[str, ...], types: tuple[type, ...]):
         from aurastream_obs.modes.awslambda import xray  # its tables: one source of truth
@@ -93,24 +95,24 @@ class SegmentPlan:
                 )
             elif key not in xray.HTTP_KEYS:
                 self.metadata.append((_key(key), key, _json_of(cls)))
-
-    def covers(self) -> bool:
-        """False when two annotation keys clean to one (a dict would keep one of them)."""
+        # False when two annotation keys clean to one (a dict would keep one of them).
         fragments = [fragment for fragment, _, _ in self.annotations]
-        return len(set(fragments)) == len(fragments)
+        self.covered = len(set(fragments)) == len(fragments)
 
 
 def segment_json(encoder: SegmentEncoder, span: LambdaSpan, nested: bool) -> str | None:
     """The document's JSON text, or None when the plan does not cover the span's shape."""
     attrs: dict[str, Any] = span.attributes
     plan_key = (tuple(attrs), tuple(map(type, attrs.values())))
-    plan = encoder.json_plans.get(plan_key)
+    plans = encoder.json_plans
+    plan = plans.get(plan_key)
     if plan is None:
         plan = SegmentPlan(encoder, *plan_key)
-        if not plan.covers():
-            return None
-        if len(encoder.json_plans) < PLAN_MEMO_MAX:
-            encoder.json_plans[plan_key] = plan
+        if len(plans) >= PLAN_MEMO_MAX:  # start again: a shape that comes late is planned too,
+            plans.clear()  # not built anew for every span of it
+        plans[plan_key] = plan
+    if not plan.covered:
+        return None
     parts = _ids(encoder, span, attrs, nested)
     _blocks(encoder, plan, span, attrs, parts)
     flags: dict[str, Any] = {}

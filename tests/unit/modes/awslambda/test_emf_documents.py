@@ -286,3 +286,23 @@ def test_a_memoised_plan_takes_each_flushs_values_and_ids() -> None:
         assert (doc["function_request_id"], doc["correlation_id"]) == (f"req-{n}", f"corr-{n}")
         assert doc["_aws"]["Timestamp"] == n
         assert extracted([doc]) == expected(points)
+
+
+def test_a_full_plan_memo_starts_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shapes that come after the memo filled up (customer ids as attributes, say) are
+    memoised too, not planned anew at every flush; the documents stay the same."""
+    from aurastream_obs.modes.awslambda import emf
+
+    monkeypatch.setattr(emf, "_PLAN_MEMO_MAX", 2)
+    encoder = EmfEncoder("svc", NAMESPACE)
+    encode = json.JSONEncoder(separators=(",", ":"), default=str).encode
+    shapes = [
+        [_point("aurastream.cache.lookups", "{lookup}", "sum", {"aurastream.cache.hit": hit}, 1)]
+        for hit in (True, False, "maybe")
+    ]
+    for points in shapes:
+        (line,) = encoder.lines(points, encode, timestamp_ms=1)
+        assert extracted([json.loads(line)]) == expected(points)
+    assert len(encoder._plans) == 1  # full at two: started again with the third shape
+    (planned,) = encoder._plans.values()
+    assert encoder._plan(shapes[2], {}) is planned

@@ -42,17 +42,13 @@ class Invocation:
     ) -> None:
         # The two ids that come from outside (the runtime's context, the event): masked here,
         # once, as the log redaction would mask them (it runs before these fields are added).
-        self.request_id = _masked(request_id)
+        self.request_id = mask_emails(request_id)
         self.cold_start = cold_start
         self.function_name = function_name
         self.function_arn = function_arn
         self.memory_size = memory_size
-        self.correlation_id = _masked(correlation_id)
+        self.correlation_id = mask_emails(correlation_id)
         self.logs = logs
-
-
-def _masked(value: str) -> str:
-    return mask_emails(value) if "@" in value or "%40" in value else value
 
 
 CURRENT: ContextVar[Invocation | None] = ContextVar("aurastream_lambda_invocation", default=None)

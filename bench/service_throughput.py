@@ -60,10 +60,17 @@ VARIANTS: dict[str, dict[str, str]] = {
     },
 }
 VARIANTS["otlp-lean"] = {**VARIANTS["otlp-nostdout"], **VARIANTS["otlp-sampled"]}
+
 BASELINE = "off"
 CONNECTIONS = 8
 TEXTS = 200
 API_KEYS = "demo-key-acme=acme-corp,demo-key-globex=globex,demo-key-initech=initech"
+
+
+def _sampled(config: str) -> bool:
+    """Only a share of the requests is traced in this config."""
+    return "OTEL_TRACES_SAMPLER_ARG" in VARIANTS.get(config, {})
+
 
 WRK_SCRIPT = """
 -- Built in init(): at load time wrk.headers has no Host yet (HTTP/1.1 requires it).
@@ -230,7 +237,7 @@ def run_one(
             delivered = requests
         else:
             delivered = json.loads(_get(f"{endpoint}/stats"))["server_spans"]
-        if "OTEL_TRACES_SAMPLER_ARG" in VARIANTS.get(config, {}):
+        if _sampled(config):
             share = delivered / requests
             complete = 0.8 * SAMPLED_RATIO <= share <= 1.2 * SAMPLED_RATIO and not service.drops()
         else:
@@ -344,7 +351,7 @@ def main() -> int:
 def _delivered(runs: list[dict[str, Any]]) -> str:
     if all(r["complete"] for r in runs):
         return "yes"
-    if "OTEL_TRACES_SAMPLER_ARG" in VARIANTS.get(runs[0]["config"], {}):
+    if _sampled(runs[0]["config"]):
         shares = ", ".join(f"{r['server_spans'] / r['expected_spans']:.1%}" for r in runs)
         return f"NO: server spans of {shares} of the requests, or drops at stop"
     got = sum(min(r["server_spans"], r["expected_spans"]) for r in runs)
@@ -357,7 +364,7 @@ def report(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -
         print(json.dumps(results, indent=2))
         return
     base = statistics.median(r["rps"] for r in results[BASELINE]) if results.get(BASELINE) else None
-    sampled = [c for c in results if "OTEL_TRACES_SAMPLER_ARG" in VARIANTS.get(c, {})]
+    sampled = [c for c in results if _sampled(c)]
     but = f" (but in {', '.join(sampled)}: {SAMPLED_RATIO:.0%})" if sampled else ""
     print(
         f"\nwrk, {CONNECTIONS} connections, {args.duration:g} s x {args.rounds} rounds "

@@ -10,7 +10,7 @@ groups themselves are retained when the stack goes: security and audit lines mus
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from aurastream_obs.core.conventions import cloudformation_id
 from aurastream_obs.core.sampling_rules import DEFAULT_RULE_PRIORITY, SamplingRule
@@ -19,6 +19,7 @@ from aurastream_obs.definitions.deployment import (
     DEFAULT_ENVIRONMENT,
     SECURITY_EVENT_TYPES,
     SECURITY_NAMESPACE,
+    SERVICE_NAME,
     category_log_group,
     log_group,
     security_metric,
@@ -99,18 +100,32 @@ def _kms_key() -> dict[str, Any]:
     }  # fmt: skip
 
 
+# X-Ray sampling rules belong to the account and region, not to an environment: a rule name is
+# unique there (it ends the rule's ARN, .../sampling-rule/<name>) and a rule matches requests by
+# service, host, method and path, never by environment. So one stack per account creates them
+# (parameter SamplingRules=true, the default), the other environments' stacks say false.
+_SAMPLING_PARAMETER: Final = "SamplingRules"
+_SAMPLING_CONDITION: Final = "CreateSamplingRules"
+# X-Ray's own rule is named "Default" (priority 10000) in every account: ours, the seed's
+# catch-all, needs a name of its own and comes just before it. A rule's "*" service (any
+# service, in the local rules of one process) becomes ours: in the account, "*" would also
+# set the sampling of every other team's services.
+CATCH_ALL_RULE_NAME: Final = "aurastream-default"
+
+
 def _sampling_rule(rule: SamplingRule) -> dict[str, Any]:
-    # X-Ray's own default rule exists already; ours becomes the lowest-priority catch-all.
-    priority = min(rule.priority, 9999) if rule.priority != DEFAULT_RULE_PRIORITY else 9999
+    catch_all = rule.priority == DEFAULT_RULE_PRIORITY
+    priority = 9999 if catch_all else min(rule.priority, 9999)
     return {
         "Type": "AWS::XRay::SamplingRule",
+        "Condition": _SAMPLING_CONDITION,
         "Properties": {
             "SamplingRule": {
-                "RuleName": rule.name[:32],
+                "RuleName": CATCH_ALL_RULE_NAME if catch_all else rule.name[:32],
                 "Priority": priority,
                 "FixedRate": rule.rate,
                 "ReservoirSize": rule.fixed_target,
-                "ServiceName": rule.service_name,
+                "ServiceName": SERVICE_NAME if rule.service_name == "*" else rule.service_name,
                 "ServiceType": rule.service_type,
                 "Host": rule.host,
                 "HTTPMethod": rule.http_method,
@@ -153,7 +168,17 @@ def logs_template(defs: Definitions) -> dict[str, Any]:
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "AuraStream log groups (retention per category), saved queries, "
         "X-Ray sampling rules.",
-        "Parameters": {"Environment": {"Type": "String", "Default": DEFAULT_ENVIRONMENT,
-                                       "AllowedPattern": "^[a-z0-9-]+$"}},
+        "Parameters": {
+            "Environment": {"Type": "String", "Default": DEFAULT_ENVIRONMENT,
+                            "AllowedPattern": "^[a-z0-9-]+$"},
+            _SAMPLING_PARAMETER: {
+                "Type": "String", "Default": "true", "AllowedValues": ["true", "false"],
+                "Description": "Create the X-Ray sampling rules (account-wide): true in one "
+                "environment's stack per account and region, false in the others.",
+            },
+        },
+        "Conditions": {
+            _SAMPLING_CONDITION: {"Fn::Equals": [{"Ref": _SAMPLING_PARAMETER}, "true"]},
+        },
         "Resources": resources,
     }  # fmt: skip

@@ -92,6 +92,26 @@ def test_cloudformation_logs_retention_and_kms() -> None:
     assert kinds.count("AWS::XRay::SamplingRule") == 4
 
 
+def test_cloudformation_sampling_rules_are_the_accounts_once() -> None:
+    """X-Ray sampling rules are account-wide: one stack per account creates them (a second
+    environment's stack says SamplingRules=false), none takes X-Ray's own "Default" name, and
+    none matches another team's services."""
+    template = yaml.safe_load((ROOT / "deploy/cloudformation/aurastream-logs.yaml").read_text())
+    assert template["Parameters"]["SamplingRules"]["Default"] == "true"
+    assert template["Conditions"]["CreateSamplingRules"] == {
+        "Fn::Equals": [{"Ref": "SamplingRules"}, "true"]
+    }
+    rules = [r for r in template["Resources"].values() if r["Type"] == "AWS::XRay::SamplingRule"]
+    assert rules and all(r["Condition"] == "CreateSamplingRules" for r in rules)
+    specs = [r["Properties"]["SamplingRule"] for r in rules]
+    names = [spec["RuleName"] for spec in specs]
+    assert "Default" not in names and len(set(names)) == len(names)
+    assert all(len(name) <= 32 for name in names)  # X-Ray's limit
+    assert {spec["ServiceName"] for spec in specs} == {"aurastream-api"}
+    catch_all = next(spec for spec in specs if spec["RuleName"] == "aurastream-default")
+    assert catch_all["Priority"] == 9999 and catch_all["URLPath"] == "*"
+
+
 def test_alertmanager_routes_and_no_literal_secret() -> None:
     config = alertmanager_config(load_definitions())
     text = yaml.safe_dump(config)

@@ -53,7 +53,10 @@ class Assumptions:
     log_bytes_per_analysis: int = 1200
     log_compression: float = 0.15  # stored size / raw size of JSON lines (gzip)
     log_retention_months: float = 1.0  # the application category keeps 30 days
-    xray_reservoir_per_s: float = 1.0  # the default X-Ray rule: 1 request/s, then 5 %
+    # Lambda decides the sampling of the traces it starts (the HTTP API does not trace) and its
+    # rate cannot be configured (Lambda developer guide, X-Ray): 1 request a second, then 5 %.
+    # The deployed sampling rules (data/sampling_rules.json) apply on ECS/EKS, not here.
+    xray_reservoir_per_s: float = 1.0
     xray_rate: float = 0.05
     custom_metrics: int | None = None  # None: counted from the EMF dimension sets
 

@@ -40,7 +40,9 @@ _HEIGHT = 6
 def _widget(panel: Panel, x: int, y: int, period_s: int) -> dict[str, Any]:
     place = {"x": x, "y": y, "width": panel.width, "height": _HEIGHT}
     if panel.cloudwatch:
-        metrics = [row for source in panel.cloudwatch for row in widget_metrics(source)]
+        metrics = [
+            row for i, source in enumerate(panel.cloudwatch) for row in widget_metrics(source, i)
+        ]
         props: dict[str, Any] = {
             "title": panel.title,
             "metrics": metrics,

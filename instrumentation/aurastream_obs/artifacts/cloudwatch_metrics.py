@@ -48,12 +48,19 @@ def alarm_metrics(source: CwExpression, period_s: int) -> list[dict[str, Any]]:
     return entries
 
 
-def widget_metrics(source: CwMetric | CwExpression) -> list[list[Any]]:
-    """Dashboard `metrics` rows; `${Param}` stays literal for the body's Fn::Sub."""
+def widget_metrics(source: CwMetric | CwExpression, index: int = 0) -> list[list[Any]]:
+    """Dashboard `metrics` rows of a widget's `index`-th source; `${Param}` stays literal for
+    the body's Fn::Sub. Ids must be unique in a widget (CloudWatch's MetricDataQuery): the
+    second expression's get a suffix, in its expression too."""
     if isinstance(source, CwMetric):
         return [_widget_row(source, None, visible=True)]
-    rows = [_widget_row(m, metric_id, visible=False) for metric_id, m in source.metrics]
-    rows.append([{"expression": source.expression, "label": "value", "id": "e1"}])
+    suffix = f"_{index}" if index else ""
+    expression = source.expression
+    if suffix:
+        names = "|".join(re.escape(metric_id) for metric_id, _ in source.metrics)
+        expression = re.sub(rf"\b({names})\b", rf"\g<1>{suffix}", expression)
+    rows = [_widget_row(m, metric_id + suffix, visible=False) for metric_id, m in source.metrics]
+    rows.append([{"expression": expression, "label": source.label, "id": f"e{index + 1}"}])
     return rows
 
 

@@ -29,6 +29,7 @@ from aurastream_obs.artifacts.deploy_index import (
     MetricRef,
     Template,
     alarm_metrics,
+    dashboard_bodies,
     load_templates,
     widget_log_groups,
     widget_metrics,
@@ -57,7 +58,7 @@ def deployment_problems(templates: list[Template]) -> list[str]:
         for ref in (*alarm_metrics(t), *widget_metrics(t)):
             if problem := metric_ref_problem(ref, index):
                 problems.append(f"{ref.where}: {problem}")
-        problems += topic_problems(t, index) + retention_problems(t)
+        problems += topic_problems(t, index) + retention_problems(t) + query_id_problems(t)
     problems += kpi_problems()
     problems += log_source_problems(templates, index)
     return problems
@@ -93,6 +94,30 @@ def metric_ref_problem(ref: MetricRef, index: Index) -> str | None:
         if index.of_kind(kind):
             return kind_problem(kind, ref.namespace, ref.name, dims, ref.stat)
     return f"{ref.namespace} {ref.name} by {shown}: published by nothing the templates deploy"
+
+
+def query_id_problems(t: Template) -> list[str]:
+    """Metric ids repeated within one alarm's `Metrics` or one dashboard widget's `metrics`:
+    CloudWatch requires them unique in a query set (MetricDataQuery, `Id`)."""
+    sets: list[tuple[str, list[str]]] = []
+    for logical, res in t.resources.items():
+        if res.get("Type") == "AWS::CloudWatch::Alarm":
+            props = res.get("Properties") or {}
+            ids = [str(q["Id"]) for q in props.get("Metrics") or [] if "Id" in q]
+            sets.append((f"alarm {t.text(props.get('AlarmName')) or logical}", ids))
+    for dashboard, body, _ in dashboard_bodies(t):
+        for widget in body.get("widgets", []):
+            props = widget.get("properties") or {}
+            ids = [str(row[-1]["id"]) for row in props.get("metrics") or []
+                   if row and isinstance(row[-1], dict) and "id" in row[-1]]  # fmt: skip
+            sets.append((f"dashboard {dashboard} widget {props.get('title')!r}", ids))
+    problems = []
+    for where, ids in sets:
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            problems.append(f"{t.path}: {where}: metric ids {', '.join(repeated)} repeated "
+                            "(ids must be unique in one query set)")  # fmt: skip
+    return problems
 
 
 def kpi_problems() -> list[str]:

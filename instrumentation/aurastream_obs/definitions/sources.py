@@ -112,7 +112,7 @@ def table_operations(name: str, stat: str = "Sum") -> CwExpression:
     """A per-operation DynamoDB metric summed over the operations the service performs
     (ThrottledRequests, SystemErrors exist only by TableName and Operation)."""
     ids = [(op.lower(), table(name, stat, op, operation=op)) for op in TABLE_OPERATIONS]
-    return CwExpression(" + ".join(f"FILL({i}, 0)" for i, _ in ids), tuple(ids))
+    return CwExpression(" + ".join(f"FILL({i}, 0)" for i, _ in ids), tuple(ids), name)
 
 
 def queue(name: str, of: str, stat: str = "Maximum", label: str = "") -> CwMetric:

@@ -64,6 +64,7 @@ class CwExpression:
 
     expression: str
     metrics: tuple[tuple[str, CwMetric], ...]
+    label: str = "value"  # the line's name on a dashboard
 
 
 @dataclass(frozen=True)

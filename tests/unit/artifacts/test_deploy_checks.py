@@ -6,6 +6,7 @@ receives nothing on Lambda, a name another template does not deploy)."""
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -172,3 +173,40 @@ def test_validate_fails_on_a_broken_committed_template(
     cli.main(["validate", "--root", str(tmp_path)])
     out = capsys.readouterr().out
     assert "check_deployment: " in out and "problem(s)" in out.split("check_deployment: ")[1]
+
+
+def test_metric_ids_repeated_in_one_widget() -> None:
+    """CloudWatch needs every id unique in a query set: a widget with two metric math sources
+    (the DynamoDB throttles and system errors) once reused getitem, putitem and e1."""
+    docs = rendered()
+    board = resources(docs, "dashboards")["OperationalDashboard"]["Properties"]["DashboardBody"]
+    sub = board["Fn::Sub"]
+    body = json.loads(sub if isinstance(sub, str) else sub[0])
+    widget = next(
+        w for w in body["widgets"]
+        if w["properties"].get("title") == "DynamoDB throttles and system errors"
+    )  # fmt: skip
+    ids = [row[-1]["id"] for row in widget["properties"]["metrics"]]
+    assert len(ids) == len(set(ids)) == 6  # as rendered: two sources, unique ids
+    widget["properties"]["metrics"][3][-1]["id"] = "getitem"
+    text = json.dumps(body)
+    board["Fn::Sub"] = text if isinstance(sub, str) else [text, sub[1]]
+    assert problems(docs) == [
+        "deploy/cloudformation/aurastream-dashboards.yaml: dashboard OperationalDashboard widget "
+        "'DynamoDB throttles and system errors': metric ids getitem repeated (ids must be unique "
+        "in one query set)"
+    ]
+
+
+def test_metric_ids_repeated_in_one_alarm() -> None:
+    docs = rendered()
+    alarm = next(
+        r["Properties"] for r in resources(docs, "alarms").values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and len(r["Properties"].get("Metrics", [])) > 2
+    )  # fmt: skip
+    alarm["Metrics"][1]["Id"] = alarm["Metrics"][0]["Id"]
+    (line,) = problems(docs)
+    assert line.startswith("deploy/cloudformation/aurastream-alarms.yaml: alarm ")
+    assert line.endswith(
+        f"metric ids {alarm['Metrics'][0]['Id']} repeated (ids must be unique in one query set)"
+    )

@@ -32,6 +32,7 @@ from aurastream_obs.core.log_categories import DEFAULT_CATEGORY, LOG_CATEGORIES
 from aurastream_obs.definitions.deployment import (
     DEFAULT_ENVIRONMENT,
     ENV,
+    LAMBDA_CODE_URI,
     LAMBDA_RUNTIME,
     ROUTER_SECRET,
     ROUTER_SECURITY_SECRET,
@@ -90,8 +91,6 @@ def _parameters() -> Doc:
         "Environment": {
         "Type": "String", "Default": DEFAULT_ENVIRONMENT, "AllowedPattern": "^[a-z0-9-]+$"
     },
-        "CodeUri": {"Type": "String", "Default": "../../build/lambda",
-                    "Description": "The aurastream_obs package (see deploy/sam, build note)"},
         "RouterEndpoint": {"Type": "String", "Default": "", "AllowedPattern": "^(https://.+)?$",
                            "Description": "Empty: deploy the router as a Lambda function. "
                                           "Else the HTTPS /sns URL of a running router"},
@@ -163,7 +162,7 @@ def _router() -> Doc:
         _ROUTER.logical_id: {
             "Type": "AWS::Serverless::Function", "DependsOn": ["AlertRouterLogGroup"],
             "Properties": {
-                "FunctionName": _sub(_ROUTER.name), "CodeUri": {"Ref": "CodeUri"},
+                "FunctionName": _sub(_ROUTER.name), "CodeUri": LAMBDA_CODE_URI,
                 "Handler": ROUTER_HANDLER, "Runtime": LAMBDA_RUNTIME, "Architectures": ["x86_64"],
                 "MemorySize": 256, "Timeout": 60,
                 "Role": {"Fn::GetAtt": ["AlertRouterRole", "Arn"]},

@@ -57,6 +57,11 @@ def security_metric(event_type: str) -> str:
 # "Lambda runtimes"): python3.11 was deprecated on 2026-06-30 and function creation blocked
 # from 2026-07-31; python3.13 is supported until 2029-06-30.
 LAMBDA_RUNTIME: Final = "python3.13"
+# The Lambda functions' package: a local folder relative to the templates (deploy/sam and
+# deploy/cloudformation), which `sam deploy` uploads. A literal: SAM cannot read CodeUri
+# through an intrinsic function such as a parameter's Ref (AWS SAM developer guide,
+# "Intrinsic functions for AWS SAM"), so neither the upload nor the transform would work.
+LAMBDA_CODE_URI: Final = "../../build/lambda"
 # Routes of the alert topics: one topic per severity, and one for security alerts.
 TOPIC_ROUTES: Final = ("critical", "warning", "security")
 

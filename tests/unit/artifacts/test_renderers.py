@@ -112,6 +112,22 @@ def test_cloudformation_sampling_rules_are_the_accounts_once() -> None:
     assert catch_all["Priority"] == 9999 and catch_all["URLPath"] == "*"
 
 
+def test_sam_functions_name_their_package_literally() -> None:
+    """SAM cannot read CodeUri through an intrinsic function (a parameter's Ref): `sam deploy`
+    would upload nothing and the transform would fail. Every function's CodeUri is the local
+    package folder, relative to its template."""
+    paths = ("deploy/sam/aurastream-lambda.yaml", "deploy/cloudformation/aurastream-alerting.yaml")
+    for path in paths:
+        template = yaml.safe_load((ROOT / path).read_text())
+        functions = [r["Properties"] for r in template["Resources"].values()
+                     if r["Type"] == "AWS::Serverless::Function"]  # fmt: skip
+        assert functions, path
+        for props in functions:
+            assert isinstance(props["CodeUri"], str), (path, props["CodeUri"])
+            assert ((ROOT / path).parent / props["CodeUri"]).resolve() == ROOT / "build" / "lambda"
+        assert "CodeUri" not in template.get("Parameters", {})
+
+
 def test_alertmanager_routes_and_no_literal_secret() -> None:
     config = alertmanager_config(load_definitions())
     text = yaml.safe_dump(config)

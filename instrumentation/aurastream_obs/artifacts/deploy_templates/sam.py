@@ -45,6 +45,7 @@ from aurastream_obs.definitions.deployment import (
     API_ID_EXPORT,
     DEFAULT_ENVIRONMENT,
     ENV,
+    LAMBDA_CODE_URI,
     LAMBDA_RUNTIME,
     SERVICE_NAME,
     STAGE,
@@ -69,7 +70,7 @@ NOTES: Final = """\
 #     build/lambda/collector.yaml
 # Deploy (after deploy/cloudformation/aurastream-logs.yaml, which owns /aurastream/<env>/*):
 #   sam deploy --template-file deploy/sam/aurastream-lambda.yaml \\
-#     --stack-name aurastream-lambda-dev --capabilities CAPABILITY_IAM \\
+#     --stack-name aurastream-lambda-dev --capabilities CAPABILITY_IAM --resolve-s3 \\
 #     --parameter-overrides Environment=dev [TelemetryShape=adot AdotLayerArn=<layer ARN>]
 # Choose: collectorless for cold start and cost (no extension); adot when the telemetry must
 # go through a collector (AMP remote write, OTLP to another backend).
@@ -110,8 +111,6 @@ def _parameters() -> Doc:
         "TelemetryShape": {"Type": "String", "Default": "collectorless",
                            "AllowedValues": ["collectorless", "adot"],
                            "Description": "collectorless (mode=lambda) or adot (ADOT layer)"},
-        "CodeUri": {"Type": "String", "Default": "../../build/lambda",
-                    "Description": "Function package (see the build note at the top)"},
         "AdotLayerArn": {"Type": "String", "Default": NO_LAYER,
                          "AllowedPattern": _LAYER_ARN,
                          "Description": "TelemetryShape=adot: ADOT Python layer "
@@ -213,7 +212,7 @@ def _function() -> Doc:
         "Properties": {
             "FunctionName": _sub(_FUNCTION.name),
             "Description": "AuraStream API",
-            "CodeUri": _ref("CodeUri"),
+            "CodeUri": LAMBDA_CODE_URI,
             "Handler": HANDLER,
             "Runtime": RUNTIME,
             "Architectures": ["x86_64"],
@@ -254,7 +253,7 @@ def _forwarder() -> Doc:
             "DependsOn": ["LogForwarderLogGroup"], "Properties": {
                 "FunctionName": _sub(_FORWARDER.name),
                 "Description": "Function log lines -> /aurastream/<env>/<category>",
-                "CodeUri": _ref("CodeUri"), "Handler": FORWARDER_HANDLER, "Runtime": RUNTIME,
+                "CodeUri": LAMBDA_CODE_URI, "Handler": FORWARDER_HANDLER, "Runtime": RUNTIME,
                 "Architectures": ["x86_64"], "MemorySize": 256, "Timeout": 60,
                 "Role": {"Fn::GetAtt": ["LogForwarderRole", "Arn"]},
                 "DeadLetterQueue": {"Type": "SQS", "TargetArn": {

@@ -19,7 +19,11 @@ from aurastream_obs.core.conventions import (
     window_seconds,
 )
 from aurastream_obs.definitions import Definitions
-from aurastream_obs.definitions.deployment import DEFAULT_ENVIRONMENT, STAGE, topic_export
+from aurastream_obs.definitions.deployment import (
+    STAGE,
+    environment_parameter,
+    topic_export,
+)
 from aurastream_obs.definitions.spec import SLO, Alarm, CwExpression, CwMetric
 
 _OPERATORS = {">": "GreaterThanThreshold", "<": "LessThanThreshold"}
@@ -146,10 +150,6 @@ def _template(description: str, resources: dict[str, Any]) -> dict[str, Any]:
 # Every other name derives from the environment (definitions/deployment.py); the HTTP API id
 # is imported from the application stack's export.
 PARAMETERS: dict[str, Any] = {
-    "Environment": {
-        "Type": "String",
-        "Default": DEFAULT_ENVIRONMENT,
-        "AllowedPattern": "^[a-z0-9-]+$",
-    },
+    "Environment": environment_parameter(),
     "Stage": {"Type": "String", "Default": STAGE, "Description": "Stage of the HTTP API"},
 }

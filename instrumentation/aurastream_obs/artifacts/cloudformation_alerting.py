@@ -30,13 +30,13 @@ from typing import Any, Final
 from aurastream_obs.core.conventions import PREFIX, cloudformation_id
 from aurastream_obs.core.log_categories import DEFAULT_CATEGORY, LOG_CATEGORIES
 from aurastream_obs.definitions.deployment import (
-    DEFAULT_ENVIRONMENT,
     ENV,
     LAMBDA_CODE_URI,
     LAMBDA_RUNTIME,
     ROUTER_SECRET,
     ROUTER_SECURITY_SECRET,
     TOPIC_ROUTES,
+    environment_parameter,
     function_log_group,
     resource,
     topic_export,
@@ -88,9 +88,7 @@ def _key() -> Doc:
 def _parameters() -> Doc:
     email = {"Type": "String", "Default": "", "AllowedPattern": r"^([^@\s]+@[^@\s]+)?$"}
     params: Doc = {
-        "Environment": {
-        "Type": "String", "Default": DEFAULT_ENVIRONMENT, "AllowedPattern": "^[a-z0-9-]+$"
-    },
+        "Environment": environment_parameter(),
         "RouterEndpoint": {"Type": "String", "Default": "", "AllowedPattern": "^(https://.+)?$",
                            "Description": "Empty: deploy the router as a Lambda function. "
                                           "Else the HTTPS /sns URL of a running router"},

@@ -16,11 +16,11 @@ from aurastream_obs.core.conventions import cloudformation_id
 from aurastream_obs.core.sampling_rules import DEFAULT_RULE_PRIORITY, SamplingRule
 from aurastream_obs.definitions import Definitions
 from aurastream_obs.definitions.deployment import (
-    DEFAULT_ENVIRONMENT,
     SECURITY_EVENT_TYPES,
     SECURITY_NAMESPACE,
     SERVICE_NAME,
     category_log_group,
+    environment_parameter,
     log_group,
     security_metric,
 )
@@ -169,8 +169,7 @@ def logs_template(defs: Definitions) -> dict[str, Any]:
         "Description": "AuraStream log groups (retention per category), saved queries, "
         "X-Ray sampling rules.",
         "Parameters": {
-            "Environment": {"Type": "String", "Default": DEFAULT_ENVIRONMENT,
-                            "AllowedPattern": "^[a-z0-9-]+$"},
+            "Environment": environment_parameter(),
             _SAMPLING_PARAMETER: {
                 "Type": "String", "Default": "true", "AllowedValues": ["true", "false"],
                 "Description": "Create the X-Ray sampling rules (account-wide): true in one "

@@ -17,7 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from aurastream_obs.core.log_categories import LOG_CATEGORIES, log_group_name
 
@@ -28,6 +28,21 @@ ResourceKind = Literal[
 ENV: Final = "${Environment}"
 # The environment templates and tools assume when none is given (AURASTREAM_ENVIRONMENT's).
 DEFAULT_ENVIRONMENT: Final = "dev"
+# The longest environment name every deployed name stays valid with: the tightest is a Lambda
+# function name (64 characters at most, Lambda API reference, CreateFunction), and
+# "aurastream-log-forwarder-<env>" spends 25 of them.
+ENVIRONMENT_MAX_LENGTH: Final = 32
+
+
+def environment_parameter(description: str = "Environment name") -> dict[str, Any]:
+    """Every template's `Environment` parameter: CloudFormation refuses a name that would make
+    a resource name invalid before anything is created, rather than halfway through."""
+    return {
+        "Type": "String", "Default": DEFAULT_ENVIRONMENT, "AllowedPattern": "^[a-z0-9-]+$",
+        "MinLength": 1, "MaxLength": ENVIRONMENT_MAX_LENGTH, "Description": description,
+    }  # fmt: skip
+
+
 SERVICE_NAME: Final = "aurastream-api"  # service.name: OTEL_SERVICE_NAME and the EMF dimension
 APP_TEMPLATE: Final = "deploy/sam/aurastream-lambda.yaml"
 ALERTING_TEMPLATE: Final = "deploy/cloudformation/aurastream-alerting.yaml"

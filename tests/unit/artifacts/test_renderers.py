@@ -17,6 +17,7 @@ from aurastream_obs.artifacts.grafana import dashboard_document
 from aurastream_obs.artifacts.prometheus_rules import alert_rules, iter_alerts, slo_rules
 from aurastream_obs.definitions import load_definitions
 from aurastream_obs.definitions.custom_metrics import custom_metrics
+from aurastream_obs.definitions.deployment import ENVIRONMENT_MAX_LENGTH
 from support.paths import ROOT
 
 MINE = [
@@ -126,6 +127,53 @@ def test_sam_functions_name_their_package_literally() -> None:
             assert isinstance(props["CodeUri"], str), (path, props["CodeUri"])
             assert ((ROOT / path).parent / props["CodeUri"]).resolve() == ROOT / "build" / "lambda"
         assert "CodeUri" not in template.get("Parameters", {})
+
+
+# Name properties and their services' length limits (CreateFunction 64, CreateQueue 80,
+# CreateTopic 256, PutMetricAlarm 255, PutDashboard 255, CreateTable 255, CreateAlias 256,
+# CreateLogGroup 512).
+_NAME_LIMITS = {
+    "FunctionName": 64, "QueueName": 80, "TopicName": 256, "AlarmName": 255,
+    "DashboardName": 255, "TableName": 255, "AliasName": 256, "LogGroupName": 512,
+}  # fmt: skip
+
+
+def _names(node: Any) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if (
+                key in _NAME_LIMITS
+                and isinstance(value, dict)
+                and isinstance(value.get("Fn::Sub"), str)
+            ):
+                found.append((key, value["Fn::Sub"]))
+            found += _names(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _names(item)
+    return found
+
+
+def test_every_name_fits_with_the_longest_environment() -> None:
+    """Every template refuses an environment name longer than ENVIRONMENT_MAX_LENGTH, and with
+    one that long every name stays within its service's limit: a long name fails at the
+    parameter, not halfway through a deployment."""
+    longest = "e" * ENVIRONMENT_MAX_LENGTH
+    checked = 0
+    for path in sorted((ROOT / "deploy").rglob("*.yaml")):
+        template = next(iter(yaml.safe_load_all(path.read_text())), None)
+        if not isinstance(template, dict) or "AWSTemplateFormatVersion" not in template:
+            continue  # Kubernetes manifests, collector configs
+        parameter = template["Parameters"]["Environment"]
+        assert parameter["MaxLength"] == ENVIRONMENT_MAX_LENGTH, path
+        for key, pattern in _names(template["Resources"]):
+            name = pattern.replace("${Environment}", longest).replace(
+                "${AWS::Region}", "ap-southeast-2"
+            )
+            assert len(name) <= _NAME_LIMITS[key], (path, key, pattern)
+            checked += 1
+    assert checked > 40
 
 
 def test_alertmanager_routes_and_no_literal_secret() -> None:

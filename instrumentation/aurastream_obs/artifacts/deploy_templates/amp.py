@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from aurastream_obs.artifacts.deploy_templates.common import yaml_artifact
 from aurastream_obs.artifacts.files import Artifact
+from aurastream_obs.definitions.deployment import environment_parameter
 
 PATH: Final = "deploy/amp/aurastream-amp.yaml"
 NOTES: Final = """\
@@ -38,7 +39,7 @@ def template() -> Doc:
         "Description": "AuraStream second metrics backend: Amazon Managed Prometheus workspace "
         "and (optional) Amazon Managed Grafana",
         "Parameters": {
-            "Environment": {"Type": "String", "Default": "dev", "AllowedPattern": "^[a-z0-9-]+$"},
+            "Environment": environment_parameter(),
             "CreateGrafanaWorkspace": {
                 "Type": "String",
                 "Default": "false",

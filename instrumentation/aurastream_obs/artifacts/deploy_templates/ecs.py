@@ -23,6 +23,7 @@ from aurastream_obs.artifacts.deploy_templates.common import (
 )
 from aurastream_obs.artifacts.files import Artifact
 from aurastream_obs.core.log_categories import LOG_CATEGORIES, log_group_name
+from aurastream_obs.definitions.deployment import environment_parameter
 
 PATH: Final = "deploy/ecs/aurastream-ecs.yaml"
 SSM_STANDARD_LIMIT: Final = 4096  # bytes; Advanced tier holds 8 KB
@@ -62,8 +63,7 @@ def _awslogs(prefix: str) -> Doc:
 
 def _parameters() -> Doc:
     return {
-        "Environment": {"Type": "String", "Default": "dev", "AllowedPattern": "^[a-z0-9-]+$",
-                        "Description": "Environment name: log group prefix /aurastream/<env>/"},
+        "Environment": environment_parameter("Environment name: log groups /aurastream/<env>/"),
         "AppImage": {"Type": "String", "Description": "Image of the AuraStream API container"},
         "ClusterName": {"Type": "String", "Description": "Existing ECS cluster"},
         "Subnets": {"Type": "List<AWS::EC2::Subnet::Id>", "Description": "Private subnets"},

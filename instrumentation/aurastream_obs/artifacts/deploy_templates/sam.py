@@ -43,13 +43,13 @@ from aurastream_obs.core.log_categories import DEFAULT_CATEGORY, LOG_CATEGORIES,
 from aurastream_obs.definitions import load_definitions
 from aurastream_obs.definitions.deployment import (
     API_ID_EXPORT,
-    DEFAULT_ENVIRONMENT,
     ENV,
     LAMBDA_CODE_URI,
     LAMBDA_RUNTIME,
     SERVICE_NAME,
     STAGE,
     category_log_group,
+    environment_parameter,
     function_log_group,
     resource,
 )
@@ -105,9 +105,7 @@ def _log_group_arn(name: str) -> Doc:
 
 def _parameters() -> Doc:
     return {
-        "Environment": {"Type": "String", "Default": DEFAULT_ENVIRONMENT,
-                        "AllowedPattern": "^[a-z0-9-]+$",
-                        "Description": "Environment name (resource names, log groups)"},
+        "Environment": environment_parameter("Environment name (resource names, log groups)"),
         "TelemetryShape": {"Type": "String", "Default": "collectorless",
                            "AllowedValues": ["collectorless", "adot"],
                            "Description": "collectorless (mode=lambda) or adot (ADOT layer)"},

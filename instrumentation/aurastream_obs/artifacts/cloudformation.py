@@ -83,7 +83,11 @@ def dashboards_template(defs: Definitions) -> dict[str, Any]:
         cloudformation_id(d.name, "dashboard"): {
             "Type": "AWS::CloudWatch::Dashboard",
             "Properties": {
-                "DashboardName": {"Fn::Sub": f"aurastream-${{Environment}}-{d.name}"},
+                # Dashboards are global to the account, not per region (CloudWatch API,
+                # PutDashboard): the same environment in two regions needs two names.
+                "DashboardName": {
+                    "Fn::Sub": f"aurastream-${{Environment}}-${{AWS::Region}}-{d.name}"
+                },
                 "DashboardBody": _sub_body(dashboard_body(d)),
             },
         }

@@ -176,6 +176,18 @@ def test_every_name_fits_with_the_longest_environment() -> None:
     assert checked > 40
 
 
+def test_dashboard_names_hold_environment_and_region() -> None:
+    """CloudWatch dashboards are global to the account: the same environment deployed in two
+    regions must not collide."""
+    template = yaml.safe_load(
+        (ROOT / "deploy/cloudformation/aurastream-dashboards.yaml").read_text()
+    )
+    names = [r["Properties"]["DashboardName"]["Fn::Sub"] for r in template["Resources"].values()
+             if r["Type"] == "AWS::CloudWatch::Dashboard"]  # fmt: skip
+    assert len(names) == 3
+    assert all(n.startswith("aurastream-${Environment}-${AWS::Region}-") for n in names)
+
+
 def test_alertmanager_routes_and_no_literal_secret() -> None:
     config = alertmanager_config(load_definitions())
     text = yaml.safe_dump(config)

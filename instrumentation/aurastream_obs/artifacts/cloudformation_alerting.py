@@ -30,6 +30,7 @@ from typing import Any, Final
 from aurastream_obs.core.conventions import PREFIX, cloudformation_id
 from aurastream_obs.core.log_categories import DEFAULT_CATEGORY, LOG_CATEGORIES
 from aurastream_obs.definitions.deployment import (
+    CATEGORY_LINES_PATTERN,
     ENV,
     LAMBDA_CODE_URI,
     LAMBDA_RUNTIME,
@@ -173,6 +174,26 @@ def _router() -> Doc:
                     "AURASTREAM_ALERTS_SECRET_ID": _sub(ROUTER_SECRET),
                     "AURASTREAM_ALERTS_SECURITY_SECRET_ID": _sub(ROUTER_SECURITY_SECRET),
                 }}}},
+    }  # fmt: skip
+    # The router's own security lines (an SNS signature or a webhook token refused) belong in
+    # /aurastream/<env>/security like the API's: the application stack's log forwarder (step
+    # 2, before this stack) gets the router group's category lines too.
+    forwarder = resource("log-forwarder").name
+    conditional["RouterLinesForwarderPermission"] = {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {"Action": "lambda:InvokeFunction", "Principal": "logs.amazonaws.com",
+                       "FunctionName": _sub(forwarder),
+                       "SourceArn": _sub(f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:"
+                                         f"${{AWS::AccountId}}:log-group:{group}:*"),
+                       "SourceAccount": {"Ref": "AWS::AccountId"}},
+    }  # fmt: skip
+    conditional["RouterCategorySubscriptionFilter"] = {
+        "Type": "AWS::Logs::SubscriptionFilter",
+        "DependsOn": ["RouterLinesForwarderPermission"],
+        "Properties": {"LogGroupName": {"Ref": "AlertRouterLogGroup"},
+                       "FilterPattern": CATEGORY_LINES_PATTERN,
+                       "DestinationArn": _sub(f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:"
+                                              f"${{AWS::AccountId}}:function:{forwarder}")},
     }  # fmt: skip
     for route in TOPIC_ROUTES:
         topic = {"Ref": topic_id(route)}

@@ -34,6 +34,13 @@ DEFAULT_ENVIRONMENT: Final = "dev"
 ENVIRONMENT_MAX_LENGTH: Final = 32
 
 
+# The subscription filter that sends a function's category lines to the log forwarder, which
+# writes each to /aurastream/<env>/<category> (ops/log_forwarder.py).
+CATEGORY_LINES_PATTERN: Final = (
+    "{ " + " || ".join(f'$.category = "{c}"' for c in LOG_CATEGORIES) + " }"
+)
+
+
 def environment_parameter(description: str = "Environment name") -> dict[str, Any]:
     """Every template's `Environment` parameter: CloudFormation refuses a name that would make
     a resource name invalid before anything is created, rather than halfway through."""

@@ -154,3 +154,26 @@ def test_alarms_notify_the_topic_of_their_severity_or_team() -> None:
     assert operations == [{"Name": "Operation", "Value": "GetItem"},
                           {"Name": "Operation", "Value": "PutItem"}]  # fmt: skip
     assert throttles[-1]["Expression"] == "FILL(getitem, 0) + FILL(putitem, 0)"
+
+
+def test_the_routers_security_lines_reach_the_security_group() -> None:
+    """The router logs a refused SNS signature or webhook token as a security event: its
+    function group's category lines go to the application stack's log forwarder, as the API
+    function's do, so they land in /aurastream/<env>/security (7 years, the metric filters)."""
+    alerting, app = _resources("alerting"), sam.template()["Resources"]
+    subscription = alerting["RouterCategorySubscriptionFilter"]
+    assert subscription["Condition"] == "UseRouterFunction"
+    props = subscription["Properties"]
+    assert props["LogGroupName"] == {"Ref": "AlertRouterLogGroup"}
+    assert (
+        props["FilterPattern"] == app["CategorySubscriptionFilter"]["Properties"]["FilterPattern"]
+    )
+    forwarder = app["LogForwarder"]["Properties"]["FunctionName"]["Fn::Sub"]
+    assert props["DestinationArn"]["Fn::Sub"].endswith(f":function:{forwarder}")
+    permission = alerting["RouterLinesForwarderPermission"]
+    assert permission["Condition"] == "UseRouterFunction"
+    assert permission["Properties"]["Principal"] == "logs.amazonaws.com"
+    assert permission["Properties"]["FunctionName"] == {"Fn::Sub": forwarder}
+    router_group = alerting["AlertRouterLogGroup"]["Properties"]["LogGroupName"]["Fn::Sub"]
+    assert permission["Properties"]["SourceArn"]["Fn::Sub"].endswith(f":log-group:{router_group}:*")
+    assert "RouterLinesForwarderPermission" in subscription["DependsOn"]

@@ -43,6 +43,7 @@ from aurastream_obs.core.log_categories import DEFAULT_CATEGORY, LOG_CATEGORIES,
 from aurastream_obs.definitions import load_definitions
 from aurastream_obs.definitions.deployment import (
     API_ID_EXPORT,
+    CATEGORY_LINES_PATTERN,
     ENV,
     LAMBDA_CODE_URI,
     LAMBDA_RUNTIME,
@@ -62,7 +63,6 @@ COLLECTOR_CONFIG_URI: Final = "/var/task/collector.yaml"
 ROUTES: Final = (("POST", "/v1/analyze"), ("GET", "/v1/health"))
 # Lines that carry a known category (what the forwarder routes; EMF documents and Lambda's
 # own START/END/REPORT lines have none and stay in the function's group).
-CATEGORY_PATTERN: Final = "{ " + " || ".join(f'$.category = "{c}"' for c in LOG_CATEGORIES) + " }"
 NOTES: Final = """\
 # Build: the function package is the aurastream_obs distribution and its dependencies, plus
 # the ADOT collector config at its root (read by the ADOT shape only):
@@ -263,7 +263,7 @@ def _forwarder() -> Doc:
             "SourceAccount": _ref("AWS::AccountId")}},
         "CategorySubscriptionFilter": {"Type": "AWS::Logs::SubscriptionFilter",
             "DependsOn": ["LogForwarderPermission"], "Properties": {
-                "LogGroupName": _ref("FunctionLogGroup"), "FilterPattern": CATEGORY_PATTERN,
+                "LogGroupName": _ref("FunctionLogGroup"), "FilterPattern": CATEGORY_LINES_PATTERN,
                 "DestinationArn": {"Fn::GetAtt": [_FORWARDER.logical_id, "Arn"]}}},
     }  # fmt: skip
 

@@ -67,14 +67,10 @@ def _install_log_handler(telemetry: Telemetry) -> None:
     handler = telemetry.log_handler
     if handler is None:
         return
+    from aurastream_obs.logs.root import remove_lambda_runtime_handlers
+
     root = logging.getLogger()
-    # On Lambda the Python runtime (awslambdaric) installs its own root handler in every mode:
-    # `LambdaLoggerHandler`, or `LambdaLoggerHandlerWithFrameType` when AWS_LAMBDA_LOG_FORMAT=
-    # JSON or a log level is set. Ours replaces it, so a line is neither written twice nor, in
-    # its copy, unredacted.
-    for existing in list(root.handlers):
-        if type(existing).__name__.startswith("LambdaLoggerHandler"):
-            root.removeHandler(existing)
+    remove_lambda_runtime_handlers(root)
     root.addHandler(handler)
     level = telemetry.settings.log_level
     if root.level > level or root.level == logging.NOTSET:

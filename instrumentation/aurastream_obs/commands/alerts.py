@@ -98,17 +98,9 @@ def serve_command(args: argparse.Namespace) -> int:
 def json_logging(service: str) -> None:
     """The project's JSON log lines (category, redaction) on stderr, for the ops commands:
     audit lines then carry every field (runbook, action, outcome, ...)."""
-    import logging
     import sys
 
-    from aurastream_obs.logs.handler import JsonLogHandler
-    from aurastream_obs.logs.pipeline import build_log_pipeline
+    from aurastream_obs.logs.root import install_json_logging
 
-    root = logging.getLogger()
-    if any(isinstance(h, JsonLogHandler) for h in root.handlers):
-        return  # once per process (commands run in-process by tests call this again)
-    pipeline = build_log_pipeline(
-        service=service, environment="ops", redact=True, allow_analysed_text=False
-    )
-    root.addHandler(JsonLogHandler(pipeline, stream=sys.stderr))
-    root.setLevel(logging.INFO)
+    # Once per process (commands run in-process by tests call this again).
+    install_json_logging(service, "ops", stream=sys.stderr)

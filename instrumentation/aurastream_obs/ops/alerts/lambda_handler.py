@@ -24,9 +24,11 @@ refused for good (403 forged or stale, 400 malformed) are counted, not retried.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from aurastream_obs.logs.root import install_json_logging
 from aurastream_obs.ops.alerts.metrics import Counters
 from aurastream_obs.ops.alerts.router import AlertRouter
 from aurastream_obs.ops.alerts.secrets import (
@@ -39,6 +41,7 @@ from aurastream_obs.ops.alerts.settings import RouterSettings
 from aurastream_obs.ops.alerts.sns import normalize_lambda_record
 
 _log: Final = logging.getLogger("aurastream.alerts.lambda")
+ROUTER_SERVICE: Final = "aurastream-alert-router"  # service.name of its log lines
 _EXTRA: Final = {"category": "application"}
 
 LambdaHandler = Callable[[Mapping[str, object], object], dict[str, object]]
@@ -108,5 +111,8 @@ def handler(event: Mapping[str, object], context: object) -> dict[str, object]:
     """The Lambda entry point (`aurastream_obs.ops.alerts.lambda_handler.handler`)."""
     global _handler  # noqa: PLW0603 - one router per warm execution environment, by design
     if _handler is None:
+        # JSON lines with their category, so the security ones (a forged SNS record) reach
+        # /aurastream/<env>/security through the log forwarder's subscription filter.
+        install_json_logging(ROUTER_SERVICE, os.environ.get("AURASTREAM_ENVIRONMENT", "dev"))
         _handler = build_handler(_default_router)
     return _handler(event, context)

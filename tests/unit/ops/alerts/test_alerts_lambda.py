@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
 
+from aurastream_obs.logs.handler import JsonLogHandler
 from aurastream_obs.ops.alerts.lambda_handler import UndeliveredError, build_handler
 from support.alert_router import RouterHarness
 from support.sns import Signer, alarm_message, notification
@@ -73,3 +75,35 @@ def test_records_refused_for_good_do_not_fail_the_invocation(
     stale = signer.sign(notification(alarm_message(), at=datetime(2020, 1, 1, tzinfo=UTC)))
     result = handler(sns_event(stale), None)
     assert [r["status"] for r in result["results"]] == [403]  # type: ignore[union-attr]
+
+
+def test_the_entry_point_logs_a_forged_record_as_a_security_line(
+    make_harness: Callable[..., RouterHarness],
+    signer: Signer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """On Lambda the runtime's handler writes plain text; the entry point installs the JSON
+    lines first, so the refusal carries `"category": "security"` and the log forwarder's
+    subscription filter takes it to the security group."""
+    import logging
+
+    from aurastream_obs.ops.alerts import lambda_handler
+
+    harness = make_harness()
+    root = logging.getLogger()
+    saved, level = list(root.handlers), root.level
+    monkeypatch.setattr(lambda_handler, "_handler", None)
+    monkeypatch.setattr(lambda_handler, "_default_router", lambda: harness.router)
+    monkeypatch.setenv("AURASTREAM_ENVIRONMENT", "prod")
+    try:
+        root.handlers = [h for h in root.handlers if not isinstance(h, JsonLogHandler)]
+        forged = dict(signer.sign(notification(alarm_message(), message_id="m-9")), MessageId="x")
+        result = lambda_handler.handler(sns_event(forged), None)
+        assert [r["status"] for r in result["results"]] == [403]  # type: ignore[index]
+    finally:
+        root.handlers, root.level = saved, level
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.startswith("{")]
+    (refusal,) = [x for x in lines if x.get("event_type") == "sns_signature_rejected"]
+    assert refusal["category"] == "security" and refusal["environment"] == "prod"
+    assert refusal["service"] == "aurastream-alert-router"

@@ -67,7 +67,7 @@ def _install_log_handler(telemetry: Telemetry) -> None:
     handler = telemetry.log_handler
     if handler is None:
         return
-    from aurastream_obs.logs.root import remove_lambda_runtime_handlers
+    from aurastream_obs.logs.handler import remove_lambda_runtime_handlers
 
     root = logging.getLogger()
     remove_lambda_runtime_handlers(root)

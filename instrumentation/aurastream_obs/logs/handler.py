@@ -280,3 +280,13 @@ class JsonLogHandler(logging.Handler):
                 f"aurastream_obs: dropped a log {what}{reason}; further drops are only "
                 f"counted (JsonLogHandler.dropped)\n"
             )
+
+
+def remove_lambda_runtime_handlers(root: logging.Logger) -> None:
+    """On Lambda the Python runtime (awslambdaric) installs its own root handler in every mode:
+    `LambdaLoggerHandler`, or `LambdaLoggerHandlerWithFrameType` when AWS_LAMBDA_LOG_FORMAT=
+    JSON or a log level is set. Ours replaces it, so a line is neither written twice nor, in
+    its copy, unredacted."""
+    for existing in list(root.handlers):
+        if type(existing).__name__.startswith("LambdaLoggerHandler"):
+            root.removeHandler(existing)

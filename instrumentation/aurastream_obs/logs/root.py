@@ -13,18 +13,8 @@ from __future__ import annotations
 import logging
 from typing import TextIO
 
-from aurastream_obs.logs.handler import JsonLogHandler
+from aurastream_obs.logs.handler import JsonLogHandler, remove_lambda_runtime_handlers
 from aurastream_obs.logs.pipeline import build_log_pipeline
-
-
-def remove_lambda_runtime_handlers(root: logging.Logger) -> None:
-    """On Lambda the Python runtime (awslambdaric) installs its own root handler in every mode:
-    `LambdaLoggerHandler`, or `LambdaLoggerHandlerWithFrameType` when AWS_LAMBDA_LOG_FORMAT=
-    JSON or a log level is set. Ours replaces it, so a line is neither written twice nor, in
-    its copy, unredacted."""
-    for existing in list(root.handlers):
-        if type(existing).__name__.startswith("LambdaLoggerHandler"):
-            root.removeHandler(existing)
 
 
 def install_json_logging(

@@ -97,7 +97,7 @@ def _deploy_alerting(clients: Clients, env: str, endpoint: str) -> Resolver:
             Name=props["TopicName"], Attributes={"KmsMasterKeyId": props["KmsMasterKeyId"]}
         )["TopicArn"]
     for res in resources.values():
-        if res["Type"] == "AWS::SNS::Subscription" and res["Condition"] == "UseRouterEndpoint":
+        if res["Type"] == "AWS::SNS::Subscription" and res.get("Condition") == "UseRouterEndpoint":
             props = resolve(res["Properties"])
             # The template says https; the router on loopback serves plain HTTP.
             sns.subscribe(TopicArn=props["TopicArn"], Protocol="http", Endpoint=endpoint)

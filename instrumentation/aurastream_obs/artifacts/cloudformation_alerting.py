@@ -11,7 +11,8 @@
 - Every topic is subscribed to the alert router: by default the router deployed here as a
   Lambda function (SNS invokes it asynchronously; what fails after Lambda's retries lands in
   its dead-letter queue), or an existing router's HTTPS endpoint (`RouterEndpoint`). An
-  e-mail address per route is an optional extra subscription (a fallback if the router fails).
+  e-mail address per route is an extra subscription, the fallback if the router fails:
+  required for critical, whose alarms include the router's own failures.
 - The router's channel secrets stay in Secrets Manager (`aurastream/<env>/alert-router`, keys
   `slack_webhook_url`, `pagerduty_routing_key`; `aurastream/<env>/alert-router-security`, key
   `slack_webhook_url` of the security channel): the function's environment names them and the
@@ -98,7 +99,20 @@ def _parameters() -> Doc:
     }  # fmt: skip
     for route in TOPIC_ROUTES:
         params[_email_param(route)] = {**email, "Description": f"E-mail for {route} alerts"}
+    # Required: the alarms about the alert path itself (the router failing, its dead letters)
+    # notify the critical topic, whose other subscriber is the router that is failing.
+    params[_email_param(FALLBACK_ROUTE)] = {
+        "Type": "String", "AllowedPattern": r"^[^@\s]+@[^@\s]+$",
+        "ConstraintDescription": "an e-mail address (required: it is the fallback when the "
+                                 "alert router itself fails)",
+        "Description": f"E-mail for {FALLBACK_ROUTE} alerts (required)",
+    }  # fmt: skip
     return params
+
+
+# The route whose e-mail subscription is not optional (see _parameters).
+FALLBACK_ROUTE: Final = "critical"
+_OPTIONAL_EMAIL_ROUTES: Final = tuple(r for r in TOPIC_ROUTES if r != FALLBACK_ROUTE)
 
 
 def _email_param(route: str) -> str:
@@ -110,7 +124,7 @@ def _conditions() -> Doc:
         "UseRouterFunction": {"Fn::Equals": [{"Ref": "RouterEndpoint"}, ""]},
         "UseRouterEndpoint": {"Fn::Not": [{"Condition": "UseRouterFunction"}]},
     }
-    for route in TOPIC_ROUTES:
+    for route in _OPTIONAL_EMAIL_ROUTES:
         conditions[f"Has{_email_param(route)}"] = {
             "Fn::Not": [{"Fn::Equals": [{"Ref": _email_param(route)}, ""]}]
         }
@@ -219,11 +233,14 @@ def _subscriptions() -> Doc:
             "Properties": {"TopicArn": topic, "Protocol": "https",
                            "Endpoint": {"Ref": "RouterEndpoint"}},
         }  # fmt: skip
-        out[cloudformation_id(route, "email", "subscription")] = {
-            "Type": "AWS::SNS::Subscription", "Condition": f"Has{_email_param(route)}",
+        email: Doc = {
+            "Type": "AWS::SNS::Subscription",
             "Properties": {"TopicArn": topic, "Protocol": "email",
                            "Endpoint": {"Ref": _email_param(route)}},
         }  # fmt: skip
+        if route != FALLBACK_ROUTE:
+            email["Condition"] = f"Has{_email_param(route)}"
+        out[cloudformation_id(route, "email", "subscription")] = email
     return out
 
 

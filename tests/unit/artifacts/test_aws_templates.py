@@ -50,15 +50,17 @@ def test_every_topic_is_encrypted_and_subscribed_whatever_the_configuration() ->
             "Fn::GetAtt": ["AlertsKey", "Arn"]
         }
         subscriptions = {
-            r["Condition"]: r["Properties"]["Protocol"]
+            r.get("Condition"): r["Properties"]["Protocol"]
             for r in resources.values()
             if r["Type"] == "AWS::SNS::Subscription"
             and r["Properties"]["TopicArn"] == {"Ref": topic}
         }
+        # The critical e-mail is required: the fallback when the router itself fails.
+        email = None if route == "critical" else f"Has{route.capitalize()}AlertEmail"
         assert subscriptions == {
             "UseRouterFunction": "lambda",
             "UseRouterEndpoint": "https",
-            f"Has{route.capitalize()}AlertEmail": "email",
+            email: "email",
         }
 
 
@@ -177,3 +179,30 @@ def test_the_routers_security_lines_reach_the_security_group() -> None:
     router_group = alerting["AlertRouterLogGroup"]["Properties"]["LogGroupName"]["Fn::Sub"]
     assert permission["Properties"]["SourceArn"]["Fn::Sub"].endswith(f":log-group:{router_group}:*")
     assert "RouterLinesForwarderPermission" in subscription["DependsOn"]
+
+
+def test_the_alert_path_alarms_reach_a_person_when_the_router_fails() -> None:
+    """The router's own failures notify the critical topic; its other subscriber is an e-mail
+    address the stack requires, not the router that is failing."""
+    template = templates(load_definitions())
+    parameter = template["alerting"]["Parameters"]["CriticalAlertEmail"]
+    assert "Default" not in parameter
+    assert re.fullmatch(parameter["AllowedPattern"], "oncall@example.com")
+    assert not re.fullmatch(parameter["AllowedPattern"], "")
+    email = template["alerting"]["Resources"]["CriticalEmailSubscription"]
+    assert "Condition" not in email and email["Properties"]["Protocol"] == "email"
+    alarms = {
+        r["Properties"]["AlarmName"]["Fn::Sub"]: r["Properties"]["AlarmActions"]
+        for r in template["alarms"]["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    }
+    path = {
+        name: actions
+        for name, actions in alarms.items()
+        if ("alert-router" in name or "dead-letter" in name) and name.endswith("-critical")
+    }
+    assert len(path) >= 4
+    for actions in path.values():
+        assert actions == [
+            {"Fn::ImportValue": {"Fn::Sub": "aurastream-${Environment}-critical-alerts-topic"}}
+        ]

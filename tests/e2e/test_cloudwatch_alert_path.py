@@ -149,7 +149,7 @@ def test_every_alarm_is_created_and_a_page_reaches_slack_and_pagerduty(
     expected = sum(len(alarm_resources(path.templates[k], "AWS::CloudWatch::Alarm"))
                    for k in ("alarms", "slo-alarms"))  # fmt: skip
     listed = cw.describe_alarms(AlarmNamePrefix=f"aurastream-{path.env}-", MaxRecords=100)
-    assert len(created) == expected == len(listed["MetricAlarms"]) == 52
+    assert len(created) == expected == len(listed["MetricAlarms"]) == 53
     composites = alarm_resources(path.templates["slo-alarms"], "AWS::CloudWatch::CompositeAlarm")
     assert len(composites) == 6
     for props in composites.values():

@@ -25,15 +25,17 @@ KIND_OF_TYPE: Final[Mapping[str, ResourceKind]] = {
     "AWS::Serverless::Api": "rest-api", "AWS::ApiGateway::RestApi": "rest-api",
     "AWS::Serverless::Function": "lambda", "AWS::Lambda::Function": "lambda",
     "AWS::DynamoDB::Table": "dynamodb", "AWS::SQS::Queue": "sqs", "AWS::S3::Bucket": "s3",
+    "AWS::SNS::Topic": "sns",
 }  # fmt: skip
 _NAME_PROPERTY: Final[Mapping[ResourceKind, str]] = {
     "http-api": "Name", "rest-api": "Name", "lambda": "FunctionName", "dynamodb": "TableName",
-    "sqs": "QueueName", "s3": "BucketName",
+    "sqs": "QueueName", "s3": "BucketName", "sns": "TopicName",
 }  # fmt: skip
 # The dimension that names the resource a metric belongs to, and that resource's kind.
 IDENTITY: Final[tuple[tuple[str, ResourceKind], ...]] = (
     ("ApiId", "http-api"), ("ApiName", "rest-api"), ("FunctionName", "lambda"),
     ("TableName", "dynamodb"), ("QueueName", "sqs"), ("BucketName", "s3"),
+    ("TopicName", "sns"),
 )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from aurastream_obs.definitions.dashboards import (
     INFRASTRUCTURE,
     OPERATIONAL,
 )
-from aurastream_obs.definitions.deployment import SERVICE_NAME
+from aurastream_obs.definitions.deployment import SERVICE_NAME, TOPIC_ROUTES
 from aurastream_obs.definitions.spec import (
     SLO,
     Alarm,
@@ -197,6 +197,20 @@ ALARMS = (
         {"critical": Threshold(0, 1)},
         "notBreaching", "no alarm notification means no invocation", unit="count",
         cloudwatch=s.function("Errors", of="alert-router"),
+    ),
+    # What SNS failed to hand to the router (its HTTPS endpoint down, its function not
+    # invocable): every topic, so a failing critical topic is seen too; the notification goes
+    # to the critical topic's required e-mail as well as to the router.
+    Alarm(
+        "alert-delivery-failures", "Alarm notifications SNS failed to deliver to a subscriber "
+        "(the router's endpoint or function; e-mail).", ">",
+        {"critical": Threshold(0, 1)},
+        "notBreaching", "SNS publishes no datapoint for a topic that delivered nothing",
+        unit="count",
+        cloudwatch=CwExpression(
+            " + ".join(f"FILL({r}, 0)" for r in TOPIC_ROUTES),
+            tuple((r, s.topic("NumberOfNotificationsFailed", r)) for r in TOPIC_ROUTES),
+        ),
     ),
     Alarm(
         "dead-letter-errors", "Events Lambda could not write to a dead-letter queue (lost).",

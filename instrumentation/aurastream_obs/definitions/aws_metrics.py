@@ -55,6 +55,7 @@ LAMBDA_DOC: Final = "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-met
 DYNAMODB_DOC: Final = (
     "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/metrics-dimensions.html"
 )
+SNS_DOC: Final = "https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html"
 SQS_DOC: Final = (
     "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/"
     "sqs-available-cloudwatch-metrics.html"
@@ -160,6 +161,12 @@ _SPECS: Final[tuple[MetricSpec, ...]] = (
             ("ApproximateNumberOfMessagesVisible", GAUGE, "Count"),
             ("NumberOfMessagesSent", COUNT, "Count"),
             ("NumberOfMessagesReceived", COUNT, "Count")),
+    # NumberOfNotificationsFailed: for HTTP(S) endpoints every failed attempt, retries
+    # included; for other endpoints one per message SNS gave up on.
+    *_group("sns", "AWS/SNS", SNS_DOC, _dims(["TopicName"]),
+            ("NumberOfNotificationsFailed", COUNT, "Count"),
+            ("NumberOfNotificationsDelivered", COUNT, "Count"),
+            ("NumberOfMessagesPublished", COUNT, "Count")),
     *_group("s3", "AWS/S3", S3_DOC, _dims(["BucketName", "StorageType"]),
             ("BucketSizeBytes", DAILY, "Bytes"), ("NumberOfObjects", DAILY, "Count")),
     *_group("s3", "AWS/S3", S3_DOC, _dims(["BucketName", "FilterId"]),
@@ -174,6 +181,7 @@ _SPECS: Final[tuple[MetricSpec, ...]] = (
 KIND_NAMES: Final[Mapping[ResourceKind, str]] = {
     "http-api": "an HTTP API", "rest-api": "a REST API", "lambda": "a Lambda function",
     "dynamodb": "a DynamoDB table", "sqs": "an SQS queue", "s3": "an S3 bucket",
+    "sns": "an SNS topic",
     "emf": "our EMF metrics", "log-metric": "a log metric filter",
 }  # fmt: skip
 

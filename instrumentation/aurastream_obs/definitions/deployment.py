@@ -22,7 +22,7 @@ from typing import Any, Final, Literal
 from aurastream_obs.core.log_categories import LOG_CATEGORIES, log_group_name
 
 ResourceKind = Literal[
-    "http-api", "rest-api", "lambda", "dynamodb", "sqs", "s3", "emf", "log-metric"
+    "http-api", "rest-api", "lambda", "dynamodb", "sqs", "s3", "sns", "emf", "log-metric"
 ]
 
 ENV: Final = "${Environment}"
@@ -133,6 +133,11 @@ RESOURCES: Final[Mapping[str, Resource]] = MappingProxyType(
                       f"aurastream-alert-router-{ENV}"),
             _queue("alert-router-dlq", ALERTING_TEMPLATE, "AlertRouterDlq",
                    f"aurastream-alert-router-dlq-{ENV}"),
+            # The alert topics (their failed deliveries: the router's endpoint or function).
+            *(Resource(f"{route}-topic", "sns", ALERTING_TEMPLATE,
+                       f"{route.capitalize()}AlertsTopic", f"aurastream-{ENV}-{route}-alerts",
+                       (("TopicName", f"aurastream-{ENV}-{route}-alerts"),))
+              for route in TOPIC_ROUTES),
             # DynamoDB's Region-wide metrics (UserErrors): no table dimension.
             Resource("dynamodb-region", "dynamodb", APP_TEMPLATE, "CacheTable", "(Region)", ()),
             # Our own metrics: EMF in namespace AuraStream/Application, service.name in every set.

@@ -66,6 +66,7 @@ RUNBOOK_FOR_SIGNAL: Final[Mapping[str, str]] = MappingProxyType(
         # the alerting and log pipeline itself (CloudWatch only: the functions are AWS's)
         "alert-router-errors": ALERT_DELIVERY,
         "alert-router-dead-letters": ALERT_DELIVERY,
+        "alert-delivery-failures": ALERT_DELIVERY,
         "log-forwarder-errors": LOG_FORWARDING,
         "log-forwarder-dead-letters": LOG_FORWARDING,
         "dead-letter-errors": DEAD_LETTER_QUEUES,  # events lost: not even dead-lettered

@@ -119,6 +119,11 @@ def queue(name: str, of: str, stat: str = "Maximum", label: str = "") -> CwMetri
     return metric(of, "AWS/SQS", name, stat, label=label)
 
 
+def topic(name: str, route: str, stat: str = "Sum", label: str = "") -> CwMetric:
+    """An alert topic's SNS metric (route: critical, warning, security)."""
+    return metric(f"{route}-topic", "AWS/SNS", name, stat, label=label or route)
+
+
 def app(name: str, stat: str = "Sum", label: str = "", **dims: str) -> CwMetric:
     # awsemf puts service.name in every dimension set the collector declares.
     extra = tuple((k.replace("__", "."), v) for k, v in dims.items())

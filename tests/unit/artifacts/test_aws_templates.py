@@ -199,10 +199,24 @@ def test_the_alert_path_alarms_reach_a_person_when_the_router_fails() -> None:
     path = {
         name: actions
         for name, actions in alarms.items()
-        if ("alert-router" in name or "dead-letter" in name) and name.endswith("-critical")
+        if ("alert-" in name or "dead-letter" in name) and name.endswith("-critical")
     }
-    assert len(path) >= 4
+    assert len(path) >= 5
     for actions in path.values():
         assert actions == [
             {"Fn::ImportValue": {"Fn::Sub": "aurastream-${Environment}-critical-alerts-topic"}}
         ]
+
+
+def test_failed_sns_deliveries_page_whatever_the_router() -> None:
+    """With the router as an HTTPS endpoint its function's alarms see nothing: SNS's own count
+    of failed deliveries, for every alert topic, pages instead."""
+    alarms = templates(load_definitions())["alarms"]["Resources"]
+    props = alarms["AlertDeliveryFailuresCriticalAlarm"]["Properties"]
+    stats = [q["MetricStat"] for q in props["Metrics"] if "MetricStat" in q]
+    assert {(m["Metric"]["Namespace"], m["Metric"]["MetricName"], m["Stat"]) for m in stats} == {
+        ("AWS/SNS", "NumberOfNotificationsFailed", "Sum")
+    }
+    topics = {m["Metric"]["Dimensions"][0]["Value"]["Fn::Sub"] for m in stats}
+    assert topics == {f"aurastream-${{Environment}}-{r}-alerts" for r in TOPIC_ROUTES}
+    assert props["Threshold"] == 0 and props["TreatMissingData"] == "notBreaching"

@@ -39,6 +39,8 @@ INTRO: Final = (
     "# Replace ACCOUNT_ID in the IRSA role ARN (kustomize patch); env placeholders of the\n"
     "# collector config: README.md, section Deploying. The app's role reads the runbook flags:\n"
     "# ssm:GetParameters on /aurastream/<env>/{circuit-breaker,analyzer-failover,cache-warm}.\n"
+    "# Written for environment dev: for another, patch every AURASTREAM_ENVIRONMENT value and\n"
+    "# AURASTREAM_FLAGS_SSM_PATH (/aurastream/<env>), or its lines go to dev's log groups.\n"
 )
 
 Doc = dict[str, Any]

@@ -219,3 +219,31 @@ def test_each_log_event_printed_once_redacted(tmp_path: Path, mode: str, log_for
         assert leaked == [] and copies == [], lines
     # The runtime's own report of the function error (not a log record) is its extra output.
     assert any(runtime_error_report(x) for x in failed.stdout), failed.stdout
+
+
+def test_a_start_on_a_port_taken_meanwhile_is_retried(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A port found free can be taken before the emulator binds it (a CI run failed so: the
+    Runtime API server's `bind: address already in use`). The harness starts again on new
+    ports, so such a race does not fail a test; the emulator is real, the port really taken."""
+    import socket
+
+    import support.lambda_rie as rie
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        chosen: list[int] = []
+
+        def free_port() -> int:  # the first start's Runtime API port is the taken one
+            port = taken.getsockname()[1] if len(chosen) == 1 else real()
+            chosen.append(port)
+            return port
+
+        real = rie.free_port
+        monkeypatch.setattr(rie, "free_port", free_port)
+        with start(tmp_path) as fn:
+            assert len(chosen) == 4  # two ports a start, two starts
+            assert fn.port == chosen[2]
+            assert fn.invoke(EVENTS["http_api_v2"]).status == 200

@@ -59,6 +59,7 @@ BUILD_HINT = "run `make lambda-rie` (needs Go and the Go module proxy; cached on
 TASK_ROOT = Path(__file__).resolve().parent / "lambda_task"  # the function's code
 INVOKE_PATH = "/2015-03-31/functions/function/invocations"
 STOP_TIMEOUT_S = 15.0
+START_ATTEMPTS = 3
 
 
 def _unavailable(message: str) -> None:
@@ -154,32 +155,50 @@ class RieFunction:
             require_mount_namespace()
         self.timeout_s = timeout_s
         self.daemon = xray_daemon()
-        self.port, runtime_api = free_port(), free_port()
         environ = function_env(function_name, timeout_s, self.daemon.getsockname()[1], task_root)
         environ.update(env or {})
-        argv = [
-            str(rie),
-            "--runtime-interface-emulator-address",
-            f"127.0.0.1:{self.port}",
-            # Always set: two emulators on the default 127.0.0.1:9001 would collide.
-            "--runtime-api-address",
-            f"127.0.0.1:{runtime_api}",
-            sys.executable,
-            "-m",
-            "awslambdaric",
-            handler,
-        ]
-        if opt is not None:
-            mount = 'mount --bind "$0" /opt && exec "$@"'
-            argv = ["unshare", "-m", "--", "sh", "-c", mount, str(opt), *argv]
         self._lock = threading.Condition()
-        self.lines: list[str] = []
-        self.emulator_log: list[str] = []
         self._last: RieInvocation | None = None
         self._seen = 0  # lines already given to an invocation
+        # A port found free can be taken before the emulator binds it (other tests, other
+        # processes): that start is retried on new ports; any other failure is reported.
+        for attempt in range(1, START_ATTEMPTS + 1):
+            self.port, runtime_api = free_port(), free_port()
+            argv = [
+                str(rie),
+                "--runtime-interface-emulator-address",
+                f"127.0.0.1:{self.port}",
+                # Always set: two emulators on the default 127.0.0.1:9001 would collide.
+                "--runtime-api-address",
+                f"127.0.0.1:{runtime_api}",
+                sys.executable,
+                "-m",
+                "awslambdaric",
+                handler,
+            ]
+            if opt is not None:
+                mount = 'mount --bind "$0" /opt && exec "$@"'
+                argv = ["unshare", "-m", "--", "sh", "-c", mount, str(opt), *argv]
+            self._launch(argv, environ, task_root)
+            try:
+                wait_until(
+                    self._accepts, timeout=20, what="the emulator's invoke endpoint", interval=0.02
+                )
+                return
+            except AssertionError:
+                self._stop_process()  # its output read to the end before it is judged
+                text = self.log_text()
+                if "address already in use" in text and attempt < START_ATTEMPTS:
+                    continue
+                self.close()
+                raise AssertionError(f"emulator did not start: {text}") from None
+
+    def _launch(self, argv: list[str], environ: Mapping[str, str], task_root: Path) -> None:
+        self.lines: list[str] = []
+        self.emulator_log: list[str] = []
         self.process = subprocess.Popen(
             argv,
-            env=environ,
+            env=dict(environ),
             cwd=task_root,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -196,13 +215,6 @@ class RieFunction:
         ]
         for reader in self._readers:
             reader.start()
-        try:
-            wait_until(
-                self._accepts, timeout=20, what="the emulator's invoke endpoint", interval=0.02
-            )
-        except AssertionError:
-            self.close()
-            raise AssertionError(f"emulator did not start: {self.log_text()}") from None
 
     def _read(self, stream: Any, into: list[str]) -> None:
         for line in stream:
@@ -304,6 +316,11 @@ class RieFunction:
     def close(self) -> None:
         """SIGTERM to the emulator (SHUTDOWN to the extensions, then the runtime is killed);
         waits for it to exit and settles the last invocation's late output."""
+        self._stop_process()
+        self._settle_previous()
+        self.daemon.close()
+
+    def _stop_process(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -313,8 +330,6 @@ class RieFunction:
                 self.process.wait(timeout=STOP_TIMEOUT_S)
         for reader in self._readers:
             reader.join(timeout=5)
-        self._settle_previous()
-        self.daemon.close()
 
     def __enter__(self) -> RieFunction:
         return self

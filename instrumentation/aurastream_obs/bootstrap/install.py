@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from aurastream_obs.bootstrap.telemetry import Telemetry
 
 
@@ -67,11 +65,6 @@ def _install_log_handler(telemetry: Telemetry) -> None:
     handler = telemetry.log_handler
     if handler is None:
         return
-    from aurastream_obs.logs.handler import remove_lambda_runtime_handlers
+    from aurastream_obs.logs.handler import install_root_handler
 
-    root = logging.getLogger()
-    remove_lambda_runtime_handlers(root)
-    root.addHandler(handler)
-    level = telemetry.settings.log_level
-    if root.level > level or root.level == logging.NOTSET:
-        root.setLevel(level)
+    install_root_handler(handler, telemetry.settings.log_level)

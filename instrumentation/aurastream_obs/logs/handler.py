@@ -282,11 +282,17 @@ class JsonLogHandler(logging.Handler):
             )
 
 
-def remove_lambda_runtime_handlers(root: logging.Logger) -> None:
-    """On Lambda the Python runtime (awslambdaric) installs its own root handler in every mode:
+def install_root_handler(handler: logging.Handler, level: int) -> None:
+    """`handler` on the root logger, at `level` unless the root is already more verbose.
+
+    On Lambda the Python runtime (awslambdaric) installs its own root handler in every mode:
     `LambdaLoggerHandler`, or `LambdaLoggerHandlerWithFrameType` when AWS_LAMBDA_LOG_FORMAT=
     JSON or a log level is set. Ours replaces it, so a line is neither written twice nor, in
     its copy, unredacted."""
+    root = logging.getLogger()
     for existing in list(root.handlers):
         if type(existing).__name__.startswith("LambdaLoggerHandler"):
             root.removeHandler(existing)
+    root.addHandler(handler)
+    if root.level > level or root.level == logging.NOTSET:
+        root.setLevel(level)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import TextIO
 
-from aurastream_obs.logs.handler import JsonLogHandler, remove_lambda_runtime_handlers
+from aurastream_obs.logs.handler import JsonLogHandler, install_root_handler
 from aurastream_obs.logs.pipeline import build_log_pipeline
 
 
@@ -22,16 +22,12 @@ def install_json_logging(
 ) -> JsonLogHandler:
     """The root logger's JSON handler (redaction on; `stream` None: sys.stdout at each line,
     written at once). Once per process: a second call returns the handler already there."""
-    root = logging.getLogger()
-    for existing in root.handlers:
+    for existing in logging.getLogger().handlers:
         if isinstance(existing, JsonLogHandler):
             return existing
-    remove_lambda_runtime_handlers(root)
     pipeline = build_log_pipeline(
         service=service, environment=environment, redact=True, allow_analysed_text=False
     )
     handler = JsonLogHandler(pipeline, stream=stream)
-    root.addHandler(handler)
-    if root.level > level or root.level == logging.NOTSET:
-        root.setLevel(level)
+    install_root_handler(handler, level)
     return handler

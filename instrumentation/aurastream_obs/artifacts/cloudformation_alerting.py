@@ -97,16 +97,17 @@ def _parameters() -> Doc:
         "RunbookBaseUrl": {"Type": "String", "Default": "",
                            "Description": "AURASTREAM_RUNBOOK_BASE_URL of the router"},
     }  # fmt: skip
-    for route in TOPIC_ROUTES:
-        params[_email_param(route)] = {**email, "Description": f"E-mail for {route} alerts"}
-    # Required: the alarms about the alert path itself (the router failing, its dead letters)
-    # notify the critical topic, whose other subscriber is the router that is failing.
-    params[_email_param(FALLBACK_ROUTE)] = {
+    # Required for critical: the alarms about the alert path itself (the router failing, its
+    # dead letters) notify the critical topic, whose other subscriber is the failing router.
+    required = {
         "Type": "String", "AllowedPattern": r"^[^@\s]+@[^@\s]+$",
         "ConstraintDescription": "an e-mail address (required: it is the fallback when the "
                                  "alert router itself fails)",
         "Description": f"E-mail for {FALLBACK_ROUTE} alerts (required)",
     }  # fmt: skip
+    for route in TOPIC_ROUTES:
+        optional = {**email, "Description": f"E-mail for {route} alerts"}
+        params[_email_param(route)] = required if route == FALLBACK_ROUTE else optional
     return params
 
 

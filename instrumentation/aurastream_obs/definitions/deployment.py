@@ -88,6 +88,11 @@ LAMBDA_CODE_URI: Final = "../../build/lambda"
 TOPIC_ROUTES: Final = ("critical", "warning", "security")
 
 
+def topic_name(route: str) -> str:
+    """`aurastream-<env>-<route>-alerts`, the SNS topic of one alert route."""
+    return f"aurastream-{ENV}-{route}-alerts"
+
+
 @dataclass(frozen=True)
 class Resource:
     """One deployed resource: its kind, the template and logical id that create it, its name
@@ -135,8 +140,8 @@ RESOURCES: Final[Mapping[str, Resource]] = MappingProxyType(
                    f"aurastream-alert-router-dlq-{ENV}"),
             # The alert topics (their failed deliveries: the router's endpoint or function).
             *(Resource(f"{route}-topic", "sns", ALERTING_TEMPLATE,
-                       f"{route.capitalize()}AlertsTopic", f"aurastream-{ENV}-{route}-alerts",
-                       (("TopicName", f"aurastream-{ENV}-{route}-alerts"),))
+                       f"{route.capitalize()}AlertsTopic", topic_name(route),
+                       (("TopicName", topic_name(route)),))
               for route in TOPIC_ROUTES),
             # DynamoDB's Region-wide metrics (UserErrors): no table dimension.
             Resource("dynamodb-region", "dynamodb", APP_TEMPLATE, "CacheTable", "(Region)", ()),
@@ -153,11 +158,6 @@ RESOURCES: Final[Mapping[str, Resource]] = MappingProxyType(
 
 def resource(key: str) -> Resource:
     return RESOURCES[key]
-
-
-def topic_name(route: str) -> str:
-    """`aurastream-<env>-<route>-alerts`, the SNS topic of one alert route."""
-    return f"aurastream-{ENV}-{route}-alerts"
 
 
 _TOPIC_NAME: Final = re.compile(
